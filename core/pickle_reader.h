@@ -1,0 +1,60 @@
+// A restricted unpickler for PyTorch state dicts. It understands the pickle opcodes a state
+// dict uses and knows a short whitelist of globals (OrderedDict, torch's tensor-rebuild
+// functions, the storage types). It never imports or calls anything: a whitelisted call is
+// interpreted by this code, and any other global is refused the moment it is named.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace r18 {
+
+struct PyObject;
+using PyRef = std::shared_ptr<PyObject>;
+
+struct PyObject {
+    enum class Type {
+        None,
+        Bool,
+        Int,
+        BigInt,
+        Float,
+        String,
+        Tuple,
+        List,
+        Dict,
+        Global,
+        Storage,
+        Tensor
+    };
+    Type type = Type::None;
+    int64_t i = 0;   // Bool, Int
+    double f = 0.0;  // Float
+    std::string s;   // String (also bytes), Global "module.name", BigInt little-endian bytes
+    std::vector<PyRef> items;  // Tuple, List; Dict as key, value, key, value, ...
+    // Storage: a persistent reference to raw data stored outside the pickle.
+    std::string storageKey;
+    std::string dtype;  // "float32", "int64", ...
+    int64_t storageNumel = 0;
+    // Tensor: a strided view of a storage.
+    PyRef storage;
+    int64_t offset = 0;
+    std::vector<int64_t> sizes;
+    std::vector<int64_t> strides;
+
+    const PyRef* dictGet(const std::string& key) const;  // Dict only
+};
+
+// Bytes per element of a storage dtype name ("float32" -> 4); 0 if unknown.
+int dtypeSize(const std::string& dtype);
+
+// Unpickles one object from data[0..size). `label` prefixes error messages (the file name).
+// Sets *consumed to the number of bytes read (pickles can be concatenated). Throws
+// WeightsError on anything outside the whitelist or malformed.
+PyRef unpickle(const uint8_t* data, size_t size, const std::string& label,
+               size_t* consumed = nullptr);
+
+}  // namespace r18

@@ -1,0 +1,64 @@
+// Weights: the tensors of a ResNet as torchvision names them, read from the files people have
+// (.pth state dicts, ONNX exports) and checked against a NetworkSpec before anything runs.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/network_spec.h"
+#include "core/tensor.h"
+
+namespace r18 {
+
+struct WeightSet {
+    // torchvision state-dict names: "conv1.weight", "bn1.running_var", "fc.bias", ...
+    // A file whose batch-norm was folded into the convolutions (a torchvision ONNX export)
+    // has "<conv>.bias" instead of the "<bn>.*" tensors.
+    std::map<std::string, Tensor> tensors;
+    std::map<std::string, std::string> nonFloat;  // tensors skipped for their dtype: name -> dtype
+    std::map<std::string, float> bnEps;           // per BatchNorm module; absent means 1e-5
+    std::string file;    // where it came from, for messages ("" for generated weights)
+    std::string format;  // "PyTorch state dict", "PyTorch state dict (legacy format)", "ONNX", ...
+    std::string sha256;  // of the file; empty for generated weights
+
+    // True only for torchvision's ResNet18 IMAGENET1K_V1 file (resnet18-f37072fd.pth),
+    // recognised as torchvision does: its SHA-256 starts with the 8 hex digits in its name.
+    bool isOfficialImageNet() const;
+    // One plain sentence for users about what these weights are and whether predictions mean
+    // anything.
+    std::string trustNote() const;
+
+    const Tensor* get(const std::string& name) const;
+    float eps(const std::string& bnName) const;
+};
+
+// Name of torchvision's official ResNet18 ImageNet weights and its hash prefix.
+constexpr const char* kOfficialWeightsName = "resnet18-f37072fd.pth";
+constexpr const char* kOfficialWeightsHashPrefix = "f37072fd";
+
+// Where weights are looked for when none is named, in order: $RESNET18_WEIGHTS, the user's data
+// folder (userWeightsDir()/resnet18-f37072fd.pth, where weights/fetch.sh and the app's download
+// put it), and the weights/ folder of the source tree this binary was built from.
+std::vector<std::string> defaultWeightsCandidates();
+// $XDG_DATA_HOME/resnet18-explorer, or ~/.local/share/resnet18-explorer.
+std::string userWeightsDir();
+
+// Reads a .pth (zip or legacy torch.save format) or .onnx file, chosen by content.
+// Throws WeightsError naming the file and the problem.
+WeightSet loadWeights(const std::string& path);
+
+// The network a weight set describes: stage depths from the tensor names, classes from the fc
+// weight. Throws WeightsError when the tensors do not describe a basic-block ResNet.
+NetworkSpec inferSpec(const WeightSet& weights);
+
+// Checks presence, shape, dtype and finiteness of every tensor the spec needs.
+// Throws WeightsError: "<file>: tensor 'x' has shape [..], expected [..]".
+void validateWeights(const NetworkSpec& spec, const WeightSet& weights);
+
+// Untrained weights for demos and benchmarks: torchvision's initialisation (Kaiming-normal
+// convs, unit batch-norm, uniform fc) from a fixed seed. Identical on every machine.
+WeightSet makeRandomWeights(const NetworkSpec& spec, uint32_t seed = 18);
+
+}  // namespace r18
