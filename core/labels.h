@@ -1,0 +1,30 @@
+// Class labels: torchvision's ImageNet categories built in, or a user's file for a fine-tuned
+// model (one label per line, or a JSON list of strings).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace r18 {
+
+class Labels {
+public:
+    Labels() = default;
+    explicit Labels(std::vector<std::string> names) : m_names(std::move(names)) {}
+
+    // torchvision's 1000 ImageNet-1k categories (ResNet18_Weights.IMAGENET1K_V1.meta).
+    static Labels imagenet();
+    // Throws Error naming the file when it cannot be read or parsed.
+    static Labels fromFile(const std::string& path);
+
+    // The label of a class, or "class 17" when there is none.
+    std::string name(int64_t index) const;
+    size_t size() const { return m_names.size(); }
+    bool empty() const { return m_names.empty(); }
+
+private:
+    std::vector<std::string> m_names;
+};
+
+}  // namespace r18
