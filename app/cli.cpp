@@ -1,0 +1,294 @@
+#include "app/cli.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QFileInfo>
+
+#include <chrono>
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "core/engine.h"
+#include "core/error.h"
+#include "core/image_io.h"
+#include "core/labels.h"
+#include "core/npy.h"
+#include "core/predictions.h"
+#include "core/preprocess.h"
+#include "core/weights.h"
+
+namespace r18::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const char* const kVerbs[] = {"classify", "info"};
+
+struct UsageError {
+    std::string message;
+};
+
+std::string jsonString(const std::string& s) {
+    std::string out = "\"";
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += ch;
+        }
+    }
+    return out + "\"";
+}
+
+std::string withThousands(int64_t v) {
+    std::string digits = std::to_string(v);
+    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3)
+        digits.insert(static_cast<size_t>(i), ",");
+    return digits;
+}
+
+// --weights, else $RESNET18_WEIGHTS, else the default locations. Empty if none exists.
+std::string locateWeights(const QCommandLineParser& p, const QCommandLineOption& opt) {
+    if (p.isSet(opt)) return p.value(opt).toStdString();
+    for (const std::string& path : defaultWeightsCandidates())
+        if (QFileInfo::exists(QString::fromStdString(path))) return path;
+    return {};
+}
+
+std::string noWeightsMessage() {
+    std::string looked;
+    for (const std::string& path : defaultWeightsCandidates()) looked += "\n  " + path;
+    return "error: no weights file found. Get torchvision's official ResNet18 weights with\n"
+           "  weights/fetch.sh\n"
+           "or pass --weights FILE (a .pth state dict or an .onnx model). Looked in:" +
+           looked;
+}
+
+void parseOrThrow(QCommandLineParser& p, const QStringList& args) {
+    if (!p.parse(args)) throw UsageError{p.errorText().toStdString()};
+}
+
+int classify(const QStringList& args) {
+    QCommandLineParser p;
+    p.setApplicationDescription("Classify images with ResNet18.");
+    const QCommandLineOption weightsOpt("weights", "Weights file (.pth or .onnx).", "FILE");
+    const QCommandLineOption labelsOpt("labels", "Labels file (one per line, or a JSON list).",
+                                       "FILE");
+    const QCommandLineOption topOpt("top", "Number of classes to print (default 5).", "K", "5");
+    const QCommandLineOption precisionOpt("precision", "fp32 or bf16 (default fp32).", "P", "fp32");
+    const QCommandLineOption threadsOpt("threads", "Threads (default: all cores).", "N", "0");
+    const QCommandLineOption jsonOpt("json", "Print one JSON document.");
+    const QCommandLineOption logitsOpt("save-logits", "Save N×classes logits as .npy.", "OUT.npy");
+    const QCommandLineOption tapOpt("save-tap", "Save a node's output as .npy (repeatable).",
+                                    "NODE=OUT.npy");
+    p.addOptions(
+        {weightsOpt, labelsOpt, topOpt, precisionOpt, threadsOpt, jsonOpt, logitsOpt, tapOpt});
+    p.addHelpOption();
+    p.addPositionalArgument("IMAGE", "Images to classify.", "IMAGE...");
+    parseOrThrow(p, args);
+    if (p.isSet("help")) {
+        std::cout << p.helpText().toStdString();
+        return kExitOk;
+    }
+    bool ok = false;
+    const int top = p.value(topOpt).toInt(&ok);
+    if (!ok || top < 1) throw UsageError{"--top needs a positive number"};
+    const int threads = p.value(threadsOpt).toInt(&ok);
+    if (!ok || threads < 0) throw UsageError{"--threads needs a number >= 0"};
+    const auto precision = parsePrecision(p.value(precisionOpt).toStdString());
+    if (!precision) throw UsageError{"--precision must be fp32 or bf16"};
+    const QStringList images = p.positionalArguments();
+    if (images.isEmpty()) throw UsageError{"classify needs at least one IMAGE"};
+
+    const std::string weightsPath = locateWeights(p, weightsOpt);
+    if (weightsPath.empty()) {
+        std::cerr << noWeightsMessage() << "\n";
+        return kExitBadInput;
+    }
+    WeightSet weights;
+    NetworkSpec spec;
+    Labels labels;
+    try {
+        weights = loadWeights(weightsPath);
+        spec = inferSpec(weights);
+        validateWeights(spec, weights);
+        if (p.isSet(labelsOpt))
+            labels = Labels::fromFile(p.value(labelsOpt).toStdString());
+        else if (spec.numClasses == 1000)
+            labels = Labels::imagenet();
+    } catch (const Error& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+
+    std::vector<std::pair<std::string, std::string>> tapFiles;  // node -> path
+    for (const QString& t : p.values(tapOpt)) {
+        const int eq = static_cast<int>(t.indexOf('='));
+        if (eq <= 0 || eq == t.size() - 1) throw UsageError{"--save-tap needs NODE=OUT.npy"};
+        const std::string node = t.left(eq).toStdString();
+        const std::vector<std::string> valid = spec.tapNames();
+        if (std::find(valid.begin(), valid.end(), node) == valid.end()) {
+            std::string list;
+            for (const std::string& v : valid) list += (list.empty() ? "" : ", ") + v;
+            throw UsageError{"--save-tap: '" + node + "' is not a tappable node; valid: " + list};
+        }
+        tapFiles.emplace_back(node, t.mid(eq + 1).toStdString());
+    }
+    std::vector<std::string> tapNames;
+    for (const auto& tf : tapFiles) tapNames.push_back(tf.first);
+
+    std::unique_ptr<Engine> engine;
+    try {
+        engine = std::make_unique<Engine>(spec, weights, EngineOptions{*precision, 1, threads});
+    } catch (const Error& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    if (!weights.isOfficialImageNet()) std::cerr << "note: " << weights.trustNote() << "\n";
+
+    int exitCode = kExitOk;
+    std::vector<float> allLogits;
+    std::map<std::string, Tensor> allTaps;
+    int64_t classified = 0;
+    std::ostringstream json;
+    json << "[";
+    const int64_t inputSize = 3 * spec.inputSize * spec.inputSize;
+    Tensor input({1, 3, spec.inputSize, spec.inputSize});
+    for (const QString& imageArg : images) {
+        const std::string path = imageArg.toStdString();
+        RunResult r;
+        double prepMs = 0.0;
+        try {
+            const auto t0 = Clock::now();
+            const cv::Mat image = readImage(path);
+            preprocessInto(image, input.ptr());
+            prepMs = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+            r = engine->run(input, tapNames);
+        } catch (const Error& e) {
+            std::cerr << "error: " << e.what() << "\n";
+            exitCode = kExitBadInput;
+            continue;
+        }
+        (void)inputSize;
+        const std::vector<Prediction> best = topK(r.logits.ptr(), spec.numClasses, top, labels);
+        if (p.isSet(jsonOpt)) {
+            json << (classified ? ",\n " : "\n ") << "{\"file\": " << jsonString(path)
+                 << ", \"top\": [";
+            for (size_t i = 0; i < best.size(); ++i)
+                json << (i ? ", " : "") << "{\"index\": " << best[i].index
+                     << ", \"label\": " << jsonString(best[i].label)
+                     << ", \"probability\": " << std::setprecision(6) << best[i].probability << "}";
+            json << "], \"ms\": " << std::fixed << std::setprecision(3) << r.networkMs
+                 << ", \"preprocess_ms\": " << prepMs << std::defaultfloat << "}";
+        } else {
+            std::cout << path << "\n";
+            for (size_t i = 0; i < best.size(); ++i)
+                std::cout << std::setw(3) << i + 1 << "  " << std::fixed << std::setprecision(4)
+                          << best[i].probability << std::defaultfloat << "  " << std::setw(4)
+                          << best[i].index << "  " << best[i].label << "\n";
+        }
+        allLogits.insert(allLogits.end(), r.logits.data.begin(), r.logits.data.end());
+        for (auto& [name, t] : r.taps) {
+            Tensor& acc = allTaps[name];
+            if (acc.dims.empty()) acc.dims = t.dims, acc.dims[0] = 0;
+            acc.data.insert(acc.data.end(), t.data.begin(), t.data.end());
+            acc.dims[0] += 1;
+        }
+        ++classified;
+    }
+    if (p.isSet(jsonOpt)) std::cout << json.str() << (classified ? "\n]" : "]") << "\n";
+    try {
+        if (p.isSet(logitsOpt)) {
+            Tensor logits({classified, spec.numClasses});
+            logits.data = std::move(allLogits);
+            writeNpy(p.value(logitsOpt).toStdString(), logits);
+        }
+        for (const auto& [node, file] : tapFiles)
+            if (allTaps.count(node)) writeNpy(file, allTaps[node]);
+    } catch (const Error& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    return exitCode;
+}
+
+int info(const QStringList& args) {
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        "Print the network's nodes: name, kind, output shape, params, MACs.");
+    const QCommandLineOption weightsOpt("weights", "Weights file (.pth or .onnx).", "FILE");
+    p.addOption(weightsOpt);
+    p.addHelpOption();
+    parseOrThrow(p, args);
+    if (p.isSet("help")) {
+        std::cout << p.helpText().toStdString();
+        return kExitOk;
+    }
+    if (!p.positionalArguments().isEmpty()) throw UsageError{"info takes no positional arguments"};
+    NetworkSpec spec = makeResNet18();
+    std::string source = "no weights file: torchvision's ResNet18 with 1000 classes";
+    const std::string path = locateWeights(p, weightsOpt);
+    if (!path.empty()) {
+        try {
+            const WeightSet w = loadWeights(path);
+            spec = inferSpec(w);
+            validateWeights(spec, w);
+            source = path + " (" + w.format + "). " + w.trustNote();
+        } catch (const Error& e) {
+            std::cerr << "error: " << e.what() << "\n";
+            return kExitBadInput;
+        }
+    }
+    std::cout << spec.archName() << ", " << spec.numClasses << " classes, input 3×"
+              << spec.inputSize << "×" << spec.inputSize << "\nweights: " << source << "\n\n";
+    std::cout << std::left << std::setw(22) << "name" << std::setw(9) << "kind" << std::setw(14)
+              << "output" << std::right << std::setw(12) << "params" << std::setw(16) << "MACs"
+              << "  stage\n";
+    for (const Node& n : spec.nodes) {
+        std::string shape;
+        for (size_t i = 0; i < n.outShape.size(); ++i)
+            shape += (i ? "x" : "") + std::to_string(n.outShape[i]);
+        std::cout << std::left << std::setw(22) << n.name << std::setw(9) << kindName(n.kind)
+                  << std::setw(14) << shape << std::right << std::setw(12)
+                  << withThousands(n.params) << std::setw(16) << withThousands(n.macs) << "  "
+                  << n.stage << (n.tappable ? "" : "  (fused into the add)") << "\n";
+    }
+    std::cout << std::left << std::setw(45) << "total" << std::right << std::setw(12)
+              << withThousands(spec.totalParams()) << std::setw(16)
+              << withThousands(spec.totalMacs()) << "\n";
+    return kExitOk;
+}
+
+}  // namespace
+
+bool isVerb(int argc, char** argv) {
+    if (argc < 2) return false;
+    for (const char* verb : kVerbs)
+        if (std::string(argv[1]) == verb) return true;
+    return false;
+}
+
+int run(int argc, char** argv) {
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName("resnet18-explorer");
+    QStringList args = QCoreApplication::arguments();
+    const QString verb = args.takeAt(1);
+    try {
+        if (verb == "classify") return classify(args);
+        return info(args);
+    } catch (const UsageError& e) {
+        std::cerr << "usage error: " << e.message << "\nRun 'resnet18-explorer "
+                  << verb.toStdString() << " --help' for the options.\n";
+        return kExitUsage;
+    }
+}
+
+}  // namespace r18::cli
