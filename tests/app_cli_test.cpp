@@ -1,0 +1,163 @@
+// The headless command line: output formats, .npy outputs, exit codes and messages.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "core/npy.h"
+#include "tests/test_util.h"
+
+namespace r18 {
+namespace {
+
+using test::fixture;
+
+const std::string kCli = R18_CLI;
+
+std::string weights() {
+    return fixture("weights/resnet18_seeded.pth");
+}
+
+test::CommandResult cli(const std::string& args) {
+    // HOME and XDG_DATA_HOME point at an empty folder so default weight locations are empty.
+    const std::string home = test::tempDir();
+    return test::runCommand("env -u RESNET18_WEIGHTS HOME=" + home + " XDG_DATA_HOME=" + home +
+                            " " + kCli + " " + args);
+}
+
+TEST(Cli, ClassifyPrintsTopFivePerImage) {
+    const test::FixtureImage dog = test::fixtureImage("dog");
+    const test::FixtureImage kite = test::fixtureImage("kite");
+    const auto r = cli("classify --weights " + weights() + " " + dog.path + " " + kite.path);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const std::regex line(R"(^\s*(\d)\s+(0\.\d{4}|1\.0000)\s+(\d+)\s+(.+)$)");
+    std::istringstream out(r.out);
+    std::string s;
+    std::vector<std::string> paths;
+    std::vector<std::vector<int>> indices;
+    while (std::getline(out, s)) {
+        std::smatch m;
+        if (std::regex_match(s, m, line)) {
+            ASSERT_FALSE(indices.empty()) << "rank line before a path: " << s;
+            indices.back().push_back(std::stoi(m[3]));
+            EXPECT_EQ(std::stoi(m[1]), static_cast<int>(indices.back().size()));
+        } else {
+            paths.push_back(s);
+            indices.emplace_back();
+        }
+    }
+    ASSERT_EQ(paths, (std::vector<std::string>{dog.path, kite.path})) << r.out;
+    ASSERT_EQ(indices[0].size(), 5u);
+    EXPECT_EQ(indices[0][0], dog.top1);  // PyTorch's top-1 for the photo
+    EXPECT_EQ(indices[1][0], kite.top1);
+    EXPECT_NE(r.out.find("Samoyed"), std::string::npos) << r.out;  // ImageNet label of 258
+    EXPECT_NE(r.err.find("Not the official ImageNet weights"), std::string::npos) << r.err;
+}
+
+TEST(Cli, JsonOutput) {
+    const test::FixtureImage eagle = test::fixtureImage("eagle");
+    const auto r = cli("classify --json --top 3 --weights " + weights() + " " + eagle.path);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const std::regex shape(
+        R"re(^\[\s*\{"file": "([^"]+)", "top": \[\{"index": (\d+), "label": "([^"]+)", "probability": ([0-9.e-]+)\}, \{[^}]+\}, \{[^}]+\}\], "ms": [0-9.]+, "preprocess_ms": [0-9.]+\}\s*\]\s*$)re");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(r.out, m, shape)) << r.out;
+    EXPECT_EQ(m[1], eagle.path);
+    EXPECT_EQ(std::stoi(m[2]), eagle.top1);
+    EXPECT_EQ(m[3], "bald eagle");
+    EXPECT_GT(std::stod(m[4]), 0.5);
+}
+
+TEST(Cli, SavesLogitsAndTapsAsNpyInImageOrder) {
+    const std::string dir = test::tempDir();
+    const test::FixtureImage a = test::fixtureImage("giraffe");
+    const test::FixtureImage b = test::fixtureImage("horses");
+    const auto r = cli("classify --weights " + fixture("weights/resnet18_seeded_zoo.onnx") +
+                       " --save-logits " + dir + "/logits.npy --save-tap layer3.1=" + dir +
+                       "/l31.npy --save-tap avgpool=" + dir + "/pool.npy " + a.path + " " + b.path);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const Tensor logits = readNpy(dir + "/logits.npy");
+    ASSERT_EQ(logits.dims, (std::vector<int64_t>{2, 1000}));
+    // end to end (our decoding and preprocessing too) against PyTorch on the same files
+    for (int i = 0; i < 2; ++i) {
+        const Tensor ref =
+            readNpy(fixture("ref/" + std::string(i ? "horses" : "giraffe") + "/logits.npy"));
+        Tensor row({1, 1000});
+        std::copy(logits.data.begin() + 1000 * i, logits.data.begin() + 1000 * (i + 1),
+                  row.data.begin());
+        const test::Comparison c = test::compare(ref, row);
+        EXPECT_LE(c.maxAbsDiff, 1e-4 * c.maxAbsRef) << c.report("logits", ref, row);
+    }
+    EXPECT_EQ(readNpy(dir + "/l31.npy").dims, (std::vector<int64_t>{2, 256, 14, 14}));
+    EXPECT_EQ(readNpy(dir + "/pool.npy").dims, (std::vector<int64_t>{2, 512}));
+}
+
+TEST(Cli, BadImagesAmongGoodOnesExitThreeButGoodOnesAreClassified) {
+    const test::FixtureImage dog = test::fixtureImage("dog");
+    const std::string bad = fixture("bad/truncated.jpg");
+    const auto r =
+        cli("classify --weights " + weights() + " " + bad + " " + dog.path + " /no/such.png");
+    EXPECT_EQ(r.exitCode, 3);
+    EXPECT_NE(r.out.find(dog.path), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find(bad), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("error: " + bad + ": the JPEG file is truncated"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("error: /no/such.png: cannot open the file"), std::string::npos) << r.err;
+}
+
+TEST(Cli, MissingWeightsExplainHowToGetThem) {
+    const auto r = cli("classify " + test::fixtureImage("dog").path);
+    EXPECT_EQ(r.exitCode, 3);
+    EXPECT_NE(r.err.find("no weights file found"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("weights/fetch.sh"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("resnet18-f37072fd.pth"), std::string::npos) << r.err;
+}
+
+TEST(Cli, EnvironmentVariableNamesTheWeights) {
+    const std::string home = test::tempDir();
+    const auto r = test::runCommand("HOME=" + home + " XDG_DATA_HOME=" + home +
+                                    " RESNET18_WEIGHTS=" + weights() + " " + kCli +
+                                    " classify --top 1 " + test::fixtureImage("person").path);
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+}
+
+TEST(Cli, BrokenWeightsExitThreeNamingTheFile) {
+    const std::string bad = fixture("bad/wrong_shape.pth");
+    const auto r = cli("classify --weights " + bad + " " + test::fixtureImage("dog").path);
+    EXPECT_EQ(r.exitCode, 3);
+    EXPECT_NE(r.err.find(bad + ": tensor 'layer3.0.conv1.weight' has shape"), std::string::npos)
+        << r.err;
+    const auto evil = cli("classify --weights " + fixture("bad/evil_os_system.pth") + " " +
+                          test::fixtureImage("dog").path);
+    EXPECT_EQ(evil.exitCode, 3);
+    EXPECT_NE(evil.err.find("refusing to load"), std::string::npos) << evil.err;
+}
+
+TEST(Cli, UsageErrorsExitTwo) {
+    const std::string img = test::fixtureImage("dog").path;
+    for (const std::string& args :
+         {"classify --weights " + weights() + " --precision fp16 " + img,
+          "classify --weights " + weights(), "classify --weights " + weights() + " --top 0 " + img,
+          "classify --weights " + weights() + " --save-tap layer1.0.conv2=x.npy " + img,
+          "classify --weights " + weights() + " --bogus " + img}) {
+        const auto r = cli(args);
+        EXPECT_EQ(r.exitCode, 2) << args << "\n" << r.err;
+        EXPECT_NE(r.err.find("usage error"), std::string::npos) << r.err;
+    }
+}
+
+TEST(Cli, InfoPrintsTheNodeTableAndTotals) {
+    const auto r = cli("info");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.out.find("ResNet18, 1000 classes"), std::string::npos);
+    EXPECT_TRUE(std::regex_search(
+        r.out, std::regex(R"(layer2\.0\.downsample\s+conv\s+128x28x28\s+8,448\s+6,422,528)")))
+        << r.out;
+    EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(total\s+11,689,512\s+1,8\d\d,\d{3},\d{3})")))
+        << r.out;
+    const auto withWeights = cli("info --weights " + fixture("weights/resnet18_seeded.onnx"));
+    EXPECT_EQ(withWeights.exitCode, 0) << withWeights.err;
+    EXPECT_NE(withWeights.out.find("(ONNX)"), std::string::npos) << withWeights.out;
+}
+
+}  // namespace
+}  // namespace r18

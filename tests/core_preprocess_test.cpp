@@ -1,0 +1,127 @@
+// Decoding and preprocessing against torchvision's transform on the same files, and the
+// error paths for images that cannot be read.
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/image_io.h"
+#include "core/npy.h"
+#include "core/preprocess.h"
+#include "tests/test_util.h"
+
+namespace r18 {
+namespace {
+
+using test::fixture;
+
+// Largest difference from torchvision, in 8-bit steps of the channel it occurs in.
+double maxSteps(const Tensor& ref, const Tensor& got) {
+    const PreprocessOptions o;
+    const size_t plane = ref.data.size() / 3;
+    double worst = 0.0;
+    for (size_t i = 0; i < ref.data.size(); ++i) {
+        const double step = 1.0 / 255.0 / o.std[i / plane];
+        worst = std::max(worst, std::fabs(static_cast<double>(ref.data[i]) - got.data[i]) / step);
+    }
+    return worst;
+}
+
+class Preprocess : public testing::TestWithParam<test::FixtureImage> {};
+
+TEST_P(Preprocess, MatchesTorchvisionWithinOneEightBitStep) {
+    const test::FixtureImage& im = GetParam();
+    const Tensor ref = readNpy(fixture("ref/" + im.id + "/input.npy"));
+    const Tensor got = preprocess(readImage(im.path));
+    ASSERT_EQ(got.dims, ref.dims);
+    const double steps = maxSteps(ref, got);
+    EXPECT_LE(steps, 1.0 + 1e-4) << im.id << ": max difference " << steps << " 8-bit steps";
+    RecordProperty("max_steps", std::to_string(steps));
+    std::printf("[ preprocess ] %-16s max |ours - torchvision| = %.3f 8-bit steps\n", im.id.c_str(),
+                steps);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, Preprocess, testing::ValuesIn(test::fixtureImages()),
+                         [](const testing::TestParamInfo<test::FixtureImage>& p) {
+                             return p.param.id;
+                         });
+
+TEST(Preprocess, AcceptsEveryLayoutAndDepth) {
+    cv::Mat gray(40, 30, CV_8UC1, cv::Scalar(90));
+    cv::Mat bgr;
+    cv::Mat bgra;
+    cv::cvtColor(gray, bgr, cv::COLOR_GRAY2BGR);
+    cv::cvtColor(gray, bgra, cv::COLOR_GRAY2BGRA);
+    cv::Mat gray16;
+    gray.convertTo(gray16, CV_16U, 257.0);
+    const Tensor a = preprocess(gray);
+    EXPECT_EQ(a.dims, (std::vector<int64_t>{1, 3, 224, 224}));
+    EXPECT_EQ(preprocess(bgr).data, a.data);
+    EXPECT_EQ(preprocess(bgra).data, a.data);
+    EXPECT_EQ(preprocess(gray16).data, a.data);
+    // a flat gray image normalises to (90/255 - mean) / std in every pixel
+    EXPECT_FLOAT_EQ(a.data[0], (90.0F / 255.0F - 0.485F) / 0.229F);
+    EXPECT_THROW(preprocess(cv::Mat(10, 10, CV_8UC2)), ImageError);
+    EXPECT_THROW(preprocess(cv::Mat()), ImageError);
+}
+
+TEST(Preprocess, ExtremeAspectRatiosOnlyComputeTheCrop) {
+    // 65535×1 would be 16776960×256 after resizing; only the 224×224 crop is computed.
+    cv::Mat strip(1, 65535, CV_8UC3, cv::Scalar(10, 20, 30));
+    const Tensor t = preprocess(strip);
+    EXPECT_EQ(t.dims, (std::vector<int64_t>{1, 3, 224, 224}));
+    EXPECT_FLOAT_EQ(t.data[0], (30.0F / 255.0F - 0.485F) / 0.229F);  // R plane
+}
+
+struct BadImage {
+    const char* file;
+    const char* expected;
+};
+
+class BadImages : public testing::TestWithParam<BadImage> {};
+
+TEST_P(BadImages, ClearErrorNamingFileAndProblem) {
+    const std::string path = fixture(std::string("bad/") + GetParam().file);
+    try {
+        readImage(path);
+        FAIL() << path << " was accepted";
+    } catch (const ImageError& e) {
+        const std::string message = e.what();
+        EXPECT_EQ(message.rfind(path + ": ", 0), 0u) << message;
+        EXPECT_NE(message.find(GetParam().expected), std::string::npos) << message;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Corpus, BadImages,
+    testing::Values(BadImage{"empty.jpg", "the file is empty"},
+                    BadImage{"truncated.jpg", "JPEG file is truncated"},
+                    BadImage{"truncated.png", "PNG file is truncated"},
+                    BadImage{"text.jpg", "not an image"},
+                    BadImage{"huge_100000x100000.png",
+                             "the PNG image is 100000×100000 (10000 megapixels); images over 100 "
+                             "megapixels are refused"},
+                    BadImage{"../weights", "is a folder, not an image file"},
+                    BadImage{"no_such_file.png",
+                             "cannot open the file (No such file or directory)"}),
+    [](const testing::TestParamInfo<BadImage>& p) { return test::identifier(p.param.file); });
+
+TEST(ImageHeader, ReadsSizesWithoutDecoding) {
+    const std::vector<uint8_t> bytes = [] {
+        std::vector<uint8_t> b;
+        cv::imencode(".png", cv::Mat(17, 33, CV_8UC3, cv::Scalar(1, 2, 3)), b);
+        return b;
+    }();
+    const auto h = probeImage(bytes.data(), bytes.size());
+    ASSERT_TRUE(h.has_value());
+    EXPECT_EQ(h->format, "PNG");
+    EXPECT_EQ(h->width, 33);
+    EXPECT_EQ(h->height, 17);
+    EXPECT_FALSE(h->truncated);
+}
+
+}  // namespace
+}  // namespace r18

@@ -1,0 +1,123 @@
+#include "tests/test_util.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace r18::test {
+
+std::string fixtures() {
+    return R18_FIXTURES;
+}
+std::string fixture(const std::string& relative) {
+    return fixtures() + "/" + relative;
+}
+
+std::vector<FixtureImage> fixtureImages() {
+    std::ifstream f(fixture("manifest.tsv"));
+    if (!f)
+        throw std::runtime_error("fixtures missing: run tests/fixtures/make_fixtures.py " +
+                                 fixtures());
+    std::vector<FixtureImage> images;
+    std::string line;
+    while (std::getline(f, line)) {
+        std::istringstream row(line);
+        FixtureImage im;
+        std::string photo;
+        std::getline(row, im.id, '\t');
+        std::getline(row, im.path, '\t');
+        std::getline(row, photo, '\t');
+        im.photo = photo == "1";
+        row >> im.top1 >> im.top1Margin >> im.maxAbsLogit;
+        images.push_back(im);
+    }
+    return images;
+}
+
+FixtureImage fixtureImage(const std::string& id) {
+    for (const FixtureImage& im : fixtureImages())
+        if (im.id == id) return im;
+    throw std::runtime_error("no fixture image " + id);
+}
+
+Comparison compare(const Tensor& expected, const Tensor& got) {
+    Comparison c;
+    c.sameShape = expected.dims == got.dims && expected.data.size() == got.data.size();
+    if (!c.sameShape) return c;
+    for (size_t i = 0; i < expected.data.size(); ++i) {
+        const double d = std::fabs(static_cast<double>(expected.data[i]) - got.data[i]);
+        c.maxAbsRef = std::max(c.maxAbsRef, std::fabs(static_cast<double>(expected.data[i])));
+        if (d > c.maxAbsDiff || std::isnan(d)) {
+            c.maxAbsDiff = std::isnan(d) ? INFINITY : d;
+            c.worstIndex = static_cast<int64_t>(i);
+        }
+    }
+    return c;
+}
+
+std::string Comparison::report(const std::string& what, const Tensor& expected,
+                               const Tensor& got) const {
+    std::ostringstream s;
+    s << what << ": ";
+    if (!sameShape) {
+        s << "shape " << shapeToString(got.dims) << ", expected " << shapeToString(expected.dims);
+        return s.str();
+    }
+    s << "max |diff| " << maxAbsDiff << " (" << maxAbsDiff / std::max(maxAbsRef, 1e-30)
+      << " × max|ref| " << maxAbsRef << ")";
+    if (worstIndex >= 0) {
+        // unravel the flat index
+        std::vector<int64_t> idx(expected.dims.size());
+        int64_t rest = worstIndex;
+        for (size_t d = idx.size(); d-- > 0;) {
+            idx[d] = rest % expected.dims[d];
+            rest /= expected.dims[d];
+        }
+        s << " at " << shapeToString(idx) << ": expected "
+          << expected.data[static_cast<size_t>(worstIndex)] << ", got "
+          << got.data[static_cast<size_t>(worstIndex)];
+    }
+    return s.str();
+}
+
+std::string readText(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+std::string identifier(std::string text) {
+    for (char& ch : text)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+    return text;
+}
+
+bool fileExists(const std::string& path) {
+    return access(path.c_str(), F_OK) == 0;
+}
+
+std::string tempDir() {
+    std::string pattern = std::string(R18_TEST_TMP) + "/r18test-XXXXXX";
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    return pattern;
+}
+
+CommandResult runCommand(const std::string& commandLine) {
+    const std::string dir = tempDir();
+    const std::string cmd = "(" + commandLine + ") >" + dir + "/out 2>" + dir + "/err";
+    const int status = std::system(cmd.c_str());
+    CommandResult r;
+    r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = readText(dir + "/out");
+    r.err = readText(dir + "/err");
+    return r;
+}
+
+}  // namespace r18::test

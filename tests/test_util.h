@@ -1,0 +1,53 @@
+// Shared helpers for the test suites: where the fixtures are, the image manifest, tensor
+// comparison with a readable failure report, and running the CLI.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace r18::test {
+
+// The folder make_fixtures.py wrote (build/fixtures).
+std::string fixtures();
+std::string fixture(const std::string& relative);  // fixtures() + "/" + relative
+
+struct FixtureImage {
+    std::string id;
+    std::string path;
+    bool photo = false;
+    int64_t top1 = -1;        // PyTorch's argmax
+    double top1Margin = 0.0;  // PyTorch's top-1 minus top-2 logit
+    double maxAbsLogit = 0.0;
+};
+std::vector<FixtureImage> fixtureImages();
+FixtureImage fixtureImage(const std::string& id);
+
+// Max |a-b| and where, for reporting: "node conv1: max |diff| 3e-6 at [0,5,1,2] (expected
+// 0.12, got 0.12003); bound 1e-4 × max|ref| = 2e-4".
+struct Comparison {
+    double maxAbsDiff = 0.0;
+    double maxAbsRef = 0.0;
+    int64_t worstIndex = -1;
+    bool sameShape = false;
+    std::string report(const std::string& what, const Tensor& expected, const Tensor& got) const;
+};
+Comparison compare(const Tensor& expected, const Tensor& got);
+
+struct CommandResult {
+    int exitCode = -1;
+    std::string out;
+    std::string err;
+};
+// Runs a shell command line, capturing stdout and stderr.
+CommandResult runCommand(const std::string& commandLine);
+
+// A gtest-safe name: every character that is not a letter or digit becomes '_'.
+std::string identifier(std::string text);
+
+std::string tempDir();  // a fresh folder per call, under the build tree
+std::string readText(const std::string& path);
+bool fileExists(const std::string& path);
+
+}  // namespace r18::test
