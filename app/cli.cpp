@@ -1,5 +1,7 @@
 #include "app/cli.h"
 
+#include "app/bench_verb.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFileInfo>
@@ -24,7 +26,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const char* const kVerbs[] = {"classify", "info"};
+const char* const kVerbs[] = {"classify", "info", "bench"};
 
 struct UsageError {
     std::string message;
@@ -283,6 +285,7 @@ int run(int argc, char** argv) {
     const QString verb = args.takeAt(1);
     try {
         if (verb == "classify") return classify(args);
+        if (verb == "bench") return bench(args);
         return info(args);
     } catch (const UsageError& e) {
         std::cerr << "usage error: " << e.message << "\nRun 'resnet18-explorer "
