@@ -1,0 +1,77 @@
+// Values that cross between the GUI thread and the inference worker. All immutable once sent:
+// requests carry a shared, const Source; results travel as shared_ptr<const InferenceResult>.
+#pragma once
+
+#include <QByteArray>
+#include <QImage>
+#include <QMetaType>
+#include <QString>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/engine.h"
+#include "core/network_spec.h"
+#include "core/predictions.h"
+#include "core/tensor.h"
+
+namespace r18::ui {
+
+// An image to classify: a file to decode, encoded bytes (a download), or pixels (a paste).
+struct Source {
+    uint64_t generation = 0;  // unique per image; the worker decodes each generation once
+    QString label;            // names the image to the user: a path, a URL, "pasted image"
+    QString path;             // file to read, or empty
+    QByteArray bytes;         // encoded image, or empty
+    QImage image;             // pixels, or null
+};
+using SourcePtr = std::shared_ptr<const Source>;
+
+struct InferenceRequest {
+    uint64_t id = 0;  // rises with every request; results carry it back
+    SourcePtr source;
+    std::vector<std::string> taps;  // node outputs the views need
+    bool profile = true;            // per-node times for the diagram
+};
+
+struct InferenceResult {
+    uint64_t id = 0;
+    uint64_t generation = 0;
+    QString label;
+    QImage display;                      // the decoded image, at most 2048 px on its longer side
+    QImage crop;                         // what the network sees: the 224×224 centre crop, RGB
+    QSize originalSize;                  // decoded size before any display downscaling
+    std::vector<Prediction> top;         // best five
+    std::map<std::string, Tensor> taps;  // [1,C,H,W], or [1,C] for avgpool and fc
+    std::vector<double> nodeMs;          // per NetworkSpec node
+    double decodeMs = 0.0;
+    double preprocessMs = 0.0;
+    double networkMs = 0.0;
+};
+using ResultPtr = std::shared_ptr<const InferenceResult>;
+
+// What the worker runs, for the status bar, the banner and the diagram.
+struct ModelInfo {
+    QString file;  // empty for the built-in demo weights
+    QString format;
+    QString arch;
+    int64_t classes = 0;
+    bool official = false;  // torchvision's ImageNet file, recognised by its hash
+    QString trustNote;      // one plain sentence about what the weights are
+    std::shared_ptr<const NetworkSpec> spec;
+    Precision precision = Precision::Fp32;
+    int threads = 1;
+    QString implementations;  // oneDNN's choice, e.g. "conv jit:avx2, ..."
+};
+
+// Registers the types above for queued signals; call once before connecting.
+void registerInferenceTypes();
+
+}  // namespace r18::ui
+
+Q_DECLARE_METATYPE(r18::ui::ResultPtr)
+Q_DECLARE_METATYPE(r18::ui::ModelInfo)
+Q_DECLARE_METATYPE(r18::Precision)

@@ -1,0 +1,192 @@
+#include "ui/inference_worker.h"
+
+#include <QFileInfo>
+#include <QMutexLocker>
+#include <QThread>
+
+#include <chrono>
+
+#include "core/error.h"
+#include "core/image_io.h"
+#include "core/preprocess.h"
+#include "ui/image_convert.h"
+
+namespace r18::ui {
+namespace {
+
+constexpr int kDisplayMaxSide = 2048;
+constexpr int kTopK = 5;
+
+double msSince(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+void registerInferenceTypes() {
+    qRegisterMetaType<ResultPtr>("r18::ui::ResultPtr");
+    qRegisterMetaType<ModelInfo>("r18::ui::ModelInfo");
+    qRegisterMetaType<Precision>("r18::Precision");
+}
+
+InferenceWorker::InferenceWorker(QObject* parent) : QObject(parent) {
+    registerInferenceTypes();
+}
+
+InferenceWorker::~InferenceWorker() = default;
+
+void InferenceWorker::submit(InferenceRequest request) {
+    {
+        QMutexLocker lock(&m_mutex);
+        m_pending = std::move(request);
+        if (m_wakeQueued) return;
+        m_wakeQueued = true;
+    }
+    wake();
+}
+
+void InferenceWorker::wake() {
+    QMetaObject::invokeMethod(this, &InferenceWorker::processPending, Qt::QueuedConnection);
+}
+
+bool InferenceWorker::compile(Precision precision, int threads) {
+    try {
+        m_engine.reset();
+        m_engine =
+            std::make_unique<Engine>(*m_spec, *m_weights, EngineOptions{precision, 1, threads});
+    } catch (const Error& e) {
+        emit modelFailed(QString::fromStdString(e.what()));
+        return false;
+    }
+    m_info.precision = precision;
+    m_info.threads = threads;
+    m_info.implementations = QString::fromStdString(m_engine->implementations());
+    return true;
+}
+
+void InferenceWorker::loadModel(const QString& weightsPath, Precision precision, int threads) {
+    auto weights = std::make_shared<WeightSet>();
+    auto spec = std::make_shared<NetworkSpec>();
+    try {
+        std::string path = weightsPath.toStdString();
+        if (path.empty())
+            for (const std::string& candidate : defaultWeightsCandidates())
+                if (QFileInfo::exists(QString::fromStdString(candidate))) {
+                    path = candidate;
+                    break;
+                }
+        if (path.empty()) {
+            *spec = makeResNet18();
+            *weights = makeRandomWeights(*spec);
+        } else {
+            *weights = loadWeights(path);
+            *spec = inferSpec(*weights);
+            validateWeights(*spec, *weights);
+        }
+    } catch (const Error& e) {
+        emit modelFailed(QString::fromStdString(e.what()));
+        if (m_engine) return;  // keep running the previous model
+        *spec = makeResNet18();
+        *weights = makeRandomWeights(*spec);
+    }
+    m_weights = weights;
+    m_spec = spec;
+    m_labels = spec->numClasses == 1000 ? Labels::imagenet() : Labels();
+    m_info = ModelInfo{};
+    m_info.file = QString::fromStdString(weights->file);
+    m_info.format = QString::fromStdString(weights->format);
+    m_info.arch = QString::fromStdString(spec->archName());
+    m_info.classes = spec->numClasses;
+    m_info.official = weights->isOfficialImageNet();
+    m_info.trustNote = QString::fromStdString(weights->trustNote());
+    m_info.spec = spec;
+    if (!compile(precision, threads) &&
+        (precision == Precision::Fp32 || !compile(Precision::Fp32, threads)))
+        return;
+    emit modelReady(m_info);
+    processPending();
+}
+
+void InferenceWorker::configure(Precision precision, int threads) {
+    if (!m_weights) return;
+    const Precision before = m_info.precision;
+    const int beforeThreads = m_info.threads;
+    if (!compile(precision, threads) && !compile(before, beforeThreads)) return;
+    emit modelReady(m_info);
+    processPending();
+}
+
+void InferenceWorker::prepareSource(const Source& source, InferenceResult& result) {
+    if (source.generation != m_generation || m_input.empty()) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const std::string label = source.label.toStdString();
+        cv::Mat decoded;
+        if (!source.path.isEmpty()) {
+            decoded = readImage(source.path.toStdString());
+        } else if (!source.bytes.isEmpty()) {
+            decoded =
+                decodeImage(std::vector<uint8_t>(source.bytes.begin(), source.bytes.end()), label);
+        } else if (!source.image.isNull()) {
+            decoded = matFromImage(source.image);
+        } else {
+            throw ImageError(label + ": there is no image.");
+        }
+        const cv::Mat rgb = toRgb8(decoded);
+        QImage display = displayImageFromRgb(rgb, kDisplayMaxSide);
+        const double decodeMs = msSince(t0);
+        const auto t1 = std::chrono::steady_clock::now();
+        const PreprocessOptions options;
+        const cv::Mat crop = resizeAndCrop(rgb, options);
+        Tensor input({1, 3, options.crop, options.crop});
+        cropToTensor(crop, input.ptr(), options);
+        // Commit only once everything succeeded, so a bad image leaves the last good one.
+        m_preprocessMs = msSince(t1);
+        m_decodeMs = decodeMs;
+        m_input = std::move(input);
+        m_display = std::move(display);
+        m_crop = imageFromRgb(crop);
+        m_originalSize = QSize(rgb.cols, rgb.rows);
+        m_generation = source.generation;
+    }
+    result.display = m_display;
+    result.crop = m_crop;
+    result.originalSize = m_originalSize;
+    result.decodeMs = m_decodeMs;
+    result.preprocessMs = m_preprocessMs;
+}
+
+void InferenceWorker::processPending() {
+    InferenceRequest request;
+    {
+        QMutexLocker lock(&m_mutex);
+        m_wakeQueued = false;
+        if (!m_pending || !m_engine) return;  // nothing to do, or waiting for a model
+        request = std::move(*m_pending);
+        m_pending.reset();
+    }
+    const QString label = request.source ? request.source->label : QString();
+    emit started(request.id);
+    try {
+        if (!request.source) throw ImageError("The request has no image.");
+        if (const int delay = m_extraLatencyMs.load())
+            QThread::msleep(static_cast<unsigned long>(delay));
+        auto result = std::make_shared<InferenceResult>();
+        result->id = request.id;
+        result->generation = request.source->generation;
+        result->label = label;
+        prepareSource(*request.source, *result);
+        RunResult run = m_engine->run(m_input, request.taps, request.profile);
+        result->top = topK(run.logits.ptr(), m_spec->numClasses, kTopK, m_labels);
+        result->taps = std::move(run.taps);
+        result->nodeMs = std::move(run.nodeMs);
+        result->networkMs = run.networkMs;
+        emit resultReady(result);
+    } catch (const Error& e) {
+        emit failed(request.id, label, QString::fromStdString(e.what()));
+    } catch (const std::exception& e) {
+        emit failed(request.id, label,
+                    tr("%1: unexpected error: %2").arg(label, QString::fromUtf8(e.what())));
+    }
+}
+
+}  // namespace r18::ui
