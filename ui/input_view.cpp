@@ -1,0 +1,91 @@
+#include "ui/input_view.h"
+
+#include <QPainter>
+#include <QPainterPath>
+
+#include <cmath>
+
+namespace r18::ui {
+
+InputView::InputView(QWidget* parent) : QWidget(parent) {
+    setMinimumSize(160, 120);
+    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
+}
+
+void InputView::setImage(const QImage& display, QSize originalSize, const QString& label) {
+    m_image = display;
+    m_original = originalSize;
+    m_label = label;
+    setToolTip(tr("%1\n%2×%3 pixels; the outlined square is what the network sees")
+                   .arg(label)
+                   .arg(originalSize.width())
+                   .arg(originalSize.height()));
+    update();
+}
+
+void InputView::clear() {
+    m_image = QImage();
+    m_overlay = QImage();
+    m_label.clear();
+    setToolTip({});
+    update();
+}
+
+void InputView::setOverlay(const QImage& overlay, qreal opacity) {
+    m_overlay = overlay;
+    m_opacity = opacity;
+    update();
+}
+
+QRectF InputView::cropRect(QSize original) {
+    const int w = original.width();
+    const int h = original.height();
+    if (w <= 0 || h <= 0) return {};
+    const int shorter = std::min(w, h);
+    const double scale = shorter == 256 ? 1.0 : 256.0 / shorter;
+    const double side = 224.0 / scale;
+    return {(w - side) / 2.0, (h - side) / 2.0, side, side};
+}
+
+void InputView::paintEvent(QPaintEvent*) {
+    QPainter p(this);
+    p.setRenderHint(QPainter::Antialiasing);
+    const QRectF area = rect().adjusted(8, 8, -8, -8);
+    if (m_image.isNull()) {
+        QPainterPath frame;
+        frame.addRoundedRect(area, 10, 10);
+        p.setPen(QPen(palette().color(QPalette::Mid), 1.5, Qt::DashLine));
+        p.drawPath(frame);
+        p.setPen(palette().color(QPalette::PlaceholderText));
+        QFont f = font();
+        f.setPointSizeF(f.pointSizeF() * 1.15);
+        p.setFont(f);
+        p.drawText(area, Qt::AlignCenter | Qt::TextWordWrap,
+                   tr("Drop an image, paste, or open…\n\nCtrl+O open · Ctrl+V paste"));
+        return;
+    }
+    const QSizeF fitted = QSizeF(m_image.size()).scaled(area.size(), Qt::KeepAspectRatio);
+    const QRectF target(area.center() - QPointF(fitted.width() / 2, fitted.height() / 2), fitted);
+    p.setRenderHint(QPainter::SmoothPixmapTransform);
+    p.drawImage(target, m_image);
+
+    // Map the crop from original coordinates onto the widget.
+    const QRectF crop = cropRect(m_original);
+    const double sx = target.width() / m_original.width();
+    const double sy = target.height() / m_original.height();
+    const QRectF onScreen(target.left() + crop.left() * sx, target.top() + crop.top() * sy,
+                          crop.width() * sx, crop.height() * sy);
+    if (!m_overlay.isNull()) {
+        p.setOpacity(m_opacity);
+        p.drawImage(onScreen.intersected(target), m_overlay,
+                    QRectF(0, 0, m_overlay.width(), m_overlay.height()));
+        p.setOpacity(1.0);
+    }
+    p.setRenderHint(QPainter::Antialiasing, false);
+    p.setPen(QPen(QColor(0, 0, 0, 160), 1));
+    p.drawRect(onScreen.intersected(target).adjusted(1, 1, -1, -1));
+    p.setPen(QPen(QColor(255, 255, 255, 230), 1, Qt::DashLine));
+    p.drawRect(onScreen.intersected(target));
+}
+
+}  // namespace r18::ui
