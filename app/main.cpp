@@ -1,16 +1,69 @@
-// resnet18-explorer: the Explorer window by default; headless verbs (classify, info) for
+// resnet18-explorer: the Explorer window by default; headless verbs (classify, info, bench) for
 // scripts. See README.md for both.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QRegularExpression>
+
 #include <iostream>
 
 #include "app/cli.h"
+#include "ui/main_window.h"
+
+namespace {
+
+int runWindow(int argc, char** argv) {
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("ResNet18Explorer"));
+    QApplication::setApplicationName(QStringLiteral("resnet18-explorer"));
+    QApplication::setApplicationDisplayName(QStringLiteral("ResNet18 Explorer"));
+    QApplication::setStyle(QStringLiteral("Fusion"));
+
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        QStringLiteral("See ResNet18 at work. Without a verb, opens the Explorer window.\n"
+                       "Verbs: classify, info, bench (run 'resnet18-explorer VERB --help')."));
+    const QCommandLineOption weights("weights", "Weights file (.pth or .onnx).", "FILE");
+    const QCommandLineOption select("select", "Node selected at start, e.g. layer3.1.", "NODE");
+    const QCommandLineOption screenshot(
+        "screenshot", "Save the window as PNG once the first result is on screen, then quit.",
+        "OUT.png");
+    const QCommandLineOption size("window-size", "Initial window size, e.g. 1600x1000.", "WxH");
+    p.addOptions({weights, select, screenshot, size});
+    p.addHelpOption();
+    p.addPositionalArgument("IMAGE", "Image to open.", "[IMAGE...]");
+    if (!p.parse(QApplication::arguments())) {
+        std::cerr << "usage error: " << p.errorText().toStdString() << "\n";
+        return r18::cli::kExitUsage;
+    }
+    if (p.isSet("help")) {
+        std::cout << p.helpText().toStdString();
+        return r18::cli::kExitOk;
+    }
+    r18::ui::WindowOptions options;
+    options.weightsPath = p.value(weights);
+    options.selectNode = p.value(select);
+    options.images = p.positionalArguments();
+    options.screenshotPath = p.value(screenshot);
+    if (p.isSet(size)) {
+        const auto m = QRegularExpression(QStringLiteral("^(\\d+)x(\\d+)$")).match(p.value(size));
+        if (!m.hasMatch()) {
+            std::cerr << "usage error: --window-size needs WxH, e.g. 1600x1000\n";
+            return r18::cli::kExitUsage;
+        }
+        options.windowSize = QSize(m.captured(1).toInt(), m.captured(2).toInt());
+    }
+    if (!options.screenshotPath.isEmpty() && options.images.isEmpty()) {
+        std::cerr << "usage error: --screenshot needs an IMAGE to show\n";
+        return r18::cli::kExitUsage;
+    }
+    r18::ui::MainWindow window(options);
+    window.show();
+    return QApplication::exec();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     if (r18::cli::isVerb(argc, argv)) return r18::cli::run(argc, argv);
-    std::cout << "resnet18-explorer: see ResNet18 at work.\n\n"
-                 "  resnet18-explorer classify [--weights FILE] [--labels FILE] [--top K]\n"
-                 "                             [--precision fp32|bf16] [--threads N] [--json]\n"
-                 "                             [--save-logits OUT.npy] [--save-tap "
-                 "NODE=OUT.npy]... IMAGE...\n"
-                 "  resnet18-explorer info [--weights FILE]\n";
-    return 0;
+    return runWindow(argc, argv);
 }

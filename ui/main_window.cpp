@@ -1,0 +1,782 @@
+#include "ui/main_window.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QGuiApplication>
+#include <QHBoxLayout>
+#include <QImageReader>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QScreen>
+#include <QSettings>
+#include <QSlider>
+#include <QSplitter>
+#include <QStandardItemModel>
+#include <QStatusBar>
+#include <QTimer>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include "core/engine.h"
+#include "ui/architecture_view.h"
+#include "ui/channel_view.h"
+#include "ui/feature_map_view.h"
+#include "ui/inference_worker.h"
+#include "ui/input_view.h"
+#include "ui/predictions_view.h"
+
+namespace r18::ui {
+namespace {
+
+constexpr const char* kDefaultNode = "layer2.1";
+constexpr int kScreenshotTimeoutMs = 120'000;
+
+const QStringList kImageSuffixes = {"jpg",  "jpeg", "png", "bmp", "webp", "tif",
+                                    "tiff", "pgm",  "ppm", "pbm", "pnm",  "jp2",
+                                    "exr",  "hdr",  "pic", "sr",  "ras",  "gif"};
+
+QString imageFilter() {
+    QStringList globs;
+    for (const QString& s : kImageSuffixes) globs << "*." + s << "*." + s.toUpper();
+    return QObject::tr("Images (%1);;All files (*)").arg(globs.join(' '));
+}
+
+// A titled panel around a view.
+QWidget* panel(const QString& title, QWidget* content, QLabel** titleLabel = nullptr,
+               QWidget* extra = nullptr) {
+    auto* box = new QWidget;
+    auto* layout = new QVBoxLayout(box);
+    layout->setContentsMargins(6, 4, 6, 4);
+    layout->setSpacing(2);
+    auto* header = new QHBoxLayout;
+    auto* label = new QLabel(title);
+    QFont f = label->font();
+    f.setBold(true);
+    label->setFont(f);
+    header->addWidget(label, 1);
+    if (extra) header->addWidget(extra);
+    layout->addLayout(header);
+    layout->addWidget(content, 1);
+    if (titleLabel) *titleLabel = label;
+    return box;
+}
+
+int defaultThreads() {
+    return std::max(1, QThread::idealThreadCount() - 1);
+}
+
+}  // namespace
+
+MainWindow::MainWindow(const WindowOptions& options, QWidget* parent) : QMainWindow(parent) {
+    registerInferenceTypes();
+    setWindowTitle(tr("ResNet18 Explorer"));
+    setAcceptDrops(true);
+    m_screenshotPath = options.screenshotPath;
+
+    createCentral();
+    createActions();
+    createStatusBar();
+    readSettings(options);
+
+    m_worker = new InferenceWorker;
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    connect(m_worker, &InferenceWorker::resultReady, this, &MainWindow::onResult);
+    connect(m_worker, &InferenceWorker::failed, this, &MainWindow::onFailed);
+    connect(m_worker, &InferenceWorker::modelReady, this, &MainWindow::onModelReady);
+    connect(m_worker, &InferenceWorker::modelFailed, this, [this](const QString& message) {
+        showError(tr("The model could not be loaded"), message);
+    });
+    m_thread.setObjectName(QStringLiteral("inference"));
+    m_thread.start();
+
+    const Precision precision =
+        m_precisionBox->currentIndex() == 1 ? Precision::Bf16 : Precision::Fp32;
+    const int threads = m_threadsBox->currentData().toInt();
+    const QString weights = options.weightsPath;
+    QMetaObject::invokeMethod(
+        m_worker,
+        [w = m_worker, weights, precision, threads] { w->loadModel(weights, precision, threads); },
+        Qt::QueuedConnection);
+
+    if (!options.images.isEmpty()) openFile(options.images.first());
+    if (!m_screenshotPath.isEmpty()) {
+        QTimer::singleShot(kScreenshotTimeoutMs, this, [this] {
+            if (m_screenshotTaken) return;
+            qWarning("screenshot: nothing was shown within %d s", kScreenshotTimeoutMs / 1000);
+            QCoreApplication::exit(2);
+        });
+    }
+}
+
+MainWindow::~MainWindow() {
+    m_thread.quit();
+    m_thread.wait();
+}
+
+void MainWindow::createCentral() {
+    m_architecture = new ArchitectureView;
+    m_architecture->setAcceptDrops(false);
+    m_input = new InputView;
+    m_channel = new ChannelView;
+    m_predictions = new PredictionsView;
+    m_features = new FeatureMapView;
+
+    m_normalization = new QComboBox;
+    m_normalization->addItems({tr("Per channel"), tr("Per layer")});
+    m_normalization->setToolTip(
+        tr("Colour scale: each channel from its own min to max, or one scale for the whole layer"));
+    m_sort = new QCheckBox(tr("Sort by mean"));
+    m_sort->setToolTip(tr("Order channels by mean activation, strongest first"));
+    m_colormap = new QComboBox;
+    m_colormap->addItems(colormapNames());
+    m_blend = new QCheckBox(tr("Blend over input"));
+    m_blend->setToolTip(
+        tr("Show the enlarged channel over the part of the image the network sees (B)"));
+    m_opacity = new QSlider(Qt::Horizontal);
+    m_opacity->setRange(10, 100);
+    m_opacity->setValue(60);
+    m_opacity->setFixedWidth(90);
+    m_opacity->setToolTip(tr("Overlay opacity"));
+
+    auto* featureControls = new QWidget;
+    auto* controls = new QHBoxLayout(featureControls);
+    controls->setContentsMargins(0, 0, 0, 0);
+    controls->addWidget(new QLabel(tr("Scale:")));
+    controls->addWidget(m_normalization);
+    controls->addWidget(m_colormap);
+    controls->addWidget(m_sort);
+
+    connect(m_normalization, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_features->setNormalization(i == 1 ? FeatureMapView::Normalization::PerLayer
+                                            : FeatureMapView::Normalization::PerChannel);
+        showChannel(m_features->selectedChannel());
+    });
+    connect(m_sort, &QCheckBox::toggled, m_features, &FeatureMapView::setSortByMean);
+    connect(m_colormap, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_features->setColormap(static_cast<Colormap>(i));
+        showChannel(m_features->selectedChannel());
+    });
+    connect(m_blend, &QCheckBox::toggled, this,
+            [this] { showChannel(m_features->selectedChannel()); });
+    connect(m_opacity, &QSlider::valueChanged, this,
+            [this] { showChannel(m_features->selectedChannel()); });
+    connect(m_features, &FeatureMapView::channelSelected, this, &MainWindow::showChannel);
+    connect(m_architecture, &ArchitectureView::nodeSelected, this, &MainWindow::onNodeSelected);
+
+    auto* blendControls = new QWidget;
+    auto* blendLayout = new QHBoxLayout(blendControls);
+    blendLayout->setContentsMargins(0, 0, 0, 0);
+    blendLayout->addWidget(m_blend);
+    blendLayout->addWidget(m_opacity);
+
+    m_topSplitter = new QSplitter(Qt::Horizontal);
+    m_topSplitter->addWidget(panel(tr("Input"), m_input));
+    m_topSplitter->addWidget(panel(tr("Channel"), m_channel, nullptr, blendControls));
+    m_topSplitter->addWidget(panel(tr("Top-5 predictions"), m_predictions));
+    m_topSplitter->setStretchFactor(0, 4);
+    m_topSplitter->setStretchFactor(1, 3);
+    m_topSplitter->setStretchFactor(2, 3);
+
+    m_rightSplitter = new QSplitter(Qt::Vertical);
+    m_rightSplitter->addWidget(m_topSplitter);
+    m_rightSplitter->addWidget(
+        panel(tr("Feature maps"), m_features, &m_featureTitle, featureControls));
+    m_rightSplitter->setStretchFactor(0, 2);
+    m_rightSplitter->setStretchFactor(1, 3);
+
+    m_mainSplitter = new QSplitter(Qt::Horizontal);
+    auto* diagram = new QWidget;
+    auto* diagramLayout = new QVBoxLayout(diagram);
+    diagramLayout->setContentsMargins(0, 0, 0, 0);
+    diagramLayout->setSpacing(2);
+    diagramLayout->addWidget(m_architecture, 1);
+    auto* legend = new QLabel(ArchitectureView::legendHtml());
+    legend->setWordWrap(true);
+    QFont small = legend->font();
+    small.setPointSizeF(small.pointSizeF() * 0.9);
+    legend->setFont(small);
+    diagramLayout->addWidget(legend);
+    m_mainSplitter->addWidget(panel(tr("ResNet18"), diagram, &m_diagramTitle));
+    m_mainSplitter->addWidget(m_rightSplitter);
+    m_mainSplitter->setStretchFactor(0, 1);
+    m_mainSplitter->setStretchFactor(1, 3);
+
+    m_banner = new QLabel;
+    m_banner->setWordWrap(true);
+    m_banner->setTextFormat(Qt::RichText);
+    m_banner->setStyleSheet(
+        QStringLiteral("QLabel { background: #fff4ce; color: #4a3800; border: 1px solid #e0b000; "
+                       "border-radius: 4px; padding: 6px 10px; }"));
+    m_banner->hide();
+
+    auto* central = new QWidget;
+    auto* layout = new QVBoxLayout(central);
+    layout->setContentsMargins(6, 6, 6, 0);
+    layout->setSpacing(4);
+    layout->addWidget(m_banner);
+    layout->addWidget(m_mainSplitter, 1);
+    setCentralWidget(central);
+}
+
+void MainWindow::createActions() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* open = file->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton),
+                                    tr("&Open Image…"), this, &MainWindow::openDialog);
+    open->setShortcut(QKeySequence::Open);
+    QAction* paste = file->addAction(tr("&Paste Image"), this, &MainWindow::paste);
+    paste->setShortcut(QKeySequence::Paste);
+    paste->setIcon(style()->standardIcon(QStyle::SP_FileDialogContentsView));
+    file->addSeparator();
+    QAction* openWeights =
+        file->addAction(tr("Open &Weights…"), this, &MainWindow::openWeightsDialog);
+    openWeights->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    file->addSeparator();
+    QAction* save =
+        file->addAction(style()->standardIcon(QStyle::SP_DialogSaveButton),
+                        tr("&Save Feature Maps as PNG…"), this, &MainWindow::saveFeatureMaps);
+    save->setShortcut(QKeySequence::Save);
+    QAction* saveWindowAction =
+        file->addAction(tr("Save &Window as PNG…"), this, &MainWindow::saveWindow);
+    saveWindowAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* copy = edit->addAction(tr("&Copy Predictions"), this, [this] {
+        QGuiApplication::clipboard()->setText(m_predictions->asText());
+        statusBar()->showMessage(tr("Predictions copied."), 3000);
+    });
+    copy->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    QAction* perLayer = view->addAction(tr("Scale per &Layer"));
+    perLayer->setCheckable(true);
+    perLayer->setShortcut(QKeySequence(Qt::Key_N));
+    connect(perLayer, &QAction::toggled, this,
+            [this](bool on) { m_normalization->setCurrentIndex(on ? 1 : 0); });
+    connect(m_normalization, &QComboBox::currentIndexChanged, perLayer,
+            [perLayer](int i) { perLayer->setChecked(i == 1); });
+    QAction* sort = view->addAction(tr("&Sort Channels by Mean"));
+    sort->setCheckable(true);
+    sort->setShortcut(QKeySequence(Qt::Key_S));
+    connect(sort, &QAction::toggled, m_sort, &QCheckBox::setChecked);
+    connect(m_sort, &QCheckBox::toggled, sort, &QAction::setChecked);
+    QAction* blend = view->addAction(tr("&Blend Channel over Input"));
+    blend->setCheckable(true);
+    blend->setShortcut(QKeySequence(Qt::Key_B));
+    connect(blend, &QAction::toggled, m_blend, &QCheckBox::setChecked);
+    connect(m_blend, &QCheckBox::toggled, blend, &QAction::setChecked);
+    view->addSeparator();
+    QAction* fit = view->addAction(tr("&Fit Diagram"), m_architecture,
+                                   [this] { m_architecture->fitDiagram(); });
+    fit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+
+    QMenu* engine = menuBar()->addMenu(tr("E&ngine"));
+    m_precisionBox = new QComboBox;
+    m_precisionBox->addItem(QStringLiteral("fp32"));
+    m_precisionBox->addItem(QStringLiteral("bf16"));
+    m_precisionBox->setToolTip(tr("Numeric precision of the network"));
+    if (!Engine::supports(Precision::Bf16)) {
+        auto* model = qobject_cast<QStandardItemModel*>(m_precisionBox->model());
+        if (model) model->item(1)->setEnabled(false);
+        m_precisionBox->setItemData(1,
+                                    tr("bf16 needs a CPU with AVX-512 (this one offers %1)")
+                                        .arg(QString::fromStdString(Engine::cpuIsa())),
+                                    Qt::ToolTipRole);
+    }
+    m_threadsBox = new QComboBox;
+    for (int t = 1; t <= std::max(1, QThread::idealThreadCount()); ++t)
+        m_threadsBox->addItem(t == 1 ? tr("1 thread") : tr("%1 threads").arg(t), t);
+    m_threadsBox->setToolTip(
+        tr("Threads for the network; one fewer than the cores keeps the window responsive"));
+    auto* precisionGroup = new QActionGroup(this);
+    for (int i = 0; i < 2; ++i) {
+        QAction* a = engine->addAction(m_precisionBox->itemText(i));
+        a->setCheckable(true);
+        a->setEnabled(i == 0 || Engine::supports(Precision::Bf16));
+        precisionGroup->addAction(a);
+        connect(a, &QAction::triggered, this, [this, i] { m_precisionBox->setCurrentIndex(i); });
+        connect(m_precisionBox, &QComboBox::currentIndexChanged, a,
+                [a, i](int j) { a->setChecked(i == j); });
+    }
+    connect(m_precisionBox, &QComboBox::activated, this,
+            [this](int i) { setPrecision(i == 1 ? Precision::Bf16 : Precision::Fp32); });
+    connect(m_threadsBox, &QComboBox::activated, this,
+            [this](int i) { setThreads(m_threadsBox->itemData(i).toInt()); });
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Keyboard Shortcuts"), this, [this] {
+        QMessageBox::information(
+            this, tr("Keyboard shortcuts"),
+            tr("<table>"
+               "<tr><td><b>Ctrl+O</b></td><td>open an image</td></tr>"
+               "<tr><td><b>Ctrl+V</b></td><td>paste an image or a path</td></tr>"
+               "<tr><td><b>Ctrl+S</b></td><td>save the feature maps as PNG</td></tr>"
+               "<tr><td><b>Up/Down</b></td><td>previous/next layer (diagram focused)</td></tr>"
+               "<tr><td><b>Arrows</b></td><td>move between channels (feature maps "
+               "focused)</td></tr>"
+               "<tr><td><b>Ctrl+wheel, +/−</b></td><td>zoom the diagram; drag to pan; 0 or Ctrl+0 "
+               "to fit</td></tr>"
+               "<tr><td><b>N</b></td><td>one colour scale per layer / per channel</td></tr>"
+               "<tr><td><b>S</b></td><td>sort channels by mean activation</td></tr>"
+               "<tr><td><b>B</b></td><td>blend the enlarged channel over the input</td></tr>"
+               "<tr><td><b>Ctrl+Shift+C</b></td><td>copy the predictions</td></tr>"
+               "</table>"));
+    });
+    help->addAction(tr("&About"), this, [this] {
+        QMessageBox::about(
+            this, tr("About ResNet18 Explorer"),
+            tr("<b>ResNet18 Explorer</b><br>See ResNet18 at work: the network, its top-5 and the "
+               "feature maps "
+               "of any layer.<br><br>Inference: oneDNN %1 on %2.")
+                .arg(QStringLiteral("2.6"), QString::fromStdString(Engine::cpuIsa())));
+    });
+
+    QToolBar* tools = addToolBar(tr("Main"));
+    tools->setObjectName(QStringLiteral("mainToolBar"));
+    tools->setMovable(false);
+    tools->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    tools->addAction(open);
+    tools->addAction(paste);
+    tools->addAction(save);
+    tools->addSeparator();
+    tools->addWidget(new QLabel(tr(" Precision ")));
+    tools->addWidget(m_precisionBox);
+    tools->addWidget(new QLabel(QStringLiteral("  ")));
+    tools->addWidget(m_threadsBox);
+}
+
+void MainWindow::createStatusBar() {
+    m_statusModel = new QLabel;
+    m_statusEngine = new QLabel;
+    m_statusTiming = new QLabel;
+    statusBar()->addPermanentWidget(m_statusTiming);
+    statusBar()->addPermanentWidget(m_statusEngine);
+    statusBar()->addPermanentWidget(m_statusModel);
+    m_statusModel->setText(tr("Loading the model…"));
+}
+
+void MainWindow::readSettings(const WindowOptions& options) {
+    QSettings s;
+    if (options.windowSize.isValid()) {
+        resize(options.windowSize);
+    } else if (!restoreGeometry(s.value("window/geometry").toByteArray())) {
+        const QRect screen = QGuiApplication::primaryScreen()
+                                 ? QGuiApplication::primaryScreen()->availableGeometry()
+                                 : QRect(0, 0, 1600, 1000);
+        resize(std::min(1500, screen.width() * 9 / 10), std::min(950, screen.height() * 9 / 10));
+    }
+    restoreState(s.value("window/state").toByteArray());
+    if (!m_mainSplitter->restoreState(s.value("window/mainSplitter").toByteArray()))
+        m_mainSplitter->setSizes({420, 1080});
+    if (!m_rightSplitter->restoreState(s.value("window/rightSplitter").toByteArray()))
+        m_rightSplitter->setSizes({330, 520});
+    if (!m_topSplitter->restoreState(s.value("window/topSplitter").toByteArray()))
+        m_topSplitter->setSizes({420, 300, 300});
+    m_lastFolder = s.value("files/lastFolder", QDir::homePath()).toString();
+    m_precisionBox->setCurrentIndex(
+        s.value("engine/precision").toString() == "bf16" && Engine::supports(Precision::Bf16) ? 1
+                                                                                              : 0);
+    const int threads = s.value("engine/threads", defaultThreads()).toInt();
+    m_threadsBox->setCurrentIndex(std::clamp(threads, 1, m_threadsBox->count()) - 1);
+    m_normalization->setCurrentIndex(s.value("view/normalization", 0).toInt() == 1 ? 1 : 0);
+    m_sort->setChecked(s.value("view/sortByMean", false).toBool());
+    m_colormap->setCurrentIndex(
+        std::clamp(s.value("view/colormap", 0).toInt(), 0, m_colormap->count() - 1));
+    m_blend->setChecked(s.value("view/blend", false).toBool());
+    m_opacity->setValue(s.value("view/opacity", 60).toInt());
+    m_pendingSelect = options.selectNode.isEmpty() ? s.value("view/node", kDefaultNode).toString()
+                                                   : options.selectNode;
+}
+
+void MainWindow::writeSettings() const {
+    QSettings s;
+    s.setValue("window/geometry", saveGeometry());
+    s.setValue("window/state", saveState());
+    s.setValue("window/mainSplitter", m_mainSplitter->saveState());
+    s.setValue("window/rightSplitter", m_rightSplitter->saveState());
+    s.setValue("window/topSplitter", m_topSplitter->saveState());
+    s.setValue("files/lastFolder", m_lastFolder);
+    s.setValue("engine/precision", m_precisionBox->currentText());
+    s.setValue("engine/threads", m_threadsBox->currentData().toInt());
+    s.setValue("view/normalization", m_normalization->currentIndex());
+    s.setValue("view/sortByMean", m_sort->isChecked());
+    s.setValue("view/colormap", m_colormap->currentIndex());
+    s.setValue("view/blend", m_blend->isChecked());
+    s.setValue("view/opacity", m_opacity->value());
+    if (!m_architecture->selected().isEmpty()) s.setValue("view/node", m_architecture->selected());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (m_screenshotPath.isEmpty()) writeSettings();
+    event->accept();
+}
+
+void MainWindow::openFile(const QString& path) {
+    auto source = std::make_shared<Source>();
+    source->label = QDir::toNativeSeparators(path);
+    source->path = path;
+    m_lastFolder = QFileInfo(path).absolutePath();
+    openSource(std::move(source));
+}
+
+void MainWindow::openImage(const QImage& image, const QString& label) {
+    auto source = std::make_shared<Source>();
+    source->label = label;
+    source->image = image;
+    openSource(std::move(source));
+}
+
+void MainWindow::openBytes(const QByteArray& bytes, const QString& label) {
+    auto source = std::make_shared<Source>();
+    source->label = label;
+    source->bytes = bytes;
+    openSource(std::move(source));
+}
+
+void MainWindow::openSource(std::shared_ptr<Source> source) {
+    source->generation = ++m_nextGeneration;
+    m_source = std::move(source);
+    statusBar()->showMessage(tr("Opening %1…").arg(m_source->label));
+    request();
+}
+
+void MainWindow::selectNode(const QString& node) {
+    m_architecture->select(node);
+}
+
+void MainWindow::request() {
+    if (!m_source) return;
+    std::vector<std::string> taps;
+    const std::string node = m_architecture->selected().toStdString();
+    const bool sameImage = m_shownSource && m_source->generation == m_shownSource->generation;
+    if (!node.empty() && (!sameImage || !m_tapCache.count(node))) taps.push_back(node);
+    m_worker->submit({++m_nextId, m_source, std::move(taps), true});
+}
+
+void MainWindow::onResult(const ResultPtr& result) {
+    if (result->id < m_shownId) return;  // an older request finished after a newer one
+    m_shownId = result->id;
+    if (!m_shownSource || result->generation != m_shownSource->generation) {
+        m_tapCache.clear();
+        m_shownSource =
+            m_source && m_source->generation == result->generation ? m_source : m_shownSource;
+        m_input->setImage(result->display, result->originalSize, result->label);
+        setWindowTitle(tr("%1 — ResNet18 Explorer").arg(QFileInfo(result->label).fileName()));
+        statusBar()->clearMessage();
+    }
+    for (const auto& [name, tensor] : result->taps) m_tapCache[name] = result;
+    m_lastResult = result;
+    m_predictions->setPredictions(result->top);
+    m_architecture->setNodeTimes(result->nodeMs);
+    showSelectedTap();
+    updateStatus();
+    emit resultShown(result->id);
+    if (!m_screenshotPath.isEmpty() && !m_screenshotTaken &&
+        m_tapCache.count(m_architecture->selected().toStdString())) {
+        m_screenshotTaken = true;
+        QTimer::singleShot(300, this, &MainWindow::takeScreenshot);
+    }
+}
+
+void MainWindow::onFailed(quint64 id, const QString& label, const QString& message) {
+    if (id < m_shownId) return;
+    m_shownId = id;
+    if (m_source && (!m_shownSource || m_source->generation != m_shownSource->generation))
+        m_source = m_shownSource;  // keep exploring the last image that worked
+    statusBar()->clearMessage();
+    showError(tr("Could not open %1")
+                  .arg(QFileInfo(label).fileName().isEmpty() ? label : QFileInfo(label).fileName()),
+              message);
+    if (!m_screenshotPath.isEmpty() && !m_shownSource) QCoreApplication::exit(1);
+}
+
+void MainWindow::showError(const QString& title, const QString& message) {
+    if (!m_errorBox) {
+        m_errorBox = new QMessageBox(QMessageBox::Warning, tr("ResNet18 Explorer"), QString(),
+                                     QMessageBox::Ok, this);
+        m_errorBox->setAttribute(Qt::WA_DeleteOnClose);
+        m_errorBox->setWindowModality(Qt::WindowModal);
+    }
+    m_errorBox->setText(title);
+    m_errorBox->setInformativeText(message);
+    m_errorBox->open();
+    emit errorShown(message);
+}
+
+void MainWindow::onModelReady(const ModelInfo& info) {
+    const bool newSpec = !m_model.spec || !info.spec || m_model.spec != info.spec;
+    m_model = info;
+    m_modelLoaded = true;
+    m_precisionBox->setCurrentIndex(info.precision == Precision::Bf16 ? 1 : 0);
+    m_threadsBox->setCurrentIndex(std::clamp(info.threads, 1, m_threadsBox->count()) - 1);
+    if (newSpec) {
+        m_tapCache.clear();
+        const QString keep =
+            m_architecture->selected().isEmpty() ? m_pendingSelect : m_architecture->selected();
+        m_architecture->setSpec(info.spec);
+        m_architecture->select(keep);
+        if (m_architecture->selected().isEmpty()) m_architecture->select(kDefaultNode);
+        m_diagramTitle->setText(info.arch);
+    }
+    m_predictions->setTrusted(info.official);
+    updateBanner();
+    updateStatus();
+    emit modelShown();
+    if (m_source) request();
+}
+
+void MainWindow::onNodeSelected(const QString& node) {
+    showSelectedTap();
+    const bool sameImage =
+        m_shownSource && m_source && m_source->generation == m_shownSource->generation;
+    if (m_source && (!sameImage || !m_tapCache.count(node.toStdString()))) request();
+}
+
+void MainWindow::showSelectedTap() {
+    const QString node = m_architecture->selected();
+    const auto it = m_tapCache.find(node.toStdString());
+    if (it == m_tapCache.end()) {
+        if (!m_shownSource)
+            m_features->clear(tr("Open an image to see the feature maps of %1.").arg(node));
+        return;  // the request for it is on its way; keep the previous grid meanwhile
+    }
+    const Tensor& t = it->second->taps.at(node.toStdString());
+    m_features->setActivations(node, t);
+    QString shape;
+    for (size_t i = 1; i < t.dims.size(); ++i)
+        shape += (i > 1 ? (i == 2 ? QStringLiteral(" × ") : QStringLiteral("×")) : QString()) +
+                 QString::number(t.dims[i]);
+    m_featureTitle->setText(tr("Feature maps — %1 · %2").arg(node, shape));
+    showChannel(m_features->selectedChannel());
+}
+
+void MainWindow::showChannel(int channel) {
+    if (channel < 0 || channel >= m_features->channelCount()) {
+        m_channel->clear();
+        m_input->setOverlay({}, 0);
+        return;
+    }
+    const QImage image = m_features->channelImage(channel);
+    const auto& s = m_features->stats(channel);
+    const bool perLayer = m_features->normalization() == FeatureMapView::Normalization::PerLayer;
+    float lo = s.min, hi = s.max;
+    if (perLayer) {
+        lo = INFINITY;
+        hi = -INFINITY;
+        for (int c = 0; c < m_features->channelCount(); ++c) {
+            lo = std::min(lo, m_features->stats(c).min);
+            hi = std::max(hi, m_features->stats(c).max);
+        }
+    }
+    m_channel->setChannel(image,
+                          tr("%1 · channel %2 of %3 · %4×%5\nmin %6 · mean %7 · max %8")
+                              .arg(m_features->node())
+                              .arg(channel)
+                              .arg(m_features->channelCount())
+                              .arg(image.width())
+                              .arg(image.height())
+                              .arg(s.min, 0, 'g', 3)
+                              .arg(s.mean, 0, 'g', 3)
+                              .arg(s.max, 0, 'g', 3),
+                          lo, hi, m_features->colormap());
+    if (m_blend->isChecked() && image.width() > 1)
+        m_input->setOverlay(image.scaled(224, 224, Qt::IgnoreAspectRatio, Qt::SmoothTransformation),
+                            m_opacity->value() / 100.0);
+    else
+        m_input->setOverlay({}, 0);
+}
+
+QString MainWindow::bannerText() const {
+    return m_banner->isHidden() ? QString() : m_banner->text();
+}
+
+void MainWindow::updateBanner() {
+    if (m_model.official) {
+        m_banner->hide();
+        return;
+    }
+    if (m_model.file.isEmpty())
+        m_banner->setText(
+            tr("<b>Untrained demo weights.</b> The network is random, so its predictions are "
+               "meaningless. "
+               "Get torchvision's official ImageNet weights with <code>weights/fetch.sh</code>, or "
+               "open a weights "
+               "file (Ctrl+Shift+O)."));
+    else
+        m_banner->setText(tr("<b>Not the official ImageNet weights</b> (%1). Predictions are only "
+                             "as good as whatever trained "
+                             "these weights, and meaningless if they are untrained.")
+                              .arg(QFileInfo(m_model.file).fileName().toHtmlEscaped()));
+    m_banner->show();
+}
+
+void MainWindow::updateStatus() {
+    const QString weights = m_model.file.isEmpty() ? tr("demo weights (untrained)")
+                                                   : QFileInfo(m_model.file).fileName();
+    m_statusModel->setText(
+        tr("%1 · %2 · %3 classes").arg(m_model.arch, weights).arg(m_model.classes));
+    m_statusModel->setToolTip(
+        tr("%1\n%2\n%3")
+            .arg(m_model.file.isEmpty() ? tr("built-in untrained weights") : m_model.file,
+                 m_model.format, m_model.trustNote));
+    m_statusEngine->setText(tr("%1 · %2").arg(
+        QString::fromLatin1(precisionName(m_model.precision)),
+        m_model.threads == 1 ? tr("1 thread") : tr("%1 threads").arg(m_model.threads)));
+    m_statusEngine->setToolTip(
+        tr("oneDNN on %1: %2")
+            .arg(QString::fromStdString(Engine::cpuIsa()), m_model.implementations));
+    if (m_lastResult)
+        m_statusTiming->setText(tr("decode %1 ms · preprocess %2 ms · network %3 ms")
+                                    .arg(m_lastResult->decodeMs, 0, 'f', 1)
+                                    .arg(m_lastResult->preprocessMs, 0, 'f', 1)
+                                    .arg(m_lastResult->networkMs, 0, 'f', 1));
+}
+
+void MainWindow::setPrecision(Precision precision) {
+    const int threads = m_threadsBox->currentData().toInt();
+    QMetaObject::invokeMethod(
+        m_worker, [w = m_worker, precision, threads] { w->configure(precision, threads); },
+        Qt::QueuedConnection);
+}
+
+void MainWindow::setThreads(int threads) {
+    const Precision precision =
+        m_precisionBox->currentIndex() == 1 ? Precision::Bf16 : Precision::Fp32;
+    QMetaObject::invokeMethod(
+        m_worker, [w = m_worker, precision, threads] { w->configure(precision, threads); },
+        Qt::QueuedConnection);
+}
+
+void MainWindow::openDialog() {
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Open Image"), m_lastFolder, imageFilter());
+    if (!path.isEmpty()) openFile(path);
+}
+
+void MainWindow::openWeightsDialog() {
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open Weights"), m_lastFolder, tr("Weights (*.pth *.pt *.onnx);;All files (*)"));
+    if (path.isEmpty()) return;
+    const Precision precision =
+        m_precisionBox->currentIndex() == 1 ? Precision::Bf16 : Precision::Fp32;
+    const int threads = m_threadsBox->currentData().toInt();
+    m_statusModel->setText(tr("Loading %1…").arg(QFileInfo(path).fileName()));
+    QMetaObject::invokeMethod(
+        m_worker,
+        [w = m_worker, path, precision, threads] { w->loadModel(path, precision, threads); },
+        Qt::QueuedConnection);
+}
+
+void MainWindow::paste() {
+    const QMimeData* mime = QGuiApplication::clipboard()->mimeData();
+    if (!mime) return;
+    if (mime->hasImage()) {
+        openImage(qvariant_cast<QImage>(mime->imageData()), tr("pasted image"));
+    } else if (mime->hasUrls()) {
+        openUrls(mime->urls());
+    } else {
+        const QString text = mime->text().trimmed();
+        const QUrl url(text);
+        if (QFileInfo(text).isFile())
+            openFile(text);
+        else if (url.isLocalFile() || url.scheme() == "http" || url.scheme() == "https")
+            openUrls({url});
+        else
+            statusBar()->showMessage(tr("The clipboard holds no image, image file or image URL."),
+                                     5000);
+    }
+}
+
+void MainWindow::openUrls(const QList<QUrl>& urls) {
+    for (const QUrl& url : urls) {
+        if (url.isLocalFile()) {
+            openFile(url.toLocalFile());
+            return;
+        }
+        if (url.scheme() == "http" || url.scheme() == "https") {
+            if (!m_network) m_network = new QNetworkAccessManager(this);
+            statusBar()->showMessage(tr("Downloading %1…").arg(url.toDisplayString()));
+            QNetworkRequest req(url);
+            req.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                             QNetworkRequest::NoLessSafeRedirectPolicy);
+            QNetworkReply* reply = m_network->get(req);
+            connect(reply, &QNetworkReply::finished, this, [this, reply, url] {
+                reply->deleteLater();
+                statusBar()->clearMessage();
+                if (reply->error() != QNetworkReply::NoError)
+                    return showError(tr("Could not download %1").arg(url.fileName()),
+                                     tr("%1: %2").arg(url.toDisplayString(), reply->errorString()));
+                openBytes(reply->readAll(), url.toDisplayString());
+            });
+            return;
+        }
+    }
+    statusBar()->showMessage(tr("Nothing to open: drop image files or image URLs."), 5000);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls() || event->mimeData()->hasImage())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const QMimeData* mime = event->mimeData();
+    if (mime->hasUrls() && !mime->urls().isEmpty() && mime->urls().first().isLocalFile())
+        openUrls(mime->urls());
+    else if (mime->hasImage())
+        openImage(qvariant_cast<QImage>(mime->imageData()), tr("dropped image"));
+    else if (mime->hasUrls())
+        openUrls(mime->urls());
+    event->acceptProposedAction();
+}
+
+void MainWindow::saveFeatureMaps() {
+    if (m_features->channelCount() == 0) {
+        statusBar()->showMessage(tr("No feature maps to save yet: open an image first."), 5000);
+        return;
+    }
+    const QString base = m_shownSource ? QFileInfo(m_shownSource->label).completeBaseName()
+                                       : QStringLiteral("image");
+    const QString suggested =
+        QDir(m_lastFolder).filePath(QStringLiteral("%1-%2.png").arg(base, m_features->node()));
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save Feature Maps"), suggested,
+                                                      tr("PNG images (*.png)"));
+    if (path.isEmpty()) return;
+    if (!m_features->renderGrid(1800).save(path, "PNG"))
+        return showError(tr("Could not save the feature maps"),
+                         tr("%1: the file could not be written.").arg(path));
+    statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
+}
+
+void MainWindow::saveWindow() {
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Save Window"), QDir(m_lastFolder).filePath("resnet18-explorer.png"),
+        tr("PNG images (*.png)"));
+    if (path.isEmpty()) return;
+    if (!grab().save(path, "PNG"))
+        showError(tr("Could not save the window"),
+                  tr("%1: the file could not be written.").arg(path));
+}
+
+void MainWindow::takeScreenshot() {
+    const bool ok = grab().save(m_screenshotPath, "PNG");
+    if (!ok) qWarning("screenshot: could not write %s", qPrintable(m_screenshotPath));
+    QCoreApplication::exit(ok ? 0 : 1);
+}
+
+}  // namespace r18::ui

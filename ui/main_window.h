@@ -1,0 +1,146 @@
+// MainWindow: the Explorer. Diagram on the left; input, enlarged channel and top-5 on the top
+// right; the selected layer's feature maps below. A worker thread owns the engine; the window
+// only paints and reacts. Images arrive by drag and drop, paste, the Open dialog or the
+// command line.
+#pragma once
+
+#include <QMainWindow>
+#include <QMessageBox>
+#include <QPointer>
+#include <QThread>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "ui/inference_types.h"
+
+class QActionGroup;
+class QCheckBox;
+class QComboBox;
+class QLabel;
+
+class QNetworkAccessManager;
+class QSlider;
+class QSplitter;
+
+namespace r18::ui {
+
+class ArchitectureView;
+class ChannelView;
+class FeatureMapView;
+class InferenceWorker;
+class InputView;
+class PredictionsView;
+
+struct WindowOptions {
+    QString weightsPath;     // empty: default locations, else demo weights
+    QString selectNode;      // node selected at start (overrides the remembered one)
+    QStringList images;      // opened at start; the first is shown
+    QString screenshotPath;  // save the window here once the first result is on screen, then quit
+    QSize windowSize;        // initial size, overriding the remembered geometry
+};
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+
+public:
+    explicit MainWindow(const WindowOptions& options, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    void openFile(const QString& path);
+    void openImage(const QImage& image, const QString& label);
+    void openBytes(const QByteArray& bytes, const QString& label);
+    void selectNode(const QString& node);
+
+    // Parts, for tests.
+    InferenceWorker* worker() const { return m_worker; }
+    ArchitectureView* architectureView() const { return m_architecture; }
+    FeatureMapView* featureMapView() const { return m_features; }
+    PredictionsView* predictionsView() const { return m_predictions; }
+    InputView* inputView() const { return m_input; }
+    QMessageBox* errorBox() const { return m_errorBox; }
+    const ModelInfo& model() const { return m_model; }
+    QString bannerText() const;
+
+signals:
+    void resultShown(quint64 id);
+    void errorShown(const QString& message);
+    void modelShown();
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void createActions();
+    void createCentral();
+    void createStatusBar();
+    void openSource(std::shared_ptr<Source> source);
+    void openUrls(const QList<QUrl>& urls);
+    void request();
+    void showSelectedTap();
+    void showChannel(int channel);
+    void showError(const QString& title, const QString& message);
+    void updateBanner();
+    void updateStatus();
+    void onResult(const ResultPtr& result);
+    void onFailed(quint64 id, const QString& label, const QString& message);
+    void onModelReady(const ModelInfo& info);
+    void onNodeSelected(const QString& node);
+    void openDialog();
+    void openWeightsDialog();
+    void paste();
+    void saveFeatureMaps();
+    void saveWindow();
+    void setPrecision(Precision precision);
+    void setThreads(int threads);
+    void readSettings(const WindowOptions& options);
+    void writeSettings() const;
+    void takeScreenshot();
+
+    QThread m_thread;
+    InferenceWorker* m_worker = nullptr;  // lives in m_thread; deleted when it finishes
+    QNetworkAccessManager* m_network = nullptr;
+
+    ArchitectureView* m_architecture = nullptr;
+    InputView* m_input = nullptr;
+    ChannelView* m_channel = nullptr;
+    PredictionsView* m_predictions = nullptr;
+    FeatureMapView* m_features = nullptr;
+    QLabel* m_banner = nullptr;
+    QLabel* m_featureTitle = nullptr;
+    QLabel* m_diagramTitle = nullptr;
+    QComboBox* m_normalization = nullptr;
+    QCheckBox* m_sort = nullptr;
+    QComboBox* m_colormap = nullptr;
+    QCheckBox* m_blend = nullptr;
+    QSlider* m_opacity = nullptr;
+    QComboBox* m_precisionBox = nullptr;
+    QComboBox* m_threadsBox = nullptr;
+    QLabel* m_statusModel = nullptr;
+    QLabel* m_statusEngine = nullptr;
+    QLabel* m_statusTiming = nullptr;
+    QSplitter* m_mainSplitter = nullptr;
+    QSplitter* m_rightSplitter = nullptr;
+    QSplitter* m_topSplitter = nullptr;
+    QPointer<QMessageBox> m_errorBox;
+
+    ModelInfo m_model;
+    bool m_modelLoaded = false;
+    std::shared_ptr<const Source> m_source;       // newest requested image
+    std::shared_ptr<const Source> m_shownSource;  // image on screen
+    uint64_t m_nextGeneration = 0;
+    uint64_t m_nextId = 0;
+    uint64_t m_shownId = 0;
+    ResultPtr m_lastResult;
+    std::map<std::string, ResultPtr>
+        m_tapCache;  // taps of the image on screen -> result holding them
+    QString m_lastFolder;
+    QString m_screenshotPath;
+    QString m_pendingSelect;
+    bool m_screenshotTaken = false;
+};
+
+}  // namespace r18::ui
