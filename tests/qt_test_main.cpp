@@ -1,0 +1,22 @@
+// main() for the Qt test suites: an offscreen QApplication (unless QT_QPA_PLATFORM says
+// otherwise, so the suites also run under xvfb-run) and settings kept out of the user's home.
+#include <gtest/gtest.h>
+
+#include <QApplication>
+#include <QSettings>
+#include <QStandardPaths>
+
+#include <cstdlib>
+#include <string>
+
+int main(int argc, char** argv) {
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    const std::string config = std::string(R18_TEST_TMP) + "/config";
+    qputenv("XDG_CONFIG_HOME", config.c_str());
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("ResNet18ExplorerTests"));
+    QApplication::setApplicationName(QStringLiteral("resnet18-explorer-tests"));
+    QSettings().clear();
+    testing::InitGoogleTest(&argc, argv);
+    return RUN_ALL_TESTS();
+}
