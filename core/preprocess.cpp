@@ -164,7 +164,11 @@ cv::Mat resizeAndCrop(const cv::Mat& rgb, const PreprocessOptions& o) {
 }
 
 void preprocessInto(const cv::Mat& image, float* dst, const PreprocessOptions& o) {
-    const cv::Mat crop = resizeAndCrop(toRgb8(image), o);
+    cropToTensor(resizeAndCrop(toRgb8(image), o), dst, o);
+}
+
+void cropToTensor(const cv::Mat& crop, float* dst, const PreprocessOptions& o) {
+    CV_Assert(crop.type() == CV_8UC3 && crop.rows == o.crop && crop.cols == o.crop);
     // ToTensor then Normalize, in float32 exactly as torch computes them.
     float table[3][256];
     for (int c = 0; c < 3; ++c)

@@ -28,7 +28,11 @@ cv::Mat toRgb8(const cv::Mat& image);
 // The crop the network sees: 8-bit RGB, crop×crop, before normalisation.
 cv::Mat resizeAndCrop(const cv::Mat& rgb8, const PreprocessOptions& options = {});
 
-// Normalised CHW float32 (RGB planes) written to dst[0 .. 3*crop*crop).
+// ToTensor and Normalize on a crop from resizeAndCrop(): CHW float32 RGB planes written to
+// dst[0 .. 3*crop*crop).
+void cropToTensor(const cv::Mat& crop, float* dst, const PreprocessOptions& options = {});
+
+// All of the above: normalised CHW float32 (RGB planes) written to dst[0 .. 3*crop*crop).
 void preprocessInto(const cv::Mat& image, float* dst, const PreprocessOptions& options = {});
 
 // The same as a [1,3,crop,crop] tensor.
