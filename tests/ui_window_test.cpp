@@ -18,6 +18,7 @@
 #include "core/predictions.h"
 #include "core/preprocess.h"
 #include "core/weights.h"
+#include "tests/qt_test_util.h"
 #include "tests/test_util.h"
 #include "ui/architecture_view.h"
 #include "ui/feature_map_view.h"
@@ -43,7 +44,7 @@ std::unique_ptr<MainWindow> makeWindow(const QString& select = QStringLiteral("l
     auto window = std::make_unique<MainWindow>(options);
     QSignalSpy model(window.get(), &MainWindow::modelShown);
     window->show();
-    EXPECT_TRUE(model.wait(60000));
+    EXPECT_TRUE(test::waitForCount(model, 1, 60000));
     return window;
 }
 
@@ -130,7 +131,7 @@ TEST(Window, EventLoopKeepsRunningDuringASlowInference) {
     clock.start();
     tick.start();
     w->openFile(QString::fromStdString(test::fixtureImage("horses").path));
-    ASSERT_TRUE(shown.wait(60000));
+    ASSERT_TRUE(test::waitForCount(shown, 1, 60000));
     const qint64 total = clock.elapsed();
     tick.stop();
     std::printf("[ event loop ] inference took %lld ms; longest gap between 10 ms ticks: %lld ms\n",
@@ -144,7 +145,7 @@ TEST(Window, CorruptDropShowsAnErrorAndTheNextFileWorks) {
     QSignalSpy errors(w.get(), &MainWindow::errorShown);
     const std::string bad = fixture("bad/truncated.jpg");
     drop(w.get(), QString::fromStdString(bad));
-    ASSERT_TRUE(errors.wait(10000));
+    ASSERT_TRUE(test::waitForCount(errors, 1, 10000));
     ASSERT_NE(w->errorBox(), nullptr);
     EXPECT_TRUE(w->errorBox()->isVisible());
     EXPECT_TRUE(w->errorBox()->text().contains("truncated.jpg"));
@@ -192,7 +193,7 @@ TEST(Window, RemembersViewSettings) {
     options.weightsPath = weightsPath();
     MainWindow again(options);
     QSignalSpy model(&again, &MainWindow::modelShown);
-    ASSERT_TRUE(model.wait(60000));
+    ASSERT_TRUE(test::waitForCount(model, 1, 60000));
     EXPECT_EQ(again.featureMapView()->normalization(), FeatureMapView::Normalization::PerLayer);
     EXPECT_EQ(again.architectureView()->selected(), "layer4.0.downsample");
     QSettings().clear();

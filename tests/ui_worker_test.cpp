@@ -9,6 +9,7 @@
 #include "core/engine.h"
 #include "core/image_io.h"
 #include "core/preprocess.h"
+#include "tests/qt_test_util.h"
 #include "tests/test_util.h"
 #include "ui/inference_worker.h"
 
@@ -33,7 +34,7 @@ protected:
         QSignalSpy ready(worker, &InferenceWorker::modelReady);
         QMetaObject::invokeMethod(worker,
                                   [w = worker, path] { w->loadModel(path, Precision::Fp32, 1); });
-        EXPECT_TRUE(ready.wait(60000));
+        EXPECT_TRUE(test::waitForCount(ready, 1, 60000));
         return ready.isEmpty() ? ModelInfo{} : ready.first().first().value<ModelInfo>();
     }
     std::shared_ptr<Source> fileSource(const std::string& path) {
@@ -55,10 +56,10 @@ TEST_F(WorkerTest, NewestRequestWinsAndStaleOnesAreDropped) {
     QSignalSpy results(worker, &InferenceWorker::resultReady);
     const auto dog = fileSource(test::fixtureImage("dog").path);
     worker->submit({1, dog, {}, false});
-    ASSERT_TRUE(started.wait(10000));  // request 1 is running (sleeping 300 ms)
+    ASSERT_TRUE(test::waitForCount(started, 1, 10000));  // request 1 is running (sleeping 300 ms)
     worker->submit({2, dog, {"layer1.0"}, false});
     worker->submit({3, dog, {"layer3.1"}, false});
-    while (results.count() < 2) ASSERT_TRUE(results.wait(10000));
+    ASSERT_TRUE(test::waitForCount(results, 2, 10000));
     QTest::qWait(700);  // room for a wrongly queued third result to show up
     ASSERT_EQ(results.count(), 2);
     const auto first = results.at(0).first().value<ResultPtr>();
@@ -74,7 +75,7 @@ TEST_F(WorkerTest, ResultsMatchTheCore) {
     QSignalSpy results(worker, &InferenceWorker::resultReady);
     const std::string path = test::fixtureImage("kite").path;
     worker->submit({7, fileSource(path), {"layer2.0.downsample", "input"}, true});
-    ASSERT_TRUE(results.wait(30000));
+    ASSERT_TRUE(test::waitForCount(results, 1, 30000));
     const auto r = results.first().first().value<ResultPtr>();
     EXPECT_EQ(r->id, 7u);
     ASSERT_EQ(r->top.size(), 5u);
@@ -93,13 +94,13 @@ TEST_F(WorkerTest, BadImagesArriveAsFailedSignalsAndTheWorkerGoesOn) {
     QSignalSpy results(worker, &InferenceWorker::resultReady);
     const std::string bad = fixture("bad/truncated.png");
     worker->submit({1, fileSource(bad), {}, false});
-    ASSERT_TRUE(failed.wait(10000));
+    ASSERT_TRUE(test::waitForCount(failed, 1, 10000));
     EXPECT_EQ(failed.first().at(0).toULongLong(), 1u);
     EXPECT_TRUE(failed.first().at(2).toString().startsWith(QString::fromStdString(bad) +
                                                            ": the PNG file is truncated"))
         << failed.first().at(2).toString().toStdString();
     worker->submit({2, fileSource(test::fixtureImage("eagle").path), {}, false});
-    ASSERT_TRUE(results.wait(30000));
+    ASSERT_TRUE(test::waitForCount(results, 1, 30000));
     EXPECT_EQ(results.first().first().value<ResultPtr>()->top[0].label, "bald eagle");
 }
 
@@ -120,7 +121,7 @@ TEST_F(WorkerTest, Bf16IsRefusedWithAReasonOrRuns) {
     QSignalSpy ready(worker, &InferenceWorker::modelReady);
     QSignalSpy failed(worker, &InferenceWorker::modelFailed);
     QMetaObject::invokeMethod(worker, [w = worker] { w->configure(Precision::Bf16, 1); });
-    ASSERT_TRUE(ready.wait(60000));
+    ASSERT_TRUE(test::waitForCount(ready, 1, 60000));
     const ModelInfo info = ready.first().first().value<ModelInfo>();
     if (Engine::supports(Precision::Bf16)) {
         EXPECT_EQ(info.precision, Precision::Bf16);
