@@ -158,13 +158,24 @@ Tensor GraphMapper::tensor(const std::string& name, const std::string& role) con
                  ", larger than any ResNet weight.");
         numel *= d;
     }
-    Tensor out(dims);
     const auto count = static_cast<size_t>(numel);
     const std::string& raw = t.raw_data();
     auto sizeError = [&](size_t have) {
         fail("tensor '" + name + "' (" + role + ") of shape " + shapeToString(dims) + " holds " +
              std::to_string(have) + " values, expected " + std::to_string(count) + ".");
     };
+    // Check the data is really there before allocating what the shape declares.
+    size_t have = 0;
+    switch (t.data_type()) {
+        case onnx::TensorProto::FLOAT: have = raw.empty() ? static_cast<size_t>(t.float_data_size()) : raw.size() / 4; break;
+        case onnx::TensorProto::DOUBLE: have = raw.empty() ? static_cast<size_t>(t.double_data_size()) : raw.size() / 8; break;
+        case onnx::TensorProto::FLOAT16: have = raw.empty() ? static_cast<size_t>(t.int32_data_size()) : raw.size() / 2; break;
+        default:
+            fail("tensor '" + name + "' (" + role + ") has dtype " + dataTypeName(t.data_type()) +
+                 ", expected float32.");
+    }
+    if (have != count) sizeError(have);
+    Tensor out(dims);
     switch (t.data_type()) {
         case onnx::TensorProto::FLOAT:
             if (!raw.empty()) {

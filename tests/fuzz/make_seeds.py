@@ -1,0 +1,89 @@
+#!/usr/bin/python3
+"""Writes the fuzzers' seed corpus into tests/fuzz/seeds/{pth,onnx,image}: small, valid files of
+each kind (tiny state dicts in both torch.save formats, tiny ONNX graphs, tiny images in every
+format OpenCV reads), made with Debian's PyTorch, onnx and OpenCV. The seeds are committed.
+
+    /usr/bin/python3 tests/fuzz/make_seeds.py
+"""
+import collections
+import pathlib
+
+import cv2
+import numpy as np
+import onnx
+import torch
+from onnx import helper, numpy_helper
+
+HERE = pathlib.Path(__file__).resolve().parent / "seeds"
+
+
+def pth_seeds(out):
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    sd = collections.OrderedDict()
+    sd["conv1.weight"] = torch.randn(4, 3, 7, 7)
+    sd["bn1.weight"] = torch.ones(4)
+    sd["bn1.running_mean"] = torch.zeros(4)
+    sd["bn1.num_batches_tracked"] = torch.tensor(3)
+    sd["layer1.0.conv1.weight"] = torch.randn(4, 4, 3, 3)[:, :, :2, :]  # a strided view
+    sd["fc.weight"] = torch.randn(10, 4).half()
+    sd["fc.bias"] = torch.randn(10).double()
+    sd._metadata = collections.OrderedDict({"": {"version": 1}})
+    torch.save(sd, out / "small.pth")
+    torch.save(sd, out / "small_legacy.pth", _use_new_zipfile_serialization=False)
+    torch.save({"state_dict": {"fc.weight": torch.randn(2, 3)}}, out / "wrapped.pth")
+    torch.save({"module.fc.weight": torch.randn(2, 2).bfloat16()}, out / "dataparallel.pth")
+
+
+def onnx_seeds(out):
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+
+    def t(name, *shape):
+        return numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+
+    nodes = [
+        helper.make_node("Conv", ["x", "w0"], ["c0"], kernel_shape=[7, 7], strides=[2, 2], pads=[3, 3, 3, 3]),
+        helper.make_node("BatchNormalization", ["c0", "g", "b", "m", "v"], ["n0"], epsilon=1e-5),
+        helper.make_node("Relu", ["n0"], ["r0"]),
+        helper.make_node("MaxPool", ["r0"], ["p0"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["p0", "w1"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("Conv", ["r1", "w2"], ["c2"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Add", ["c2", "p0"], ["a"]),
+        helper.make_node("Relu", ["a"], ["r2"]),
+        helper.make_node("GlobalAveragePool", ["r2"], ["g0"]),
+        helper.make_node("Flatten", ["g0"], ["f0"]),
+        helper.make_node("Identity", ["fw"], ["fw2"]),
+        helper.make_node("Gemm", ["f0", "fw2", "fb"], ["y"], transB=1),
+    ]
+    inits = [t("w0", 4, 3, 7, 7), t("g", 4), t("b", 4), t("m", 4), t("v", 4), t("w1", 4, 4, 3, 3),
+             t("w2", 4, 4, 3, 3), t("fw", 5, 4), t("fb", 5)]
+    graph = helper.make_graph(nodes, "tiny", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 32, 32])],
+                              [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 5])], inits)
+    onnx.save(helper.make_model(graph), str(out / "tiny_resnet.onnx"))
+    const = helper.make_node("Constant", [], ["shape"], value=numpy_helper.from_array(np.array([1, -1], np.int64)))
+    graph2 = helper.make_graph([const, helper.make_node("Reshape", ["x", "shape"], ["y"])], "reshape",
+                               [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 4])],
+                               [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 4])])
+    onnx.save(helper.make_model(graph2), str(out / "reshape.onnx"))
+
+
+def image_seeds(out):
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 255, (9, 13, 3), dtype=np.uint8)
+    for ext, params in [(".png", []), (".jpg", [cv2.IMWRITE_JPEG_QUALITY, 80]), (".bmp", []),
+                        (".webp", [cv2.IMWRITE_WEBP_QUALITY, 80]), (".ppm", []), (".tiff", [])]:
+        cv2.imwrite(str(out / ("rgb" + ext)), rgb, params)
+    cv2.imwrite(str(out / "gray.pgm"), rgb[:, :, 0])
+    cv2.imwrite(str(out / "gray16.png"), (rgb[:, :, 0].astype(np.uint16) * 257))
+    cv2.imwrite(str(out / "bgra.png"), np.dstack([rgb, rgb[:, :, :1]]))
+    cv2.imwrite(str(out / "progressive.jpg"), rgb, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])
+
+
+if __name__ == "__main__":
+    pth_seeds(HERE / "pth")
+    onnx_seeds(HERE / "onnx")
+    image_seeds(HERE / "image")
+    print("seeds written to", HERE)
