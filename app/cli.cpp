@@ -122,8 +122,11 @@ int classify(const QStringList& args) {
         weights = loadWeights(weightsPath);
         spec = inferSpec(weights);
         validateWeights(spec, weights);
+        const std::string beside = Labels::fileBesideWeights(weightsPath);
         if (p.isSet(labelsOpt))
             labels = Labels::fromFile(p.value(labelsOpt).toStdString());
+        else if (!beside.empty())
+            labels = Labels::fromFile(beside);
         else if (spec.numClasses == 1000)
             labels = Labels::imagenet();
     } catch (const Error& e) {

@@ -97,6 +97,20 @@ Labels Labels::fromFile(const std::string& path) {
     return Labels(std::move(names));
 }
 
+std::string Labels::fileBesideWeights(const std::string& weightsPath) {
+    const size_t slash = weightsPath.find_last_of('/');
+    const size_t dot = weightsPath.find_last_of('.');
+    const std::string stem =
+        (dot != std::string::npos && (slash == std::string::npos || dot > slash))
+            ? weightsPath.substr(0, dot)
+            : weightsPath;
+    for (const char* suffix : {".labels.txt", ".labels.json"}) {
+        const std::string candidate = stem + suffix;
+        if (std::ifstream(candidate).good()) return candidate;
+    }
+    return {};
+}
+
 std::string Labels::name(int64_t index) const {
     if (index >= 0 && static_cast<size_t>(index) < m_names.size())
         return m_names[static_cast<size_t>(index)];

@@ -18,6 +18,11 @@ public:
     // Throws Error naming the file when it cannot be read or parsed.
     static Labels fromFile(const std::string& path);
 
+    // The labels file that goes with a weights file, if there is one: "<weights without its
+    // extension>.labels.txt" or ".labels.json" ("model.pth" -> "model.labels.txt"). Empty
+    // string if neither exists.
+    static std::string fileBesideWeights(const std::string& weightsPath);
+
     // The label of a class, or "class 17" when there is none.
     std::string name(int64_t index) const;
     size_t size() const { return m_names.size(); }
