@@ -170,8 +170,8 @@ QString ArchitectureView::legendHtml() {
     for (int s = 0; s < kStages; ++s)
         html += QStringLiteral("<span style='color:%1'>&#9632;</span>&nbsp;%2&nbsp;&nbsp; ")
                     .arg(stageColor(s).name(), names[s]);
-    return html + tr("<br>&#9472;&#9472; identity skip&nbsp;&nbsp; &#9476;&#9476; projection skip "
-                     "(1×1 conv, /2)");
+    return html + tr("<br>&#9472;&#9472;&nbsp;identity&nbsp;skip&nbsp;&nbsp; "
+                     "&#9476;&#9476;&nbsp;projection&nbsp;skip");
 }
 
 void ArchitectureView::setSpec(std::shared_ptr<const NetworkSpec> spec) {

@@ -61,6 +61,7 @@ struct ModelInfo {
     int64_t classes = 0;
     bool official = false;  // torchvision's ImageNet file, recognised by its hash
     QString trustNote;      // one plain sentence about what the weights are
+    QString labelsFile;     // empty: ImageNet's for 1000 classes, else "class N"
     std::shared_ptr<const NetworkSpec> spec;
     Precision precision = Precision::Fp32;
     int threads = 1;

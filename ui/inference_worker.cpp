@@ -91,8 +91,16 @@ void InferenceWorker::loadModel(const QString& weightsPath, Precision precision,
     }
     m_weights = weights;
     m_spec = spec;
-    m_labels = spec->numClasses == 1000 ? Labels::imagenet() : Labels();
     m_info = ModelInfo{};
+    m_labels = spec->numClasses == 1000 ? Labels::imagenet() : Labels();
+    if (const std::string beside = Labels::fileBesideWeights(weights->file); !beside.empty()) {
+        try {
+            m_labels = Labels::fromFile(beside);
+            m_info.labelsFile = QString::fromStdString(beside);
+        } catch (const Error& e) {
+            emit modelFailed(QString::fromStdString(e.what()));
+        }
+    }
     m_info.file = QString::fromStdString(weights->file);
     m_info.format = QString::fromStdString(weights->format);
     m_info.arch = QString::fromStdString(spec->archName());
@@ -114,6 +122,22 @@ void InferenceWorker::configure(Precision precision, int threads) {
     if (!compile(precision, threads) && !compile(before, beforeThreads)) return;
     emit modelReady(m_info);
     processPending();
+}
+
+void InferenceWorker::setLabels(const QString& path) {
+    try {
+        Labels labels = Labels::fromFile(path.toStdString());
+        if (m_spec && static_cast<int64_t>(labels.size()) < m_spec->numClasses)
+            throw Error(path.toStdString() + ": the file has " + std::to_string(labels.size()) +
+                        " labels but the model has " + std::to_string(m_spec->numClasses) +
+                        " classes.");
+        m_labels = std::move(labels);
+        m_info.labelsFile = path;
+    } catch (const Error& e) {
+        emit modelFailed(QString::fromStdString(e.what()));
+        return;
+    }
+    emit modelReady(m_info);
 }
 
 void InferenceWorker::prepareSource(const Source& source, InferenceResult& result) {

@@ -42,6 +42,9 @@ public slots:
     void loadModel(const QString& weightsPath, r18::Precision precision, int threads);
     // Recompiles the current weights with another precision or thread count.
     void configure(r18::Precision precision, int threads);
+    // Names the classes from a labels file (one per line, or a JSON list); emits modelReady, or
+    // modelFailed when the file cannot be read or has fewer labels than the model has classes.
+    void setLabels(const QString& path);
 
 signals:
     void modelReady(const r18::ui::ModelInfo& info);

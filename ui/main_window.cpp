@@ -36,6 +36,7 @@
 #include "ui/inference_worker.h"
 #include "ui/input_view.h"
 #include "ui/predictions_view.h"
+#include "ui/weights_dialog.h"
 
 namespace r18::ui {
 namespace {
@@ -106,6 +107,7 @@ MainWindow::MainWindow(const WindowOptions& options, QWidget* parent) : QMainWin
         m_precisionBox->currentIndex() == 1 ? Precision::Bf16 : Precision::Fp32;
     const int threads = m_threadsBox->currentData().toInt();
     const QString weights = options.weightsPath;
+    m_requestedWeights = weights;
     QMetaObject::invokeMethod(
         m_worker,
         [w = m_worker, weights, precision, threads] { w->loadModel(weights, precision, threads); },
@@ -240,10 +242,6 @@ void MainWindow::createActions() {
     paste->setShortcut(QKeySequence::Paste);
     paste->setIcon(style()->standardIcon(QStyle::SP_FileDialogContentsView));
     file->addSeparator();
-    QAction* openWeights =
-        file->addAction(tr("Open &Weights…"), this, &MainWindow::openWeightsDialog);
-    openWeights->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
-    file->addSeparator();
     QAction* save =
         file->addAction(style()->standardIcon(QStyle::SP_DialogSaveButton),
                         tr("&Save Feature Maps as PNG…"), this, &MainWindow::saveFeatureMaps);
@@ -284,6 +282,15 @@ void MainWindow::createActions() {
     QAction* fit = view->addAction(tr("&Fit Diagram"), m_architecture,
                                    [this] { m_architecture->fitDiagram(); });
     fit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+
+    QMenu* modelMenu = menuBar()->addMenu(tr("&Model"));
+    QAction* openWeights =
+        modelMenu->addAction(tr("Open &Weights…"), this, &MainWindow::openWeightsDialog);
+    openWeights->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    modelMenu->addAction(tr("Open &Labels…"), this, &MainWindow::openLabelsDialog);
+    modelMenu->addSeparator();
+    modelMenu->addAction(tr("&Download Official Weights…"), this,
+                         [this] { showWeightsDialog(WeightsDialog::Mode::Download); });
 
     QMenu* engine = menuBar()->addMenu(tr("E&ngine"));
     m_precisionBox = new QComboBox;
@@ -364,7 +371,8 @@ void MainWindow::createStatusBar() {
     m_statusModel = new QLabel;
     m_statusEngine = new QLabel;
     m_statusTiming = new QLabel;
-    statusBar()->addPermanentWidget(m_statusTiming);
+    m_statusTiming->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    statusBar()->addWidget(m_statusTiming, 1);
     statusBar()->addPermanentWidget(m_statusEngine);
     statusBar()->addPermanentWidget(m_statusModel);
     m_statusModel->setText(tr("Loading the model…"));
@@ -536,6 +544,11 @@ void MainWindow::onModelReady(const ModelInfo& info) {
     m_predictions->setTrusted(info.official);
     updateBanner();
     updateStatus();
+    const bool firstModel = !m_firstModelSeen;
+    m_firstModelSeen = true;
+    if (firstModel && info.file.isEmpty() && m_requestedWeights.isEmpty() &&
+        m_screenshotPath.isEmpty() && !QSettings().value("firstRun/dontAsk", false).toBool())
+        showWeightsDialog(WeightsDialog::Mode::FirstRun);
     emit modelShown();
     if (m_source) request();
 }
@@ -626,14 +639,21 @@ void MainWindow::updateBanner() {
 }
 
 void MainWindow::updateStatus() {
-    const QString weights = m_model.file.isEmpty() ? tr("demo weights (untrained)")
-                                                   : QFileInfo(m_model.file).fileName();
+    const QString weights =
+        m_model.file.isEmpty() ? tr("demo weights") : QFileInfo(m_model.file).fileName();
+    const QString trust = m_model.official         ? tr("ImageNet-trained ✓")
+                          : m_model.file.isEmpty() ? tr("untrained")
+                                                   : tr("not verified");
     m_statusModel->setText(
-        tr("%1 · %2 · %3 classes").arg(m_model.arch, weights).arg(m_model.classes));
+        tr("%1 · %2 · %3 classes · %4").arg(m_model.arch, weights).arg(m_model.classes).arg(trust));
     m_statusModel->setToolTip(
-        tr("%1\n%2\n%3")
+        tr("%1\nformat: %2\nlabels: %3\n%4")
             .arg(m_model.file.isEmpty() ? tr("built-in untrained weights") : m_model.file,
-                 m_model.format, m_model.trustNote));
+                 m_model.format,
+                 m_model.labelsFile.isEmpty()
+                     ? (m_model.classes == 1000 ? tr("ImageNet") : tr("none (class N)"))
+                     : m_model.labelsFile,
+                 m_model.trustNote));
     m_statusEngine->setText(tr("%1 · %2").arg(
         QString::fromLatin1(precisionName(m_model.precision)),
         m_model.threads == 1 ? tr("1 thread") : tr("%1 threads").arg(m_model.threads)));
@@ -641,7 +661,7 @@ void MainWindow::updateStatus() {
         tr("oneDNN on %1: %2")
             .arg(QString::fromStdString(Engine::cpuIsa()), m_model.implementations));
     if (m_lastResult)
-        m_statusTiming->setText(tr("decode %1 ms · preprocess %2 ms · network %3 ms")
+        m_statusTiming->setText(tr("decode %1 · preprocess %2 · network %3 ms")
                                     .arg(m_lastResult->decodeMs, 0, 'f', 1)
                                     .arg(m_lastResult->preprocessMs, 0, 'f', 1)
                                     .arg(m_lastResult->networkMs, 0, 'f', 1));
@@ -671,7 +691,10 @@ void MainWindow::openDialog() {
 void MainWindow::openWeightsDialog() {
     const QString path = QFileDialog::getOpenFileName(
         this, tr("Open Weights"), m_lastFolder, tr("Weights (*.pth *.pt *.onnx);;All files (*)"));
-    if (path.isEmpty()) return;
+    if (!path.isEmpty()) loadWeights(path);
+}
+
+void MainWindow::loadWeights(const QString& path) {
     const Precision precision =
         m_precisionBox->currentIndex() == 1 ? Precision::Bf16 : Precision::Fp32;
     const int threads = m_threadsBox->currentData().toInt();
@@ -680,6 +703,42 @@ void MainWindow::openWeightsDialog() {
         m_worker,
         [w = m_worker, path, precision, threads] { w->loadModel(path, precision, threads); },
         Qt::QueuedConnection);
+}
+
+void MainWindow::openLabelsDialog() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open Labels"), m_lastFolder,
+                                                      tr("Labels (*.txt *.json);;All files (*)"));
+    if (path.isEmpty()) return;
+    QMetaObject::invokeMethod(
+        m_worker, [w = m_worker, path] { w->setLabels(path); }, Qt::QueuedConnection);
+}
+
+void MainWindow::showWeightsDialog(WeightsDialog::Mode mode) {
+    if (m_weightsDialog) {
+        m_weightsDialog->raise();
+        return;
+    }
+    m_weightsDialog = new WeightsDialog(mode, this);
+    m_weightsDialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(m_weightsDialog, &WeightsDialog::weightsReady, this, &MainWindow::loadWeights);
+    connect(m_weightsDialog, &QDialog::finished, this, [this] {
+        if (m_weightsDialog && m_weightsDialog->dontAskAgain())
+            QSettings().setValue("firstRun/dontAsk", true);
+    });
+    m_weightsDialog->open();
+    if (mode == WeightsDialog::Mode::Download) m_weightsDialog->startDownload();
+}
+
+void MainWindow::confirmWeightsDrop(const QString& path) {
+    if (!m_shownSource) return loadWeights(path);
+    auto* box = new QMessageBox(QMessageBox::Question, tr("Load weights?"),
+                                tr("Use %1 as the model?").arg(QFileInfo(path).fileName()),
+                                QMessageBox::Yes | QMessageBox::Cancel, this);
+    box->setInformativeText(tr("The current image is run again with the new weights."));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    connect(box, &QMessageBox::accepted, this, [this, path] { loadWeights(path); });
+    m_confirmBox = box;
+    box->open();
 }
 
 void MainWindow::paste() {
@@ -705,7 +764,11 @@ void MainWindow::paste() {
 void MainWindow::openUrls(const QList<QUrl>& urls) {
     for (const QUrl& url : urls) {
         if (url.isLocalFile()) {
-            openFile(url.toLocalFile());
+            const QString suffix = QFileInfo(url.toLocalFile()).suffix().toLower();
+            if (suffix == "pth" || suffix == "pt" || suffix == "onnx")
+                confirmWeightsDrop(url.toLocalFile());
+            else
+                openFile(url.toLocalFile());
             return;
         }
         if (url.scheme() == "http" || url.scheme() == "https") {

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "ui/inference_types.h"
+#include "ui/weights_dialog.h"
 
 class QActionGroup;
 class QCheckBox;
@@ -60,6 +61,8 @@ public:
     PredictionsView* predictionsView() const { return m_predictions; }
     InputView* inputView() const { return m_input; }
     QMessageBox* errorBox() const { return m_errorBox; }
+    QMessageBox* confirmBox() const { return m_confirmBox; }
+    WeightsDialog* weightsDialog() const { return m_weightsDialog; }
     const ModelInfo& model() const { return m_model; }
     QString bannerText() const;
 
@@ -91,6 +94,10 @@ private:
     void onNodeSelected(const QString& node);
     void openDialog();
     void openWeightsDialog();
+    void openLabelsDialog();
+    void loadWeights(const QString& path);
+    void confirmWeightsDrop(const QString& path);
+    void showWeightsDialog(WeightsDialog::Mode mode);
     void paste();
     void saveFeatureMaps();
     void saveWindow();
@@ -126,9 +133,13 @@ private:
     QSplitter* m_rightSplitter = nullptr;
     QSplitter* m_topSplitter = nullptr;
     QPointer<QMessageBox> m_errorBox;
+    QPointer<QMessageBox> m_confirmBox;
+    QPointer<WeightsDialog> m_weightsDialog;
 
     ModelInfo m_model;
     bool m_modelLoaded = false;
+    bool m_firstModelSeen = false;
+    QString m_requestedWeights;                   // --weights, if given
     std::shared_ptr<const Source> m_source;       // newest requested image
     std::shared_ptr<const Source> m_shownSource;  // image on screen
     uint64_t m_nextGeneration = 0;
