@@ -11,7 +11,7 @@ R18_BUILD_PACKAGES=(
 )
 R18_TEST_PACKAGES=(
     python3-torch python3-torchvision python3-onnx python3-numpy python3-pil python3-opencv
-    darknet xvfb xauth
+    darknet xvfb xauth curl
 )
 
 r18_install_deps() {

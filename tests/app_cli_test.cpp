@@ -145,6 +145,22 @@ TEST(Cli, UsageErrorsExitTwo) {
     }
 }
 
+TEST(Cli, FineTunedModelsUseTheLabelsBesideThem) {
+    const auto r = cli("classify --top 2 --weights " + fixture("weights/finetuned10.pth") + " " +
+                       test::fixtureImage("dog").path);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\n\s+1\s+\d\.\d{4}\s+\d\s+part \d\n)")))
+        << r.out;
+    const auto noLabels =
+        cli("classify --top 1 --weights " + fixture("weights/resnet34_seeded.onnx") + " " +
+            test::fixtureImage("dog").path);
+    ASSERT_EQ(noLabels.exitCode, 0) << noLabels.err;  // 1000 classes: ImageNet labels
+    const auto info = cli("info --weights " + fixture("weights/resnet34_seeded.pth"));
+    EXPECT_NE(info.out.find("ResNet34, 1000 classes"), std::string::npos) << info.out;
+    EXPECT_NE(info.out.find("layer3.5"), std::string::npos);
+    EXPECT_NE(info.out.find("21,797,672"), std::string::npos);
+}
+
 TEST(Cli, InfoPrintsTheNodeTableAndTotals) {
     const auto r = cli("info");
     ASSERT_EQ(r.exitCode, 0) << r.err;

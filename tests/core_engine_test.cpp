@@ -225,6 +225,44 @@ TEST(Engine, RefusesWeightsThatDoNotFitTheSpec) {
     EXPECT_THROW(Engine(l.spec, l.weights, EngineOptions{Precision::Fp32, 0, 0}), EngineError);
 }
 
+class OtherModels : public testing::TestWithParam<std::pair<const char*, const char*>> {};
+
+// A fine-tuned 10-class head and a ResNet34, from .pth and ONNX, against PyTorch's logits.
+TEST_P(OtherModels, MatchPyTorch) {
+    const auto [file, tag] = GetParam();
+    Engine& engine = engineFor(file);
+    for (const char* id : {"dog", "eagle", "gray_301x187"}) {
+        const Tensor ref = readNpy(fixture(std::string("ref/") + id + "/logits_" + tag + ".npy"));
+        const RunResult r = engine.run(refInput(id), {"layer4.0.downsample"});
+        const test::Comparison c = test::compare(ref, r.logits);
+        EXPECT_LE(c.maxAbsDiff, kFp32Bound * c.maxAbsRef)
+            << c.report(std::string(file) + " " + id, ref, r.logits);
+        std::printf("[ agreement ] %-22s %-13s logits %.2e × max|ref|\n", file, id,
+                    c.maxAbsDiff / c.maxAbsRef);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, OtherModels,
+                         testing::Values(std::make_pair("finetuned10.pth", "finetuned10"),
+                                         std::make_pair("resnet34_seeded.pth", "resnet34"),
+                                         std::make_pair("resnet34_seeded.onnx", "resnet34")),
+                         [](const testing::TestParamInfo<std::pair<const char*, const char*>>& p) {
+                             return test::identifier(p.param.first);
+                         });
+
+TEST(OtherModels, SpecsFollowTheFiles) {
+    EXPECT_EQ(loaded("finetuned10.pth").spec.numClasses, 10);
+    EXPECT_EQ(loaded("resnet34_seeded.pth").spec.depths, (std::vector<int>{3, 4, 6, 3}));
+    EXPECT_EQ(loaded("resnet34_seeded.onnx").spec.archName(), "ResNet34");
+    EXPECT_EQ(Labels::fileBesideWeights(fixture("weights/finetuned10.pth")),
+              fixture("weights/finetuned10.labels.txt"));
+    EXPECT_EQ(Labels::fileBesideWeights(fixture("weights/resnet34_seeded.pth")), "");
+    const Labels labels = Labels::fromFile(fixture("weights/finetuned10.labels.txt"));
+    EXPECT_EQ(labels.size(), 10u);
+    EXPECT_EQ(labels.name(3), "part 3");
+    EXPECT_EQ(Labels().name(17), "class 17");
+}
+
 TEST(Engine, ReportsWhatOneDnnChose) {
     Engine& engine = engineFor("resnet18_seeded.pth");
     EXPECT_NE(engine.implementations().find("conv "), std::string::npos);

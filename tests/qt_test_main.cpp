@@ -13,6 +13,10 @@ int main(int argc, char** argv) {
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
     const std::string config = std::string(R18_TEST_TMP) + "/config";
     qputenv("XDG_CONFIG_HOME", config.c_str());
+    // Downloads and default weight locations go to a throwaway folder too.
+    const std::string data = std::string(R18_TEST_TMP) + "/data";
+    qputenv("XDG_DATA_HOME", data.c_str());
+    qunsetenv("RESNET18_WEIGHTS");
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("ResNet18ExplorerTests"));
     QApplication::setApplicationName(QStringLiteral("resnet18-explorer-tests"));
