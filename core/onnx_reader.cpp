@@ -167,9 +167,15 @@ Tensor GraphMapper::tensor(const std::string& name, const std::string& role) con
     // Check the data is really there before allocating what the shape declares.
     size_t have = 0;
     switch (t.data_type()) {
-        case onnx::TensorProto::FLOAT: have = raw.empty() ? static_cast<size_t>(t.float_data_size()) : raw.size() / 4; break;
-        case onnx::TensorProto::DOUBLE: have = raw.empty() ? static_cast<size_t>(t.double_data_size()) : raw.size() / 8; break;
-        case onnx::TensorProto::FLOAT16: have = raw.empty() ? static_cast<size_t>(t.int32_data_size()) : raw.size() / 2; break;
+        case onnx::TensorProto::FLOAT:
+            have = raw.empty() ? static_cast<size_t>(t.float_data_size()) : raw.size() / 4;
+            break;
+        case onnx::TensorProto::DOUBLE:
+            have = raw.empty() ? static_cast<size_t>(t.double_data_size()) : raw.size() / 8;
+            break;
+        case onnx::TensorProto::FLOAT16:
+            have = raw.empty() ? static_cast<size_t>(t.int32_data_size()) : raw.size() / 2;
+            break;
         default:
             fail("tensor '" + name + "' (" + role + ") has dtype " + dataTypeName(t.data_type()) +
                  ", expected float32.");
