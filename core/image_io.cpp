@@ -4,8 +4,10 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -141,11 +143,14 @@ std::optional<ImageHeader> probeImage(const uint8_t* d, size_t n) {
 cv::Mat decodeImage(const std::vector<uint8_t>& bytes, const std::string& label) {
     if (bytes.empty()) throw ImageError(label + ": the file is empty.");
     if (const auto header = probeImage(bytes.data(), bytes.size())) {
-        const int64_t pixels = header->width * header->height;
+        // Each side is below 2^32, so the product cannot overflow once one side is capped.
+        const int64_t pixels = std::min(header->width, kMaxImagePixels + 1) * header->height;
         if (header->width > 0 && header->height > 0 && pixels > kMaxImagePixels)
             throw ImageError(
                 label + ": the " + header->format + " image is " + std::to_string(header->width) +
-                "×" + std::to_string(header->height) + " (" + std::to_string(pixels / 1'000'000) +
+                "×" + std::to_string(header->height) + " (" +
+                std::to_string(std::llround(static_cast<double>(header->width) *
+                                            static_cast<double>(header->height) / 1e6)) +
                 " megapixels); images over " + std::to_string(kMaxImagePixels / 1'000'000) +
                 " megapixels are refused.");
         if (header->truncated)

@@ -271,6 +271,9 @@ std::string GraphMapper::convUnit(const onnx::NodeProto& conv, const std::string
 }
 
 WeightSet GraphMapper::map() {
+    for (const auto& n : m_g.node())
+        if (n.output_size() == 0 || n.output(0).empty())
+            fail(describe(n) + " has no output; the graph is malformed.");
     for (const auto& t : m_g.initializer()) m_init[t.name()] = &t;
     for (const auto& n : m_g.node()) {
         if (n.op_type() == "Identity" && n.input_size() == 1 && n.output_size() == 1) {

@@ -32,18 +32,13 @@ const std::set<std::string>& callableGlobals() {
     return names;
 }
 
-PyRef make(PyObject::Type t) {
-    auto o = std::make_shared<PyObject>();
-    o->type = t;
-    return o;
-}
-
 class Unpickler {
 public:
     Unpickler(const uint8_t* data, size_t size, const std::string& label)
         : m_p(data), m_end(data + size), m_begin(data), m_label(label) {}
 
     PyRef run(size_t* consumed);
+    std::vector<std::unique_ptr<PyObject>> takeArena() { return std::move(m_arena); }
 
 private:
     [[noreturn]] void fail(const std::string& problem) const {
@@ -119,6 +114,13 @@ private:
     static int64_t asInt(const PyRef& o, bool* ok);
     std::vector<int64_t> intTuple(const PyRef& o, const char* what);
 
+    PyRef make(PyObject::Type t) {
+        m_arena.push_back(std::make_unique<PyObject>());
+        m_arena.back()->type = t;
+        return m_arena.back().get();
+    }
+
+    std::vector<std::unique_ptr<PyObject>> m_arena;
     const uint8_t* m_p;
     const uint8_t* m_end;
     const uint8_t* m_begin;
@@ -405,9 +407,12 @@ int dtypeSize(const std::string& dtype) {
     return 0;
 }
 
-PyRef unpickle(const uint8_t* data, size_t size, const std::string& label, size_t* consumed) {
+Unpickled unpickle(const uint8_t* data, size_t size, const std::string& label, size_t* consumed) {
     Unpickler u(data, size, label);
-    return u.run(consumed);
+    Unpickled result;
+    result.root = u.run(consumed);
+    result.arena = u.takeArena();
+    return result;
 }
 
 }  // namespace r18

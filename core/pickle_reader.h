@@ -13,7 +13,9 @@
 namespace r18 {
 
 struct PyObject;
-using PyRef = std::shared_ptr<PyObject>;
+// Objects point at each other with plain pointers (a pickle may build cycles through its memo);
+// the Unpickled result owns them all.
+using PyRef = PyObject*;
 
 struct PyObject {
     enum class Type {
@@ -48,13 +50,20 @@ struct PyObject {
     const PyRef* dictGet(const std::string& key) const;  // Dict only
 };
 
+// The objects of one pickle: `root` and everything reachable from it live as long as this.
+struct Unpickled {
+    std::vector<std::unique_ptr<PyObject>> arena;
+    PyRef root = nullptr;
+};
+
 // Bytes per element of a storage dtype name ("float32" -> 4); 0 if unknown.
 int dtypeSize(const std::string& dtype);
 
-// Unpickles one object from data[0..size). `label` prefixes error messages (the file name).
+// Unpickles one object from data[0..size). At most one object is created per opcode, so the
+// arena is bounded by the input's size. `label` prefixes error messages (the file name).
 // Sets *consumed to the number of bytes read (pickles can be concatenated). Throws
 // WeightsError on anything outside the whitelist or malformed.
-PyRef unpickle(const uint8_t* data, size_t size, const std::string& label,
-               size_t* consumed = nullptr);
+Unpickled unpickle(const uint8_t* data, size_t size, const std::string& label,
+                   size_t* consumed = nullptr);
 
 }  // namespace r18

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <set>
 
 #include "core/error.h"
 #include "core/pickle_reader.h"
@@ -173,8 +174,8 @@ WeightSet readZipPth(const std::vector<uint8_t>& bytes, const std::string& label
                            "file written by torch.save.");
     const std::string prefix = pkl->name.substr(0, pkl->name.size() - 8);
     const std::vector<uint8_t> pickle = zip.read(*pkl);
-    const PyRef root = unpickle(pickle.data(), pickle.size(), label);
-    WeightSet w = collect(findStateDict(root, label), label, [&](const std::string& key) {
+    const Unpickled root = unpickle(pickle.data(), pickle.size(), label);
+    WeightSet w = collect(findStateDict(root.root, label), label, [&](const std::string& key) {
         const ZipArchive::Entry* e = zip.find(prefix + "data/" + key);
         if (!e)
             throw WeightsError(label + ": storage '" + prefix + "data/" + key +
@@ -185,38 +186,48 @@ WeightSet readZipPth(const std::vector<uint8_t>& bytes, const std::string& label
     return w;
 }
 
-void findStorages(const PyRef& o, std::map<std::string, const PyObject*>& out) {
-    if (!o) return;
-    if (o->type == PyObject::Type::Tensor) {
-        out[o->storage->storageKey] = o->storage.get();
-        return;
+// Every storage reachable from `root`, without recursion (pickles may be cyclic).
+std::map<std::string, const PyObject*> findStorages(const PyRef& root) {
+    std::map<std::string, const PyObject*> storages;
+    std::vector<const PyObject*> todo{root};
+    std::set<const PyObject*> seen;
+    while (!todo.empty()) {
+        const PyObject* o = todo.back();
+        todo.pop_back();
+        if (!o || !seen.insert(o).second) continue;
+        if (o->type == PyObject::Type::Tensor) storages[o->storage->storageKey] = o->storage;
+        for (const PyRef& item : o->items) todo.push_back(item);
     }
-    for (const PyRef& item : o->items) findStorages(item, out);
+    return storages;
 }
 
 WeightSet readLegacyPth(const std::vector<uint8_t>& bytes, const std::string& label) {
     size_t pos = 0;
     auto next = [&]() {
         size_t used = 0;
-        PyRef o = unpickle(bytes.data() + pos, bytes.size() - pos, label, &used);
+        Unpickled o = unpickle(bytes.data() + pos, bytes.size() - pos, label, &used);
         pos += used;
         return o;
     };
     next();  // magic number, checked by looksLikeLegacyPth
-    const PyRef version = next();
+    const Unpickled versionPickle = next();
+    const PyRef version = versionPickle.root;
     if (version->type != PyObject::Type::Int || version->i != 1001)
         throw WeightsError(label + ": unsupported legacy torch.save protocol version.");
-    const PyRef sysInfo = next();
-    const PyRef* little = sysInfo->dictGet("little_endian");
+    const Unpickled sysInfo = next();
+    const PyRef* little = sysInfo.root->type == PyObject::Type::Dict
+                              ? sysInfo.root->dictGet("little_endian")
+                              : nullptr;
     if (!little || (*little)->type != PyObject::Type::Bool || !(*little)->i)
         throw WeightsError(label + ": the file was written on a big-endian machine; re-save it.");
-    const PyRef root = next();
-    const PyRef keys = next();
+    const Unpickled rootPickle = next();
+    const PyRef root = rootPickle.root;
+    const Unpickled keysPickle = next();
+    const PyRef keys = keysPickle.root;
     if (keys->type != PyObject::Type::List)
         throw WeightsError(label + ": the legacy storage list is corrupt.");
 
-    std::map<std::string, const PyObject*> storages;
-    findStorages(root, storages);
+    std::map<std::string, const PyObject*> storages = findStorages(root);
     std::map<std::string, std::pair<size_t, uint64_t>> where;  // key -> (offset, bytes)
     for (const PyRef& key : keys->items) {
         if (key->type != PyObject::Type::String || !storages.count(key->s))

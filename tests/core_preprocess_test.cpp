@@ -109,6 +109,19 @@ INSTANTIATE_TEST_SUITE_P(
                              "cannot open the file (No such file or directory)"}),
     [](const testing::TestParamInfo<BadImage>& p) { return test::identifier(p.param.file); });
 
+// Inputs the image fuzzer once broke (a PNG header whose width × height overflowed int64).
+TEST(FuzzRegressions, DecodingFailsCleanly) {
+    const auto files = test::fuzzRegressions("image");
+    EXPECT_GE(files.size(), 1u);
+    for (const std::string& path : files) {
+        try {
+            preprocess(readImage(path));
+        } catch (const ImageError& e) {
+            EXPECT_EQ(std::string(e.what()).rfind(path + ": ", 0), 0u) << e.what();
+        }
+    }
+}
+
 TEST(ImageHeader, ReadsSizesWithoutDecoding) {
     const std::vector<uint8_t> bytes = [] {
         std::vector<uint8_t> b;

@@ -1,8 +1,10 @@
 #include "tests/test_util.h"
 
+#include <dirent.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -97,6 +99,26 @@ std::string identifier(std::string text) {
     for (char& ch : text)
         if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
     return text;
+}
+
+std::vector<std::string> filesIn(const std::string& dir) {
+    std::vector<std::string> files;
+    if (DIR* d = opendir(dir.c_str())) {
+        while (dirent* e = readdir(d))
+            if (e->d_type == DT_REG) files.push_back(dir + "/" + e->d_name);
+        closedir(d);
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+std::vector<std::string> fuzzRegressions(const std::string& kind) {
+    return filesIn(std::string(R18_SOURCE_DIR) + "/tests/fuzz/regressions/" + kind);
+}
+
+std::vector<uint8_t> readBytes(const std::string& path) {
+    const std::string text = readText(path);
+    return {text.begin(), text.end()};
 }
 
 bool fileExists(const std::string& path) {

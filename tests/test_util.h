@@ -2,6 +2,7 @@
 // comparison with a readable failure report, and running the CLI.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,13 @@ CommandResult runCommand(const std::string& commandLine);
 // A gtest-safe name: every character that is not a letter or digit becomes '_'.
 std::string identifier(std::string text);
 
-std::string tempDir();  // a fresh folder per call, under the build tree
+std::string tempDir();
+// Regular files in a folder, sorted; empty if it does not exist.
+std::vector<std::string> filesIn(const std::string& dir);
+// Inputs that once crashed, hung or leaked in a fuzzer: tests/fuzz/regressions/<kind>/*.
+std::vector<std::string> fuzzRegressions(const std::string& kind);
+std::vector<uint8_t> readBytes(
+    const std::string& path);  // a fresh folder per call, under the build tree
 std::string readText(const std::string& path);
 bool fileExists(const std::string& path);
 
