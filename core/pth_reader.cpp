@@ -36,6 +36,16 @@ float bf16ToFloat(uint16_t b) {
     return v;
 }
 
+uint64_t saturatingMul(uint64_t a, uint64_t b) {
+    uint64_t r = 0;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+uint64_t saturatingAdd(uint64_t a, uint64_t b) {
+    uint64_t r = 0;
+    return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
 using Convert = std::function<float(const uint8_t*)>;
 
 Convert converterFor(const std::string& dtype) {
@@ -77,17 +87,23 @@ Tensor materialize(const PyObject& t, const uint8_t* data, uint64_t bytes, const
                            std::to_string(storageNumel * elem) +
                            " bytes of storage, the file has " + std::to_string(bytes) +
                            " (truncated or corrupt file).");
+    if (t.sizes.size() > 8)
+        throw WeightsError(label + ": tensor '" + name + "' has " + std::to_string(t.sizes.size()) +
+                           " dimensions; a ResNet weight has at most 4.");
+    // Saturating arithmetic: a hostile shape cannot wrap around into a small number.
     uint64_t numel = 1;
     uint64_t last = static_cast<uint64_t>(t.offset);
     for (size_t d = 0; d < t.sizes.size(); ++d) {
         const auto n = static_cast<uint64_t>(t.sizes[d]);
-        numel = n == 0 ? 0 : (numel > storageNumel ? numel : numel * n);
-        if (n > 0) last += (n - 1) * static_cast<uint64_t>(t.strides[d]);
+        numel = saturatingMul(numel, n);
+        if (n > 0)
+            last = saturatingAdd(last, saturatingMul(n - 1, static_cast<uint64_t>(t.strides[d])));
     }
     if (numel > storageNumel || (numel > 0 && last >= storageNumel))
         throw WeightsError(label + ": tensor '" + name + "' of shape " + shapeToString(t.sizes) +
                            " reaches past the end of its storage of " +
                            std::to_string(storageNumel) + " elements (corrupt file).");
+    if (numel == 0) return Tensor(t.sizes);
     Tensor out(t.sizes);
     bool contiguous = true;
     int64_t expected = 1;
