@@ -24,6 +24,12 @@ public:
     using Error::Error;
 };
 
+// A camera, video file or stream that cannot be opened or stops delivering frames.
+class VideoError : public Error {
+public:
+    using Error::Error;
+};
+
 // oneDNN could not build or run the network (unsupported precision, bad tap name, ...).
 class EngineError : public Error {
 public:
