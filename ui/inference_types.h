@@ -7,6 +7,9 @@
 #include <QMetaType>
 #include <QString>
 
+#include <opencv2/core.hpp>
+
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -27,6 +30,8 @@ struct Source {
     QString path;             // file to read, or empty
     QByteArray bytes;         // encoded image, or empty
     QImage image;             // pixels, or null
+    cv::Mat frame;            // a camera or video frame (BGR), or empty
+    std::chrono::steady_clock::time_point grabbed;  // when the frame was captured
 };
 using SourcePtr = std::shared_ptr<const Source>;
 
@@ -50,6 +55,7 @@ struct InferenceResult {
     double decodeMs = 0.0;
     double preprocessMs = 0.0;
     double networkMs = 0.0;
+    std::chrono::steady_clock::time_point grabbed;  // of a camera frame; default otherwise
 };
 using ResultPtr = std::shared_ptr<const InferenceResult>;
 

@@ -38,6 +38,7 @@ InferenceWorker::~InferenceWorker() = default;
 void InferenceWorker::submit(InferenceRequest request) {
     {
         QMutexLocker lock(&m_mutex);
+        if (m_pending) ++m_dropped;
         m_pending = std::move(request);
         if (m_wakeQueued) return;
         m_wakeQueued = true;
@@ -150,6 +151,8 @@ void InferenceWorker::prepareSource(const Source& source, InferenceResult& resul
         } else if (!source.bytes.isEmpty()) {
             decoded =
                 decodeImage(std::vector<uint8_t>(source.bytes.begin(), source.bytes.end()), label);
+        } else if (!source.frame.empty()) {
+            decoded = source.frame;
         } else if (!source.image.isNull()) {
             decoded = matFromImage(source.image);
         } else {
@@ -198,6 +201,7 @@ void InferenceWorker::processPending() {
         result->id = request.id;
         result->generation = request.source->generation;
         result->label = label;
+        result->grabbed = request.source->grabbed;
         prepareSource(*request.source, *result);
         RunResult run = m_engine->run(m_input, request.taps, request.profile);
         result->top = topK(run.logits.ptr(), m_spec->numClasses, kTopK, m_labels);

@@ -33,6 +33,10 @@ public:
     // Thread-safe; call from any thread. Replaces a pending request that has not started.
     void submit(InferenceRequest request);
 
+    // Requests replaced in the slot before they started (frames dropped because the network was
+    // busy), since the worker was made.
+    uint64_t droppedCount() const { return m_dropped.load(); }
+
     // Test hook: sleep this long before every inference, to simulate a slow engine.
     void setExtraLatencyForTesting(int ms) { m_extraLatencyMs = ms; }
 
@@ -65,6 +69,7 @@ private:
     std::optional<InferenceRequest> m_pending;  // guarded by m_mutex
     bool m_wakeQueued = false;                  // guarded by m_mutex
     std::atomic<int> m_extraLatencyMs{0};
+    std::atomic<uint64_t> m_dropped{0};
 
     // Worker-thread state.
     std::shared_ptr<const WeightSet> m_weights;
