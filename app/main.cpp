@@ -28,7 +28,10 @@ int runWindow(int argc, char** argv) {
         "screenshot", "Save the window as PNG once the first result is on screen, then quit.",
         "OUT.png");
     const QCommandLineOption size("window-size", "Initial window size, e.g. 1600x1000.", "WxH");
-    p.addOptions({weights, select, screenshot, size});
+    const QCommandLineOption camera(
+        "camera", "Start a camera (index or /dev/videoN), video file or stream URL.", "SOURCE");
+    const QCommandLineOption loop("loop", "Loop a video file.");
+    p.addOptions({weights, select, screenshot, size, camera, loop});
     p.addHelpOption();
     p.addPositionalArgument("IMAGE", "Image to open.", "[IMAGE...]");
     if (!p.parse(QApplication::arguments())) {
@@ -44,6 +47,8 @@ int runWindow(int argc, char** argv) {
     options.selectNode = p.value(select);
     options.images = p.positionalArguments();
     options.screenshotPath = p.value(screenshot);
+    options.camera = p.value(camera);
+    options.loop = p.isSet(loop);
     if (p.isSet(size)) {
         const auto m = QRegularExpression(QStringLiteral("^(\\d+)x(\\d+)$")).match(p.value(size));
         if (!m.hasMatch()) {
@@ -52,8 +57,8 @@ int runWindow(int argc, char** argv) {
         }
         options.windowSize = QSize(m.captured(1).toInt(), m.captured(2).toInt());
     }
-    if (!options.screenshotPath.isEmpty() && options.images.isEmpty()) {
-        std::cerr << "usage error: --screenshot needs an IMAGE to show\n";
+    if (!options.screenshotPath.isEmpty() && options.images.isEmpty() && options.camera.isEmpty()) {
+        std::cerr << "usage error: --screenshot needs an IMAGE or a --camera to show\n";
         return r18::cli::kExitUsage;
     }
     r18::ui::MainWindow window(options);

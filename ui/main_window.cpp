@@ -7,6 +7,7 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDateTime>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -19,17 +20,20 @@
 #include <QMimeData>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QRegularExpression>
 #include <QScreen>
 #include <QSettings>
 #include <QSlider>
 #include <QSplitter>
 #include <QStandardItemModel>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTimer>
 #include <QToolBar>
 #include <QVBoxLayout>
 
 #include "core/engine.h"
+#include "core/video_source.h"
 #include "ui/architecture_view.h"
 #include "ui/channel_view.h"
 #include "ui/feature_map_view.h"
@@ -114,6 +118,14 @@ MainWindow::MainWindow(const WindowOptions& options, QWidget* parent) : QMainWin
         Qt::QueuedConnection);
 
     if (!options.images.isEmpty()) openFile(options.images.first());
+    if (!options.camera.isEmpty()) {
+        CaptureThread::Options live;
+        live.spec = options.camera;
+        live.loop = options.loop || m_loopAction->isChecked();
+        live.mirror = m_mirrorAction->isChecked();
+        live.resolution = m_resolutionBox->currentData().toSize();
+        startLive(live);
+    }
     if (!m_screenshotPath.isEmpty()) {
         QTimer::singleShot(kScreenshotTimeoutMs, this, [this] {
             if (m_screenshotTaken) return;
@@ -224,11 +236,19 @@ void MainWindow::createCentral() {
                        "border-radius: 4px; padding: 6px 10px; }"));
     m_banner->hide();
 
+    m_liveBanner = new QLabel;
+    m_liveBanner->setWordWrap(true);
+    m_liveBanner->setStyleSheet(
+        QStringLiteral("QLabel { background: #fde8e8; color: #6b0d0d; border: 1px solid #d33; "
+                       "border-radius: 4px; padding: 6px 10px; }"));
+    m_liveBanner->hide();
+
     auto* central = new QWidget;
     auto* layout = new QVBoxLayout(central);
     layout->setContentsMargins(6, 6, 6, 0);
     layout->setSpacing(4);
     layout->addWidget(m_banner);
+    layout->addWidget(m_liveBanner);
     layout->addWidget(m_mainSplitter, 1);
     setCentralWidget(central);
 }
@@ -325,6 +345,21 @@ void MainWindow::createActions() {
     connect(m_threadsBox, &QComboBox::activated, this,
             [this](int i) { setThreads(m_threadsBox->itemData(i).toInt()); });
 
+    QMenu* live = menuBar()->addMenu(tr("&Live"));
+    QToolBar* tools = addToolBar(tr("Main"));
+    tools->setObjectName(QStringLiteral("mainToolBar"));
+    tools->setMovable(false);
+    tools->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    tools->addAction(open);
+    tools->addAction(paste);
+    tools->addAction(save);
+    tools->addSeparator();
+    tools->addWidget(new QLabel(tr(" Precision ")));
+    tools->addWidget(m_precisionBox);
+    tools->addWidget(new QLabel(QStringLiteral("  ")));
+    tools->addWidget(m_threadsBox);
+    createLiveControls(live, tools);
+
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Keyboard Shortcuts"), this, [this] {
         QMessageBox::information(
@@ -333,6 +368,10 @@ void MainWindow::createActions() {
                "<tr><td><b>Ctrl+O</b></td><td>open an image</td></tr>"
                "<tr><td><b>Ctrl+V</b></td><td>paste an image or a path</td></tr>"
                "<tr><td><b>Ctrl+S</b></td><td>save the feature maps as PNG</td></tr>"
+               "<tr><td><b>Space</b></td><td>start/stop the camera or video</td></tr>"
+               "<tr><td><b>F</b></td><td>freeze the current frame</td></tr>"
+               "<tr><td><b>M</b></td><td>mirror the camera</td></tr>"
+               "<tr><td><b>P</b></td><td>save a snapshot of the frame</td></tr>"
                "<tr><td><b>Up/Down</b></td><td>previous/next layer (diagram focused)</td></tr>"
                "<tr><td><b>Arrows</b></td><td>move between channels (feature maps "
                "focused)</td></tr>"
@@ -352,19 +391,6 @@ void MainWindow::createActions() {
                "of any layer.<br><br>Inference: oneDNN %1 on %2.")
                 .arg(QStringLiteral("2.6"), QString::fromStdString(Engine::cpuIsa())));
     });
-
-    QToolBar* tools = addToolBar(tr("Main"));
-    tools->setObjectName(QStringLiteral("mainToolBar"));
-    tools->setMovable(false);
-    tools->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    tools->addAction(open);
-    tools->addAction(paste);
-    tools->addAction(save);
-    tools->addSeparator();
-    tools->addWidget(new QLabel(tr(" Precision ")));
-    tools->addWidget(m_precisionBox);
-    tools->addWidget(new QLabel(QStringLiteral("  ")));
-    tools->addWidget(m_threadsBox);
 }
 
 void MainWindow::createStatusBar() {
@@ -426,6 +452,9 @@ void MainWindow::writeSettings() const {
     s.setValue("view/colormap", m_colormap->currentIndex());
     s.setValue("view/blend", m_blend->isChecked());
     s.setValue("view/opacity", m_opacity->value());
+    s.setValue("live/mirror", m_mirrorAction->isChecked());
+    s.setValue("live/loop", m_loopAction->isChecked());
+    s.setValue("live/resolution", m_resolutionBox->currentIndex());
     if (!m_architecture->selected().isEmpty()) s.setValue("view/node", m_architecture->selected());
 }
 
@@ -478,17 +507,33 @@ void MainWindow::request() {
 
 void MainWindow::onResult(const ResultPtr& result) {
     if (result->id < m_shownId) return;  // an older request finished after a newer one
+    if (m_frozen && m_source && result->generation != m_source->generation)
+        return;  // late live frame
     m_shownId = result->id;
+    const bool newFrame = result->grabbed != std::chrono::steady_clock::time_point{} &&
+                          (!m_shownSource || result->generation != m_shownSource->generation);
     if (!m_shownSource || result->generation != m_shownSource->generation) {
         m_tapCache.clear();
         m_shownSource =
             m_source && m_source->generation == result->generation ? m_source : m_shownSource;
         m_input->setImage(result->display, result->originalSize, result->label);
         setWindowTitle(tr("%1 — ResNet18 Explorer").arg(QFileInfo(result->label).fileName()));
-        statusBar()->clearMessage();
+        if (result->grabbed == std::chrono::steady_clock::time_point{}) statusBar()->clearMessage();
     }
     for (const auto& [name, tensor] : result->taps) m_tapCache[name] = result;
     m_lastResult = result;
+    if (newFrame) {
+        const auto now = std::chrono::steady_clock::now();
+        const double latency =
+            std::chrono::duration<double, std::milli>(now - result->grabbed).count();
+        m_live.latencyMs =
+            m_live.framesShown == 0 ? latency : 0.8 * m_live.latencyMs + 0.2 * latency;
+        ++m_live.framesShown;
+        m_shownTimes.push_back(now);
+        while (!m_shownTimes.empty() && now - m_shownTimes.front() > std::chrono::seconds(1))
+            m_shownTimes.erase(m_shownTimes.begin());
+        m_live.processedFps = static_cast<double>(m_shownTimes.size());
+    }
     m_predictions->setPredictions(result->top);
     m_architecture->setNodeTimes(result->nodeMs);
     showSelectedTap();
@@ -660,7 +705,14 @@ void MainWindow::updateStatus() {
     m_statusEngine->setToolTip(
         tr("oneDNN on %1: %2")
             .arg(QString::fromStdString(Engine::cpuIsa()), m_model.implementations));
-    if (m_lastResult)
+    if (m_lastResult && isLive())
+        m_statusTiming->setText(
+            tr("camera %1 fps · processed %2 fps · latency %3 ms · network %4 ms")
+                .arg(m_capture->fps(), 0, 'f', 1)
+                .arg(m_live.processedFps, 0, 'f', 1)
+                .arg(m_live.latencyMs, 0, 'f', 0)
+                .arg(m_lastResult->networkMs, 0, 'f', 1));
+    else if (m_lastResult)
         m_statusTiming->setText(tr("decode %1 · preprocess %2 · network %3 ms")
                                     .arg(m_lastResult->decodeMs, 0, 'f', 1)
                                     .arg(m_lastResult->preprocessMs, 0, 'f', 1)
@@ -834,6 +886,204 @@ void MainWindow::saveWindow() {
     if (!grab().save(path, "PNG"))
         showError(tr("Could not save the window"),
                   tr("%1: the file could not be written.").arg(path));
+}
+
+void MainWindow::createLiveControls(QMenu* menu, QToolBar* tools) {
+    m_capture = new CaptureThread(this);
+    connect(m_capture, &CaptureThread::frameCaptured, this, &MainWindow::onFrame);
+    connect(m_capture, &CaptureThread::stopped, this, &MainWindow::onLiveStopped);
+    connect(m_capture, &CaptureThread::opened, this,
+            [this](const QString& label, double fps, QSize size) {
+                m_liveLabel = label;
+                m_liveBanner->hide();
+                statusBar()->showMessage(tr("%1: %2×%3 at %4 fps")
+                                             .arg(label)
+                                             .arg(size.width())
+                                             .arg(size.height())
+                                             .arg(fps, 0, 'f', 1),
+                                         4000);
+            });
+
+    m_sourceBox = new QComboBox;
+    m_sourceBox->setToolTip(tr("Camera, or a video file or stream"));
+    m_sourceBox->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_resolutionBox = new QComboBox;
+    m_resolutionBox->setToolTip(tr("Camera resolution"));
+    m_resolutionBox->addItem(tr("default"), QSize());
+    for (const QSize& r : {QSize(640, 480), QSize(1280, 720), QSize(1920, 1080)})
+        m_resolutionBox->addItem(QStringLiteral("%1×%2").arg(r.width()).arg(r.height()), r);
+    refreshSources();
+    auto* refresh = new QTimer(this);
+    connect(refresh, &QTimer::timeout, this, [this] {
+        if (!isLive()) refreshSources();
+    });
+    refresh->start(3000);
+
+    m_liveAction =
+        menu->addAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Start"), this, [this] {
+            if (isLive())
+                stopLive();
+            else
+                startSelectedSource();
+        });
+    m_liveAction->setShortcut(QKeySequence(Qt::Key_Space));
+    m_liveAction->setToolTip(tr("Start or stop the camera or video (Space)"));
+    m_mirrorAction = menu->addAction(tr("&Mirror"));
+    m_mirrorAction->setCheckable(true);
+    m_mirrorAction->setShortcut(QKeySequence(Qt::Key_M));
+    connect(m_mirrorAction, &QAction::toggled, m_capture, &CaptureThread::setMirror);
+    m_freezeAction = menu->addAction(tr("&Freeze Frame"), this, [this](bool on) { setFrozen(on); });
+    m_freezeAction->setCheckable(true);
+    m_freezeAction->setShortcut(QKeySequence(Qt::Key_F));
+    m_freezeAction->setToolTip(tr("Hold the current frame to browse its layers (F)"));
+    QAction* snap = menu->addAction(tr("Save &Snapshot"), this, &MainWindow::snapshot);
+    snap->setShortcut(QKeySequence(Qt::Key_P));
+    menu->addSeparator();
+    m_loopAction = menu->addAction(tr("&Loop Videos"));
+    m_loopAction->setCheckable(true);
+
+    QSettings settings;
+    m_mirrorAction->setChecked(settings.value("live/mirror", false).toBool());
+    m_loopAction->setChecked(settings.value("live/loop", true).toBool());
+    m_resolutionBox->setCurrentIndex(
+        std::clamp(settings.value("live/resolution", 0).toInt(), 0, m_resolutionBox->count() - 1));
+
+    tools->addSeparator();
+    tools->addWidget(m_sourceBox);
+    tools->addWidget(m_resolutionBox);
+    tools->addAction(m_liveAction);
+    tools->addAction(m_freezeAction);
+    tools->addAction(m_mirrorAction);
+}
+
+void MainWindow::refreshSources() {
+    const QString current = m_sourceBox->currentData().toString();
+    QStringList entries;
+    const std::vector<CameraInfo> cameras = listCameras();
+    for (const CameraInfo& c : cameras) entries << QString::number(c.index);
+    QStringList existing;
+    for (int i = 0; i < m_sourceBox->count(); ++i) existing << m_sourceBox->itemData(i).toString();
+    if (!m_recentVideo.isEmpty()) entries << m_recentVideo;
+    entries << QStringLiteral("file");
+    if (!cameras.empty()) existing.removeAll(QString());
+    if (existing == entries) return;
+    m_sourceBox->clear();
+    for (const CameraInfo& c : cameras)
+        m_sourceBox->addItem(tr("Camera %1 — %2").arg(c.index).arg(QString::fromStdString(c.name)),
+                             QString::number(c.index));
+    if (cameras.empty()) {
+        m_sourceBox->addItem(tr("No camera found"), QString());
+        if (auto* model = qobject_cast<QStandardItemModel*>(m_sourceBox->model()))
+            model->item(0)->setEnabled(false);
+    }
+    if (!m_recentVideo.isEmpty())
+        m_sourceBox->addItem(QFileInfo(m_recentVideo).fileName(), m_recentVideo);
+    m_sourceBox->addItem(tr("Video file or stream…"), QStringLiteral("file"));
+    const int keep = m_sourceBox->findData(current);
+    m_sourceBox->setCurrentIndex(keep >= 0 ? keep
+                                           : (cameras.empty() ? m_sourceBox->count() - 1 : 0));
+}
+
+void MainWindow::startSelectedSource() {
+    CaptureThread::Options options;
+    options.spec = m_sourceBox->currentData().toString();
+    options.mirror = m_mirrorAction->isChecked();
+    options.loop = m_loopAction->isChecked();
+    options.resolution = m_resolutionBox->currentData().toSize();
+    if (options.spec == QStringLiteral("file") || options.spec.isEmpty()) {
+        options.spec = QFileDialog::getOpenFileName(
+            this, tr("Open Video"), m_lastFolder,
+            tr("Videos (*.mp4 *.avi *.mkv *.mov *.webm *.mjpg *.mpg);;All files (*)"));
+        if (options.spec.isEmpty()) return;
+        m_lastFolder = QFileInfo(options.spec).absolutePath();
+    }
+    startLive(options);
+}
+
+void MainWindow::startLive(const CaptureThread::Options& options) {
+    if (!QRegularExpression(QStringLiteral("^(/dev/video)?\\d+$")).match(options.spec).hasMatch()) {
+        m_recentVideo = options.spec;
+        refreshSources();
+        m_sourceBox->setCurrentIndex(m_sourceBox->findData(options.spec));
+    }
+    m_live = LiveStats{};
+    m_shownTimes.clear();
+    m_liveLabel = QFileInfo(options.spec).fileName().isEmpty() ? options.spec
+                                                               : QFileInfo(options.spec).fileName();
+    setFrozen(false);
+    m_liveBanner->hide();
+    m_capture->start(options);
+    m_liveAction->setText(tr("&Stop"));
+    m_liveAction->setIcon(style()->standardIcon(QStyle::SP_MediaStop));
+    statusBar()->showMessage(tr("Opening %1…").arg(options.spec));
+}
+
+void MainWindow::stopLive() {
+    m_capture->stop();
+}
+
+bool MainWindow::isLive() const {
+    return m_capture && m_capture->isRunning();
+}
+
+MainWindow::LiveStats MainWindow::liveStats() const {
+    LiveStats s = m_live;
+    s.cameraFps = m_capture ? m_capture->fps() : 0.0;
+    s.framesDropped = m_worker ? m_worker->droppedCount() : 0;
+    return s;
+}
+
+void MainWindow::setFrozen(bool frozen) {
+    m_frozen = frozen;
+    if (frozen && m_shownSource) m_source = m_shownSource;  // browse the frame on screen
+    if (m_freezeAction && m_freezeAction->isChecked() != frozen) m_freezeAction->setChecked(frozen);
+    if (!frozen && m_lastFrame && isLive()) onFrame(m_lastFrame);
+    if (frozen)
+        statusBar()->showMessage(tr("Frame frozen: browse its layers; press F to go live again."));
+}
+
+void MainWindow::onFrame(const FramePtr& frame) {
+    m_lastFrame = frame;
+    if (m_frozen) return;
+    auto source = std::make_shared<Source>();
+    source->generation = ++m_nextGeneration;
+    source->label = m_liveLabel;
+    source->frame = frame->image;
+    source->grabbed = frame->grabbed;
+    m_source = std::move(source);
+    request();
+}
+
+void MainWindow::onLiveStopped(const QString& reason, bool error) {
+    m_liveAction->setText(tr("&Start"));
+    m_liveAction->setIcon(style()->standardIcon(QStyle::SP_MediaPlay));
+    if (error) {
+        m_liveBanner->setText(
+            tr("<b>Live source stopped.</b> %1 Pick another source and press Space.")
+                .arg(reason.toHtmlEscaped()));
+        m_liveBanner->show();
+        refreshSources();
+    } else {
+        statusBar()->showMessage(reason, 6000);
+    }
+    updateStatus();
+    emit liveStopped(reason, error);
+}
+
+void MainWindow::snapshot() {
+    if (!m_lastResult || m_lastResult->display.isNull()) {
+        statusBar()->showMessage(tr("Nothing to save yet."), 4000);
+        return;
+    }
+    QString folder = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
+    if (folder.isEmpty() || !QDir().mkpath(folder)) folder = QDir::homePath();
+    const QString path = QDir(folder).filePath(
+        QStringLiteral("resnet18-explorer-%1.png")
+            .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-hhmmss-zzz"))));
+    if (!m_lastResult->display.save(path, "PNG"))
+        return showError(tr("Could not save the snapshot"),
+                         tr("%1: the file could not be written.").arg(path));
+    statusBar()->showMessage(tr("Snapshot saved: %1").arg(path), 6000);
 }
 
 void MainWindow::takeScreenshot() {

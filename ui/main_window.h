@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "ui/capture_thread.h"
 #include "ui/inference_types.h"
 #include "ui/weights_dialog.h"
 
@@ -39,6 +40,8 @@ struct WindowOptions {
     QString selectNode;      // node selected at start (overrides the remembered one)
     QStringList images;      // opened at start; the first is shown
     QString screenshotPath;  // save the window here once the first result is on screen, then quit
+    QString camera;          // start this camera, video file or stream at once ("0", "clip.mp4")
+    bool loop = false;       // loop video files
     QSize windowSize;        // initial size, overriding the remembered geometry
 };
 
@@ -53,6 +56,21 @@ public:
     void openImage(const QImage& image, const QString& label);
     void openBytes(const QByteArray& bytes, const QString& label);
     void selectNode(const QString& node);
+
+    // Live sources: a camera, video file or stream through CaptureThread.
+    void startLive(const CaptureThread::Options& options);
+    void stopLive();
+    bool isLive() const;
+    void setFrozen(bool frozen);
+    bool isFrozen() const { return m_frozen; }
+    struct LiveStats {
+        double cameraFps = 0.0;     // frames delivered by the source per second
+        double processedFps = 0.0;  // results shown per second
+        double latencyMs = 0.0;     // grab to display, smoothed
+        uint64_t framesShown = 0;
+        uint64_t framesDropped = 0;  // replaced while the network was busy
+    };
+    LiveStats liveStats() const;
 
     // Parts, for tests.
     InferenceWorker* worker() const { return m_worker; }
@@ -70,6 +88,7 @@ signals:
     void resultShown(quint64 id);
     void errorShown(const QString& message);
     void modelShown();
+    void liveStopped(const QString& reason, bool error);
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -106,6 +125,12 @@ private:
     void readSettings(const WindowOptions& options);
     void writeSettings() const;
     void takeScreenshot();
+    void createLiveControls(QMenu* menu, QToolBar* tools);
+    void refreshSources();
+    void onFrame(const FramePtr& frame);
+    void onLiveStopped(const QString& reason, bool error);
+    void startSelectedSource();
+    void snapshot();
 
     QThread m_thread;
     InferenceWorker* m_worker = nullptr;  // lives in m_thread; deleted when it finishes
@@ -132,6 +157,20 @@ private:
     QSplitter* m_mainSplitter = nullptr;
     QSplitter* m_rightSplitter = nullptr;
     QSplitter* m_topSplitter = nullptr;
+    CaptureThread* m_capture = nullptr;
+    QComboBox* m_sourceBox = nullptr;
+    QComboBox* m_resolutionBox = nullptr;
+    QAction* m_liveAction = nullptr;
+    QAction* m_mirrorAction = nullptr;
+    QAction* m_freezeAction = nullptr;
+    QAction* m_loopAction = nullptr;
+    QLabel* m_liveBanner = nullptr;
+    QString m_liveLabel;
+    QString m_recentVideo;  // last video file or stream, offered in the source box
+    bool m_frozen = false;
+    FramePtr m_lastFrame;
+    LiveStats m_live;
+    std::vector<std::chrono::steady_clock::time_point> m_shownTimes;  // last second of live results
     QPointer<QMessageBox> m_errorBox;
     QPointer<QMessageBox> m_confirmBox;
     QPointer<WeightsDialog> m_weightsDialog;
