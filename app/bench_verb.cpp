@@ -1,6 +1,9 @@
 #include "app/bench_verb.h"
 
 #include <QCommandLineParser>
+#include <QEventLoop>
+#include <QThread>
+#include <QTimer>
 
 #include <algorithm>
 #include <chrono>
@@ -15,6 +18,8 @@
 #include "core/engine.h"
 #include "core/error.h"
 #include "core/weights.h"
+#include "ui/capture_thread.h"
+#include "ui/inference_worker.h"
 
 namespace r18::cli {
 namespace {
@@ -82,6 +87,142 @@ Measurement measure(const NetworkSpec& spec, const WeightSet& weights, Precision
 
 }  // namespace
 
+// The live pipeline as the window runs it: capture thread -> newest-wins worker -> results,
+// driven by a video file, with one tap requested per frame.
+struct LiveMeasurement {
+    double sourceFps = 0.0;
+    double processedFps = 0.0;
+    double latencyMedianMs = 0.0;
+    double latencyP95Ms = 0.0;
+    uint64_t frames = 0;
+    uint64_t processed = 0;
+    uint64_t dropped = 0;
+    int maxWaiting = 0;  // frames handed over but not yet started, at worst
+    QString error;
+};
+
+LiveMeasurement measureLive(const QString& video, const QString& weights, Precision precision,
+                            int threads, double seconds, bool paced) {
+    LiveMeasurement m;
+    QThread thread;
+    auto* worker = new ui::InferenceWorker;
+    worker->moveToThread(&thread);
+    QObject::connect(&thread, &QThread::finished, worker, &QObject::deleteLater);
+    thread.start();
+    QEventLoop loop;
+    bool modelOk = false;
+    QObject::connect(worker, &ui::InferenceWorker::modelReady, &loop,
+                     [&](const ui::ModelInfo& info) {
+                         modelOk = info.precision == precision;
+                         loop.quit();
+                     });
+    QObject::connect(worker, &ui::InferenceWorker::modelFailed, &loop,
+                     [&](const QString& e) { m.error = e; });
+    QMetaObject::invokeMethod(worker, [worker, weights, precision, threads] {
+        worker->loadModel(weights, precision, threads);
+    });
+    loop.exec();
+    if (!modelOk) {
+        thread.quit();
+        thread.wait();
+        if (m.error.isEmpty()) m.error = QStringLiteral("the model did not load");
+        return m;
+    }
+    std::vector<double> latencies;
+    uint64_t submitted = 0;
+    uint64_t started = 0;
+    const auto begin = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point lastResult = begin;
+    QObject::connect(worker, &ui::InferenceWorker::started, &loop, [&] { ++started; });
+    QObject::connect(worker, &ui::InferenceWorker::resultReady, &loop, [&](const ui::ResultPtr& r) {
+        lastResult = std::chrono::steady_clock::now();
+        latencies.push_back(
+            std::chrono::duration<double, std::milli>(lastResult - r->grabbed).count());
+        ++m.processed;
+    });
+    ui::CaptureThread capture;
+    ui::CaptureThread::Options options;
+    options.spec = video;
+    options.loop = true;
+    options.paced = paced;
+    QObject::connect(
+        &capture, &ui::CaptureThread::frameCaptured, &loop, [&](const ui::FramePtr& frame) {
+            ++m.frames;
+            auto source = std::make_shared<ui::Source>();
+            source->generation = frame->sequence;
+            source->label = video;
+            source->frame = frame->image;
+            source->grabbed = frame->grabbed;
+            worker->submit({++submitted, source, {"layer3.1"}, false});
+            const auto waiting = static_cast<int>(submitted - started - worker->droppedCount());
+            m.maxWaiting = std::max(m.maxWaiting, waiting);
+        });
+    QObject::connect(&capture, &ui::CaptureThread::stopped, &loop,
+                     [&](const QString& reason, bool error) {
+                         if (error) m.error = reason;
+                         loop.quit();
+                     });
+    capture.start(options);
+    QTimer::singleShot(static_cast<int>(seconds * 1000), &loop, [&] { capture.stop(); });
+    loop.exec();
+    const double elapsed = std::chrono::duration<double>(lastResult - begin).count();
+    m.dropped = worker->droppedCount();
+    thread.quit();
+    thread.wait();
+    if (latencies.empty()) return m;
+    std::sort(latencies.begin(), latencies.end());
+    m.latencyMedianMs = latencies[latencies.size() / 2];
+    m.latencyP95Ms = latencies[latencies.size() * 95 / 100];
+    m.processedFps = static_cast<double>(m.processed) / elapsed;
+    m.sourceFps = static_cast<double>(m.frames) / elapsed;
+    return m;
+}
+
+int benchLive(const QString& video, const QString& weights,
+              const std::vector<Precision>& precisions, int threads, double seconds, bool paced,
+              bool json) {
+    std::vector<std::pair<Precision, LiveMeasurement>> results;
+    for (Precision p : precisions)
+        results.emplace_back(p, measureLive(video, weights, p, threads, seconds, paced));
+    if (json) {
+        std::cout << "{\"live\": \"" << video.toStdString() << "\", \"threads\": " << threads
+                  << ", \"results\": [";
+        for (size_t i = 0; i < results.size(); ++i) {
+            const LiveMeasurement& m = results[i].second;
+            std::cout << (i ? ", " : "") << "{\"precision\": \"" << precisionName(results[i].first)
+                      << "\"";
+            if (m.processed > 0)
+                std::cout << ", \"source_fps\": " << m.sourceFps
+                          << ", \"processed_fps\": " << m.processedFps
+                          << ", \"latency_median_ms\": " << m.latencyMedianMs
+                          << ", \"latency_p95_ms\": " << m.latencyP95Ms
+                          << ", \"dropped\": " << m.dropped
+                          << ", \"max_waiting\": " << m.maxWaiting;
+            else
+                std::cout << ", \"error\": \"" << m.error.toStdString() << "\"";
+            std::cout << "}";
+        }
+        std::cout << "]}\n";
+        return kExitOk;
+    }
+    std::printf("live pipeline: %s, one tap (layer3.1) per frame, %s threads, %s source\n",
+                video.toStdString().c_str(), threads ? std::to_string(threads).c_str() : "all",
+                paced ? "paced" : "unpaced");
+    std::printf("%-9s %10s %13s %14s %11s %9s %11s\n", "precision", "source fps", "processed fps",
+                "latency median", "latency p95", "dropped", "max waiting");
+    for (const auto& [p, m] : results) {
+        if (m.processed == 0) {
+            std::printf("%-9s  not available: %s\n", precisionName(p),
+                        m.error.toStdString().c_str());
+            continue;
+        }
+        std::printf("%-9s %10.1f %13.1f %11.1f ms %8.1f ms %9llu %11d\n", precisionName(p),
+                    m.sourceFps, m.processedFps, m.latencyMedianMs, m.latencyP95Ms,
+                    static_cast<unsigned long long>(m.dropped), m.maxWaiting);
+    }
+    return kExitOk;
+}
+
 int bench(const QStringList& args) {
     QCommandLineParser p;
     p.setApplicationDescription("Measure inference latency and throughput.");
@@ -94,7 +235,14 @@ int bench(const QStringList& args) {
     const QCommandLineOption iterOpt("iterations", "Timed calls per precision (default 50).", "N",
                                      "50");
     const QCommandLineOption jsonOpt("json", "Print JSON.");
-    p.addOptions({weightsOpt, precisionOpt, threadsOpt, batchOpt, iterOpt, jsonOpt});
+    const QCommandLineOption liveOpt("live", "Measure the live pipeline on this video instead.",
+                                     "VIDEO");
+    const QCommandLineOption secondsOpt("seconds", "Duration of a --live run (default 10).", "S",
+                                        "10");
+    const QCommandLineOption pacedOpt(
+        "paced", "--live: deliver frames at the video's rate, not as fast as possible.");
+    p.addOptions({weightsOpt, precisionOpt, threadsOpt, batchOpt, iterOpt, jsonOpt, liveOpt,
+                  secondsOpt, pacedOpt});
     p.addHelpOption();
     if (!p.parse(args)) {
         std::cerr << "usage error: " << p.errorText().toStdString() << "\n";
@@ -121,6 +269,17 @@ int bench(const QStringList& args) {
     } else {
         std::cerr << "usage error: --precision must be fp32, bf16 or all\n";
         return kExitUsage;
+    }
+
+    if (p.isSet(liveOpt)) {
+        bool ok = false;
+        const double seconds = p.value(secondsOpt).toDouble(&ok);
+        if (!ok || seconds <= 0) {
+            std::cerr << "usage error: --seconds needs a positive number\n";
+            return kExitUsage;
+        }
+        return benchLive(p.value(liveOpt), p.value(weightsOpt), precisions, threads, seconds,
+                         p.isSet(pacedOpt), p.isSet(jsonOpt));
     }
 
     NetworkSpec spec = makeResNet18();
