@@ -28,6 +28,12 @@ struct Step {
     std::unordered_map<int, dnnl::memory> args;
 };
 
+// How a node's output is stored: its data type and, for int8, the scale with q = scale × value.
+struct Storage {
+    dt type = dt::f32;
+    float scale = 1.0F;
+};
+
 const char* statusName(dnnl_status_t s) {
     switch (s) {
         case dnnl_out_of_memory: return "out of memory";
@@ -42,15 +48,44 @@ double msSince(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+// VNNI (or AMX) sums u8×s8 products in 32 bits; without it oneDNN pairs them in 16 bits.
+bool hasVnni() {
+    switch (dnnl::get_effective_cpu_isa()) {
+        case dnnl::cpu_isa::avx2_vnni:
+        case dnnl::cpu_isa::avx512_core_vnni:
+        case dnnl::cpu_isa::avx512_core_bf16:
+        case dnnl::cpu_isa::avx512_core_amx: return true;
+        default: return false;
+    }
+}
+
+dnnl::primitive_attr scaleAttr(int mask, const std::vector<float>& scales) {
+    dnnl::primitive_attr attr;
+    attr.set_output_scales(mask, scales);
+    return attr;
+}
+
+// The same layout as `md` with another data type.
+dnnl::memory::desc withType(dnnl::memory::desc md, dt type) {
+    md.data.data_type = dnnl::memory::convert_to_c(type);
+    return md;
+}
+
 }  // namespace
 
 const char* precisionName(Precision p) {
-    return p == Precision::Bf16 ? "bf16" : "fp32";
+    switch (p) {
+        case Precision::Bf16: return "bf16";
+        case Precision::Int8: return "int8";
+        case Precision::Fp32: break;
+    }
+    return "fp32";
 }
 
 std::optional<Precision> parsePrecision(const std::string& name) {
     if (name == "fp32" || name == "f32") return Precision::Fp32;
     if (name == "bf16") return Precision::Bf16;
+    if (name == "int8") return Precision::Int8;
     return std::nullopt;
 }
 
@@ -64,7 +99,7 @@ struct Engine::Impl {
     EngineOptions opt;
     dnnl::engine eng{dnnl::engine::kind::cpu, 0};
     dnnl::stream strm{eng};
-    dt act = dt::f32;
+    std::vector<Storage> storage;              // per node
     dnnl::memory userInput;                    // plain NCHW f32, handle set per run
     dnnl::memory logits;                       // plain NC f32, handle set per run
     std::vector<dnnl::memory> out;             // per node: memory holding its output after its step
@@ -79,25 +114,56 @@ struct Engine::Impl {
         while (d.size() < 4) d.push_back(1);
         return d;
     }
-    dnnl::memory::desc anyDesc(const std::vector<int64_t>& shape) const {
-        return {batchDims(shape), act, tag::any};
+    dnnl::memory::desc anyDesc(const std::vector<int64_t>& shape, dt type) const {
+        return {batchDims(shape), type, tag::any};
     }
+    const Storage& at(int node) const { return storage[static_cast<size_t>(node)]; }
+    bool int8() const { return opt.precision == Precision::Int8; }
 
+    void planStorage();
     void compile(const WeightSet& w);
     void addConv(int index, const WeightSet& w);
     void addPool(int index);
     void addFc(int index, const WeightSet& w);
-    dnnl::memory uploadWeights(const std::vector<float>& data, const dnnl::memory::dims& dims,
-                               tag userTag, const dnnl::memory::desc& want);
+    dnnl::memory upload(const std::vector<float>& data, const dnnl::memory::dims& dims, tag userTag,
+                        const dnnl::memory::desc& want, const dnnl::primitive_attr& attr = {});
     const Plan& plan(const std::vector<int>& taps);
 };
 
-dnnl::memory Engine::Impl::uploadWeights(const std::vector<float>& data,
-                                         const dnnl::memory::dims& dims, tag userTag,
-                                         const dnnl::memory::desc& want) {
+// Data type and scale of every node's output, from the precision and, for int8, the calibration.
+void Engine::Impl::planStorage() {
+    const dt act = opt.precision == Precision::Bf16 ? dt::bf16 : dt::f32;
+    storage.assign(spec.nodes.size(), Storage{act, 1.0F});
+    for (size_t i = 0; i < spec.nodes.size(); ++i) {
+        const Node& n = spec.nodes[i];
+        if (n.kind == NodeKind::Fc) storage[i].type = dt::f32;
+        if (!int8()) continue;
+        auto range = [&](const std::string& name) {
+            const auto it = opt.calibration->maxAbs.find(name);
+            return it != opt.calibration->maxAbs.end() && it->second > 0.0F ? it->second : 1.0F;
+        };
+        const bool signedValues =
+            n.kind == NodeKind::Input || (n.kind == NodeKind::Conv && !n.relu);
+        switch (n.kind) {
+            case NodeKind::Input:
+            case NodeKind::Conv:
+            case NodeKind::Add:
+                storage[i] = signedValues ? Storage{dt::s8, 127.0F / range(n.name)}
+                                          : Storage{dt::u8, 255.0F / range(n.name)};
+                break;
+            case NodeKind::MaxPool: storage[i] = storage[static_cast<size_t>(n.inputs[0])]; break;
+            case NodeKind::AvgPool:
+            case NodeKind::Fc: storage[i] = Storage{dt::f32, 1.0F}; break;
+        }
+    }
+}
+
+dnnl::memory Engine::Impl::upload(const std::vector<float>& data, const dnnl::memory::dims& dims,
+                                  tag userTag, const dnnl::memory::desc& want,
+                                  const dnnl::primitive_attr& attr) {
     dnnl::memory user({dims, dt::f32, userTag}, eng, const_cast<float*>(data.data()));
     dnnl::memory mem(want, eng);
-    dnnl::reorder(user, mem).execute(strm, user, mem);
+    dnnl::reorder(user, mem, attr).execute(strm, user, mem);
     strm.wait();
     return mem;
 }
@@ -112,41 +178,34 @@ void Engine::Impl::addConv(int index, const WeightSet& w) {
             add = static_cast<int>(j);
     const int produced = add >= 0 ? add : index;
     const bool relu = add >= 0 ? spec.nodes[static_cast<size_t>(add)].relu : n.relu;
+    const int skip = add >= 0 ? spec.nodes[static_cast<size_t>(add)].inputs[1] : -1;
 
     const int srcNode = n.inputs[0];
     const bool fromInput = spec.nodes[static_cast<size_t>(srcNode)].kind == NodeKind::Input;
+    const Storage& src = at(srcNode);
+    const Storage& dst = at(produced);
     const dnnl::memory::desc srcMd =
-        fromInput ? anyDesc(n.inShape) : out[static_cast<size_t>(srcNode)].get_desc();
-    const int skip = add >= 0 ? spec.nodes[static_cast<size_t>(add)].inputs[1] : -1;
+        fromInput ? anyDesc(n.inShape, src.type) : out[static_cast<size_t>(srcNode)].get_desc();
+    // Fused: write into the skip tensor's buffer, viewed with the block output's data type
+    // (int8: a u8 block output over an s8 projection).
     const dnnl::memory::desc dstMd =
-        add >= 0 ? out[static_cast<size_t>(skip)].get_desc() : anyDesc(n.outShape);
+        add >= 0 ? withType(out[static_cast<size_t>(skip)].get_desc(), dst.type)
+                 : anyDesc(n.outShape, dst.type);
     const int64_t cout = n.outShape[0];
     const dnnl::memory::dims wDims{cout, n.inShape[0], n.kernel, n.kernel};
-
-    dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference,
-                                         dnnl::algorithm::convolution_direct, srcMd,
-                                         {wDims, act, tag::any}, {{cout}, dt::f32, tag::x}, dstMd,
-                                         {n.stride, n.stride}, {n.pad, n.pad}, {n.pad, n.pad});
-    dnnl::post_ops ops;
-    if (add >= 0) ops.append_sum(1.0F);
-    if (relu) ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_relu, 0.0F, 0.0F);
-    dnnl::primitive_attr attr;
-    attr.set_post_ops(ops);
-    dnnl::convolution_forward::primitive_desc pd(desc, attr, eng);
-    impls["conv"] = pd.impl_info_str();
+    const dt weightType = int8() ? dt::s8 : src.type;
 
     // Fold batch-norm (and any conv bias) into the weights and a bias, in double precision.
     const Tensor& weight = *w.get(n.weightName + ".weight");
     const Tensor* convBias = w.get(n.weightName + ".bias");
     const Tensor* gamma = w.get(n.bnName + ".weight");
-    const bool hasBn = gamma != nullptr;
     const size_t per = weight.data.size() / static_cast<size_t>(cout);
     std::vector<float> folded(weight.data.size());
     std::vector<float> bias(static_cast<size_t>(cout));
     for (size_t co = 0; co < static_cast<size_t>(cout); ++co) {
         double scale = 1.0;
         double shift = 0.0;
-        if (hasBn) {
+        if (gamma) {
             const double var = w.get(n.bnName + ".running_var")->data[co];
             scale = gamma->data[co] / std::sqrt(var + static_cast<double>(w.eps(n.bnName)));
             shift = w.get(n.bnName + ".bias")->data[co] -
@@ -156,39 +215,87 @@ void Engine::Impl::addConv(int index, const WeightSet& w) {
             folded[co * per + k] = static_cast<float>(weight.data[co * per + k] * scale);
         bias[co] = static_cast<float>(shift + (convBias ? convBias->data[co] * scale : 0.0));
     }
-    dnnl::memory wMem = uploadWeights(folded, wDims, tag::oihw, pd.weights_desc());
-    dnnl::memory bMem = uploadWeights(bias, {cout}, tag::x, pd.bias_desc());
 
-    dnnl::memory src;
+    dnnl::primitive_attr attr;
+    dnnl::primitive_attr weightAttr;
+    if (int8()) {
+        // Per output channel: q_w = s_w·w; conv result dst_q = s_dst/(s_src·s_w)·(acc +
+        // s_src·s_w·bias).
+        const float qmax = (src.type == dt::s8 || hasVnni()) ? 127.0F : 63.0F;
+        std::vector<float> weightScales(static_cast<size_t>(cout));
+        std::vector<float> outputScales(static_cast<size_t>(cout));
+        for (size_t co = 0; co < static_cast<size_t>(cout); ++co) {
+            float m = 0.0F;
+            for (size_t k = 0; k < per; ++k) m = std::max(m, std::fabs(folded[co * per + k]));
+            weightScales[co] = m > 0.0F ? qmax / m : 1.0F;
+            outputScales[co] = dst.scale / (src.scale * weightScales[co]);
+            bias[co] *= src.scale * weightScales[co];
+        }
+        attr.set_output_scales(1 << 1, outputScales);
+        weightAttr.set_output_scales(1 << 0, weightScales);
+    }
+    dnnl::post_ops ops;
+    if (add >= 0) {
+        if (int8())
+            ops.append_sum(dst.scale / at(skip).scale, at(skip).type);
+        else
+            ops.append_sum(1.0F);
+    }
+    if (relu) ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_relu, 0.0F, 0.0F);
+    attr.set_post_ops(ops);
+
+    dnnl::convolution_forward::desc desc(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, srcMd,
+        {wDims, weightType, tag::any}, {{cout}, dt::f32, tag::x}, dstMd, {n.stride, n.stride},
+        {n.pad, n.pad}, {n.pad, n.pad});
+    dnnl::convolution_forward::primitive_desc pd(desc, attr, eng);
+    impls["conv"] = pd.impl_info_str();
+    dnnl::memory wMem = upload(folded, wDims, tag::oihw, pd.weights_desc(), weightAttr);
+    dnnl::memory bMem = upload(bias, {cout}, tag::x, pd.bias_desc());
+
+    dnnl::memory srcMem;
     if (fromInput) {
-        if (pd.src_desc() == userInput.get_desc()) {
-            src = userInput;
+        if (!int8() && pd.src_desc() == userInput.get_desc()) {
+            srcMem = userInput;
         } else {
-            src = dnnl::memory(pd.src_desc(), eng);
+            srcMem = dnnl::memory(pd.src_desc(), eng);
+            const dnnl::primitive_attr quantize =
+                int8() ? scaleAttr(0, {src.scale}) : dnnl::primitive_attr();
             steps.push_back({srcNode,
                              srcNode,
-                             dnnl::reorder(userInput, src),
-                             {{DNNL_ARG_FROM, userInput}, {DNNL_ARG_TO, src}}});
+                             dnnl::reorder(userInput, srcMem, quantize),
+                             {{DNNL_ARG_FROM, userInput}, {DNNL_ARG_TO, srcMem}}});
         }
     } else {
-        src = out[static_cast<size_t>(srcNode)];
+        srcMem = out[static_cast<size_t>(srcNode)];
     }
-    const dnnl::memory dst =
-        add >= 0 ? out[static_cast<size_t>(skip)] : dnnl::memory(pd.dst_desc(), eng);
+    dnnl::memory dstMem(
+        pd.dst_desc(), eng,
+        add >= 0 ? out[static_cast<size_t>(skip)].get_data_handle() : DNNL_MEMORY_ALLOCATE);
+    if (add >= 0 && at(skip).type == dst.type) dstMem = out[static_cast<size_t>(skip)];
     steps.push_back({produced,
                      index,
                      dnnl::convolution_forward(pd),
-                     {{DNNL_ARG_SRC, src},
+                     {{DNNL_ARG_SRC, srcMem},
                       {DNNL_ARG_WEIGHTS, wMem},
                       {DNNL_ARG_BIAS, bMem},
-                      {DNNL_ARG_DST, dst}}});
-    out[static_cast<size_t>(produced)] = dst;
+                      {DNNL_ARG_DST, dstMem}}});
+    out[static_cast<size_t>(produced)] = dstMem;
 }
 
 void Engine::Impl::addPool(int index) {
     const Node& n = spec.nodes[static_cast<size_t>(index)];
-    const dnnl::memory src = out[static_cast<size_t>(n.inputs[0])];
+    dnnl::memory src = out[static_cast<size_t>(n.inputs[0])];
     const bool isMax = n.kind == NodeKind::MaxPool;
+    if (at(n.inputs[0]).type != at(index).type) {
+        // int8 head: dequantize layer4's output once, then pool and classify in fp32.
+        const dnnl::memory deq(withType(src.get_desc(), at(index).type), eng);
+        steps.push_back({-1,
+                         index,
+                         dnnl::reorder(src, deq, scaleAttr(0, {1.0F / at(n.inputs[0]).scale})),
+                         {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, deq}}});
+        src = deq;
+    }
     const dnnl::memory::dims kernel = isMax ? dnnl::memory::dims{n.kernel, n.kernel}
                                             : dnnl::memory::dims{n.inShape[1], n.inShape[2]};
     const dnnl::memory::dims stride = isMax ? dnnl::memory::dims{n.stride, n.stride} : kernel;
@@ -198,7 +305,7 @@ void Engine::Impl::addPool(int index) {
     dnnl::pooling_forward::desc desc(
         dnnl::prop_kind::forward_inference,
         isMax ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding,
-        src.get_desc(), anyDesc(outShape), stride, kernel, pad, pad);
+        src.get_desc(), anyDesc(outShape, at(index).type), stride, kernel, pad, pad);
     dnnl::pooling_forward::primitive_desc pd(desc, eng);
     impls["pool"] = pd.impl_info_str();
     dnnl::memory dst(pd.dst_desc(), eng);
@@ -212,14 +319,14 @@ void Engine::Impl::addFc(int index, const WeightSet& w) {
     const dnnl::memory src = out[static_cast<size_t>(n.inputs[0])];
     const int64_t classes = n.outShape[0];
     const dnnl::memory::dims wDims{classes, n.inShape[0], 1, 1};
-    dnnl::inner_product_forward::desc desc(dnnl::prop_kind::forward_inference, src.get_desc(),
-                                           {wDims, act, tag::any}, {{classes}, dt::f32, tag::x},
-                                           {{opt.batch, classes}, dt::f32, tag::nc});
+    const dt weightType = src.get_desc().data_type();
+    dnnl::inner_product_forward::desc desc(
+        dnnl::prop_kind::forward_inference, src.get_desc(), {wDims, weightType, tag::any},
+        {{classes}, dt::f32, tag::x}, {{opt.batch, classes}, dt::f32, tag::nc});
     dnnl::inner_product_forward::primitive_desc pd(desc, eng);
     impls["fc"] = pd.impl_info_str();
-    dnnl::memory wMem =
-        uploadWeights(w.get("fc.weight")->data, wDims, tag::oihw, pd.weights_desc());
-    dnnl::memory bMem = uploadWeights(w.get("fc.bias")->data, {classes}, tag::x, pd.bias_desc());
+    dnnl::memory wMem = upload(w.get("fc.weight")->data, wDims, tag::oihw, pd.weights_desc());
+    dnnl::memory bMem = upload(w.get("fc.bias")->data, {classes}, tag::x, pd.bias_desc());
     logits = dnnl::memory(pd.dst_desc(), eng, DNNL_MEMORY_NONE);
     steps.push_back({index,
                      index,
@@ -232,6 +339,7 @@ void Engine::Impl::addFc(int index, const WeightSet& w) {
 }
 
 void Engine::Impl::compile(const WeightSet& w) {
+    planStorage();
     const int64_t s = spec.inputSize;
     userInput = dnnl::memory({{opt.batch, 3, s, s}, dt::f32, tag::nchw}, eng, DNNL_MEMORY_NONE);
     out.resize(spec.nodes.size());
@@ -264,8 +372,11 @@ const Engine::Impl::Plan& Engine::Impl::plan(const std::vector<int>& taps) {
             n.outShape.size() == 3 ? n.outShape : std::vector<int64_t>{n.outShape[0], 1, 1};
         const dnnl::memory src = out[static_cast<size_t>(step.node)];
         dnnl::memory dst({batchDims(shape), dt::f32, tag::nchw}, eng, DNNL_MEMORY_NONE);
+        const float scale = at(step.node).scale;
+        const dnnl::primitive_attr attr =
+            scale != 1.0F ? scaleAttr(0, {1.0F / scale}) : dnnl::primitive_attr();
         p.steps.push_back(
-            {-1, -1, dnnl::reorder(src, dst), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}}});
+            {-1, -1, dnnl::reorder(src, dst, attr), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}}});
         p.taps.emplace_back(step.node, dst);
     }
     return plans.emplace(taps, std::move(p)).first->second;
@@ -278,12 +389,18 @@ Engine::Engine(const NetworkSpec& spec, const WeightSet& weights, const EngineOp
     if (options.threads < 0) throw EngineError("The thread count cannot be negative.");
     d->spec = spec;
     d->opt = options;
-    d->act = options.precision == Precision::Bf16 ? dt::bf16 : dt::f32;
     if (options.precision == Precision::Bf16 && !supports(Precision::Bf16))
         throw EngineError(
             "bf16 is not available on this CPU: oneDNN 2.6 needs AVX-512 for bf16 "
             "(AMX or AVX512-BF16 to be fast) and this CPU offers " +
             cpuIsa() + ". Use fp32.");
+    if (options.precision == Precision::Int8 && !options.calibration)
+        throw EngineError(
+            "int8 needs a calibration: run calibrate() on a few representative images first.");
+    if (options.precision == Precision::Int8 && !supports(Precision::Int8))
+        throw EngineError(
+            "int8 is not available on this CPU (oneDNN needs at least AVX2; this CPU offers " +
+            cpuIsa() + "). Use fp32.");
     if (options.threads > 0) omp_set_num_threads(options.threads);
     try {
         d->compile(weights);
@@ -373,21 +490,23 @@ RunResult Engine::run(const Tensor& input, const std::vector<std::string>& tapNa
 
 bool Engine::supports(Precision precision) {
     if (precision == Precision::Fp32) return true;
-    static const bool bf16 = [] {
+    auto probe = [](dt src, dt weights) {
         try {
             const dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-            const dnnl::memory::desc src({1, 16, 8, 8}, dt::bf16, tag::any);
-            const dnnl::memory::desc wei({16, 16, 3, 3}, dt::bf16, tag::any);
+            const dnnl::memory::desc srcMd({1, 16, 8, 8}, src, tag::any);
+            const dnnl::memory::desc weiMd({16, 16, 3, 3}, weights, tag::any);
             dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference,
-                                                 dnnl::algorithm::convolution_direct, src, wei, src,
-                                                 {1, 1}, {1, 1}, {1, 1});
+                                                 dnnl::algorithm::convolution_direct, srcMd, weiMd,
+                                                 srcMd, {1, 1}, {1, 1}, {1, 1});
             dnnl::convolution_forward::primitive_desc pd(desc, eng);
             return true;
         } catch (const dnnl::error&) {
             return false;
         }
-    }();
-    return bf16;
+    };
+    static const bool bf16 = probe(dt::bf16, dt::bf16);
+    static const bool int8 = probe(dt::u8, dt::s8);
+    return precision == Precision::Bf16 ? bf16 : int8;
 }
 
 std::string Engine::cpuIsa() {

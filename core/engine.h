@@ -19,21 +19,30 @@
 #include <string>
 #include <vector>
 
+#include "core/calibration.h"
 #include "core/network_spec.h"
 #include "core/tensor.h"
 #include "core/weights.h"
 
 namespace r18 {
 
-enum class Precision { Fp32, Bf16 };
+enum class Precision { Fp32, Bf16, Int8 };
 
-const char* precisionName(Precision p);  // "fp32", "bf16"
+const char* precisionName(Precision p);  // "fp32", "bf16", "int8"
 std::optional<Precision> parsePrecision(const std::string& name);
 
 struct EngineOptions {
+    EngineOptions(Precision p = Precision::Fp32, int b = 1, int t = 0,
+                  std::shared_ptr<const Calibration> c = {})
+        : precision(p), batch(b), threads(t), calibration(std::move(c)) {}
+
     Precision precision = Precision::Fp32;
     int batch = 1;
     int threads = 0;  // OpenMP threads for this engine; 0 keeps OpenMP's default (all cores)
+    // int8 only: activation ranges from calibrate() (core/calibration.h). Weights are quantized
+    // per output channel; activations per tensor, u8 after a ReLU and s8 elsewhere; the stem
+    // input is s8, the head (average pool, fc) runs in fp32 on dequantized layer4 outputs.
+    std::shared_ptr<const Calibration> calibration;
 };
 
 struct RunResult {
@@ -64,7 +73,9 @@ public:
     // oneDNN's implementation of each kind of primitive, e.g. "conv jit:avx2, pool jit:avx2".
     std::string implementations() const;
 
-    // Whether this CPU can run the precision (bf16 needs AVX-512 in oneDNN 2.6).
+    // Whether this CPU can run the precision (bf16 needs AVX-512 in oneDNN 2.6; int8 needs
+    // AVX2). Without VNNI, int8 weights of convs on u8 inputs use 7 bits (±63) so oneDNN's
+    // u8×s8 pair sums cannot saturate in 16 bits.
     static bool supports(Precision precision);
     // The instruction set oneDNN dispatches to on this CPU ("avx2", "avx512_core_amx", ...).
     static std::string cpuIsa();
