@@ -56,18 +56,28 @@ Measurement measure(const NetworkSpec& spec, const WeightSet& weights, Precision
                     int batch, int threads, int iterations) {
     Measurement m;
     m.precision = precisionName(precision);
+    Tensor input({batch, 3, spec.inputSize, spec.inputSize});
+    for (size_t i = 0; i < input.data.size(); ++i)
+        input.data[i] = static_cast<float>((i * 7919) % 255) / 128.0F - 1.0F;
     std::unique_ptr<Engine> engine;
     try {
-        engine = std::make_unique<Engine>(spec, weights, EngineOptions{precision, batch, threads});
+        std::shared_ptr<const Calibration> calibration;
+        if (precision ==
+            Precision::Int8) {  // speed does not depend on the ranges: calibrate on the input
+            Tensor one({1, 3, spec.inputSize, spec.inputSize});
+            std::copy(input.data.begin(),
+                      input.data.begin() + static_cast<std::ptrdiff_t>(one.data.size()),
+                      one.data.begin());
+            calibration = std::make_shared<Calibration>(calibrate(spec, weights, {one}, threads));
+        }
+        engine = std::make_unique<Engine>(spec, weights,
+                                          EngineOptions{precision, batch, threads, calibration});
     } catch (const EngineError& e) {
         m.supported = false;
         m.note = e.what();
         return m;
     }
     m.implementations = engine->implementations();
-    Tensor input({batch, 3, spec.inputSize, spec.inputSize});
-    for (size_t i = 0; i < input.data.size(); ++i)
-        input.data[i] = static_cast<float>((i * 7919) % 255) / 128.0F - 1.0F;
     for (int i = 0; i < kWarmup; ++i) engine->run(input);
     std::vector<double> ms;
     for (int i = 0; i < iterations; ++i) {
@@ -228,8 +238,8 @@ int bench(const QStringList& args) {
     p.setApplicationDescription("Measure inference latency and throughput.");
     const QCommandLineOption weightsOpt("weights", "Weights file (default: seeded random weights).",
                                         "FILE");
-    const QCommandLineOption precisionOpt("precision", "fp32, bf16 or all (default all).", "P",
-                                          "all");
+    const QCommandLineOption precisionOpt("precision", "fp32, bf16, int8 or all (default all).",
+                                          "P", "all");
     const QCommandLineOption threadsOpt("threads", "Threads (default: all cores).", "N", "0");
     const QCommandLineOption batchOpt("batch", "Images per call (default 1).", "B", "1");
     const QCommandLineOption iterOpt("iterations", "Timed calls per precision (default 50).", "N",
@@ -263,11 +273,11 @@ int bench(const QStringList& args) {
     std::vector<Precision> precisions;
     const std::string which = p.value(precisionOpt).toStdString();
     if (which == "all") {
-        precisions = {Precision::Fp32, Precision::Bf16};
+        precisions = {Precision::Fp32, Precision::Bf16, Precision::Int8};
     } else if (const auto one = parsePrecision(which)) {
         precisions = {*one};
     } else {
-        std::cerr << "usage error: --precision must be fp32, bf16 or all\n";
+        std::cerr << "usage error: --precision must be fp32, bf16, int8 or all\n";
         return kExitUsage;
     }
 

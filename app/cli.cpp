@@ -4,6 +4,7 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDir>
 #include <QFileInfo>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/calibration.h"
 #include "core/engine.h"
 #include "core/error.h"
 #include "core/image_io.h"
@@ -74,6 +76,18 @@ std::string noWeightsMessage() {
            looked;
 }
 
+// A file, or the image files directly inside a folder (by extension), sorted.
+std::vector<std::string> imageFilesIn(const std::string& path) {
+    const QFileInfo info(QString::fromStdString(path));
+    if (!info.isDir()) return {path};
+    std::vector<std::string> files;
+    const QStringList filters = {"*.jpg", "*.jpeg", "*.png", "*.bmp",  "*.webp",
+                                 "*.tif", "*.tiff", "*.JPG", "*.JPEG", "*.PNG"};
+    for (const QFileInfo& f : QDir(info.filePath()).entryInfoList(filters, QDir::Files, QDir::Name))
+        files.push_back(f.filePath().toStdString());
+    return files;
+}
+
 void parseOrThrow(QCommandLineParser& p, const QStringList& args) {
     if (!p.parse(args)) throw UsageError{p.errorText().toStdString()};
 }
@@ -85,14 +99,17 @@ int classify(const QStringList& args) {
     const QCommandLineOption labelsOpt("labels", "Labels file (one per line, or a JSON list).",
                                        "FILE");
     const QCommandLineOption topOpt("top", "Number of classes to print (default 5).", "K", "5");
-    const QCommandLineOption precisionOpt("precision", "fp32 or bf16 (default fp32).", "P", "fp32");
+    const QCommandLineOption precisionOpt("precision", "fp32, bf16 or int8 (default fp32).", "P",
+                                          "fp32");
+    const QCommandLineOption calibrationOpt(
+        "calibration", "int8: images (a folder or files) to calibrate on.", "PATH");
     const QCommandLineOption threadsOpt("threads", "Threads (default: all cores).", "N", "0");
     const QCommandLineOption jsonOpt("json", "Print one JSON document.");
     const QCommandLineOption logitsOpt("save-logits", "Save N×classes logits as .npy.", "OUT.npy");
     const QCommandLineOption tapOpt("save-tap", "Save a node's output as .npy (repeatable).",
                                     "NODE=OUT.npy");
-    p.addOptions(
-        {weightsOpt, labelsOpt, topOpt, precisionOpt, threadsOpt, jsonOpt, logitsOpt, tapOpt});
+    p.addOptions({weightsOpt, labelsOpt, topOpt, precisionOpt, calibrationOpt, threadsOpt, jsonOpt,
+                  logitsOpt, tapOpt});
     p.addHelpOption();
     p.addPositionalArgument("IMAGE", "Images to classify.", "IMAGE...");
     parseOrThrow(p, args);
@@ -106,7 +123,11 @@ int classify(const QStringList& args) {
     const int threads = p.value(threadsOpt).toInt(&ok);
     if (!ok || threads < 0) throw UsageError{"--threads needs a number >= 0"};
     const auto precision = parsePrecision(p.value(precisionOpt).toStdString());
-    if (!precision) throw UsageError{"--precision must be fp32 or bf16"};
+    if (!precision) throw UsageError{"--precision must be fp32, bf16 or int8"};
+    if (*precision == Precision::Int8 && !p.isSet(calibrationOpt))
+        throw UsageError{
+            "--precision int8 needs --calibration PATH (a folder of representative images, or "
+            "files)"};
     const QStringList images = p.positionalArguments();
     if (images.isEmpty()) throw UsageError{"classify needs at least one IMAGE"};
 
@@ -152,7 +173,20 @@ int classify(const QStringList& args) {
 
     std::unique_ptr<Engine> engine;
     try {
-        engine = std::make_unique<Engine>(spec, weights, EngineOptions{*precision, 1, threads});
+        std::shared_ptr<const Calibration> calibration;
+        if (*precision == Precision::Int8) {
+            std::vector<Tensor> inputs;
+            for (const QString& path : p.values(calibrationOpt))
+                for (const std::string& file : imageFilesIn(path.toStdString()))
+                    inputs.push_back(preprocess(readImage(file)));
+            if (inputs.empty())
+                throw ImageError("--calibration: no images found in " +
+                                 p.values(calibrationOpt).join(' ').toStdString());
+            calibration = std::make_shared<Calibration>(calibrate(spec, weights, inputs, threads));
+            std::cerr << "note: int8 calibrated on " << inputs.size() << " images\n";
+        }
+        engine = std::make_unique<Engine>(spec, weights,
+                                          EngineOptions{*precision, 1, threads, calibration});
     } catch (const Error& e) {
         std::cerr << "error: " << e.what() << "\n";
         return kExitBadInput;

@@ -161,6 +161,19 @@ TEST(Cli, FineTunedModelsUseTheLabelsBesideThem) {
     EXPECT_NE(info.out.find("21,797,672"), std::string::npos);
 }
 
+TEST(Cli, Int8NeedsACalibrationAndThenClassifies) {
+    const std::string kite = test::fixtureImage("kite").path;
+    const auto missing = cli("classify --precision int8 --weights " + weights() + " " + kite);
+    EXPECT_EQ(missing.exitCode, 2);
+    EXPECT_NE(missing.err.find("--calibration"), std::string::npos) << missing.err;
+    const auto r =
+        cli("classify --top 1 --precision int8 --calibration " + test::fixtureImage("dog").path +
+            " --calibration " + fixture("images") + " --weights " + weights() + " " + kite);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.err.find("int8 calibrated on 9 images"), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("  21  kite"), std::string::npos) << r.out;
+}
+
 TEST(Cli, InfoPrintsTheNodeTableAndTotals) {
     const auto r = cli("info");
     ASSERT_EQ(r.exitCode, 0) << r.err;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <memory>
 
+#include "core/calibration.h"
 #include "core/engine.h"
 #include "core/error.h"
 #include "core/npy.h"
@@ -18,6 +19,7 @@ using test::fixture;
 
 constexpr double kFp32Bound = 1e-4;  // × max|reference|, for logits and every tap
 constexpr double kBf16Bound = 5e-2;  // × max|reference|, logits
+constexpr double kInt8Bound = 1e-1;  // × max|reference|, logits
 
 struct Loaded {
     WeightSet weights;
@@ -217,6 +219,53 @@ TEST(Engine, Bf16AgreesOrIsClearlyRefused) {
                     im.id.c_str(), c.maxAbsDiff, c.maxAbsDiff / c.maxAbsRef, im.top1Margin);
     }
     EXPECT_EQ(photos, 7);
+}
+
+// int8: calibrated on some images, judged on others (calibration-independent): same top-1 as
+// PyTorch's fp32 on every held-out photo, logits within a bound, every tap usable.
+TEST(Engine, Int8AgreesWithFp32OnImagesItWasNotCalibratedOn) {
+    const Loaded& l = loaded("resnet18_seeded.pth");
+    std::vector<Tensor> calibrationInputs;
+    for (const char* id : {"dog", "eagle", "giraffe", "horses", "gray_301x187", "rgb16_250x333",
+                           "big_2000x1500", "tall_3x500"})
+        calibrationInputs.push_back(refInput(id));
+    auto calibration =
+        std::make_shared<Calibration>(calibrate(l.spec, l.weights, calibrationInputs));
+    EXPECT_EQ(calibration->images, 8);
+    EXPECT_GT(calibration->maxAbs.at("layer4.1"), 0.0F);
+    Engine engine(l.spec, l.weights, EngineOptions{Precision::Int8, 1, 0, calibration});
+    int agree = 0;
+    int judged = 0;
+    double worst = 0.0;
+    for (const char* id :
+         {"kite", "person", "scream", "exact_256x300", "wide_640x7", "bgra_257x255", "tiny_1x1"}) {
+        const test::FixtureImage im = test::fixtureImage(id);
+        const RunResult r =
+            engine.run(refInput(id), {"layer2.0.downsample", "layer3.1", "avgpool"});
+        const Tensor ref = readNpy(fixture("ref/" + im.id + "/logits.npy"));
+        const test::Comparison c = test::compare(ref, r.logits);
+        worst = std::max(worst, c.maxAbsDiff / c.maxAbsRef);
+        const int64_t top = topK(r.logits.ptr(), 1000, 1, Labels())[0].index;
+        ++judged;
+        agree += top == im.top1;
+        if (im.photo) {
+            EXPECT_EQ(top, im.top1) << id;
+        }
+        std::printf(
+            "[ int8 ] %-14s logits max |diff| %.3f (%.2e × max|ref|), top-1 %s (fp32 margin "
+            "%.3f)\n",
+            id, c.maxAbsDiff, c.maxAbsDiff / c.maxAbsRef, top == im.top1 ? "same" : "DIFFERENT",
+            im.top1Margin);
+        EXPECT_LE(c.maxAbsDiff, kInt8Bound * c.maxAbsRef)
+            << c.report(std::string(id) + " int8", ref, r.logits);
+        EXPECT_EQ(r.taps.at("layer2.0.downsample").dims, (std::vector<int64_t>{1, 128, 28, 28}));
+    }
+    EXPECT_GE(agree, 0.97 * judged);
+    std::printf(
+        "[ int8 ] top-1 equal on %d of %d held-out images; worst logit error %.2e × max|ref|\n",
+        agree, judged, worst);
+    EXPECT_THROW(Engine(l.spec, l.weights, EngineOptions{Precision::Int8, 1, 0, nullptr}),
+                 EngineError);
 }
 
 TEST(Engine, RefusesWeightsThatDoNotFitTheSpec) {
