@@ -283,6 +283,7 @@ WeightSet GraphMapper::map() {
                 if (a.name() == "value" && a.has_t()) m_init[n.output(0)] = &a.t();
         }
     }
+    for (const auto& [from, to] : m_alias) resolve(from);  // fails on a cycle of Identity nodes
     std::vector<std::string> inputs;
     for (const auto& in : m_g.input())
         if (!m_init.count(in.name())) inputs.push_back(in.name());

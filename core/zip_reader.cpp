@@ -15,8 +15,10 @@ constexpr uint32_t kCentralHeaderSig = 0x02014b50;
 constexpr uint32_t kEndSig = 0x06054b50;
 constexpr uint32_t kZip64EndSig = 0x06064b50;
 constexpr uint32_t kZip64LocatorSig = 0x07064b50;
-// An inflated entry may be at most this many times its compressed size (zip-bomb guard) ...
-constexpr uint64_t kMaxInflateRatio = 1024;
+// A large entry (over kBombFloor) may inflate to at most this many times its compressed size
+// (zip-bomb guard; real tensors compress barely at all) ...
+constexpr uint64_t kMaxInflateRatio = 100;
+constexpr uint64_t kBombFloor = uint64_t{64} << 20;
 // ... and never more than this in absolute terms.
 constexpr uint64_t kMaxEntrySize = uint64_t{4} << 30;
 
@@ -144,7 +146,8 @@ std::vector<uint8_t> ZipArchive::read(const Entry& e) const {
         out.assign(src, src + e.size);
     } else if (e.method == 8) {
         if (e.size > kMaxEntrySize ||
-            e.size > std::max<uint64_t>(e.compressedSize, 1) * kMaxInflateRatio)
+            (e.size > kBombFloor &&
+             e.size > std::max<uint64_t>(e.compressedSize, 1) * kMaxInflateRatio))
             fail("entry '" + e.name + "' declares " + std::to_string(e.size) + " bytes from " +
                  std::to_string(e.compressedSize) +
                  " compressed bytes; refusing a likely zip bomb.");

@@ -101,6 +101,7 @@ INSTANTIATE_TEST_SUITE_P(
                     BadImage{"truncated.jpg", "JPEG file is truncated"},
                     BadImage{"truncated.png", "PNG file is truncated"},
                     BadImage{"text.jpg", "not an image"},
+                    BadImage{"animated.gif", "GIF images are not supported"},
                     BadImage{"huge_100000x100000.png",
                              "the PNG image is 100000×100000 (10000 megapixels); images over 100 "
                              "megapixels are refused"},
@@ -120,6 +121,27 @@ TEST(FuzzRegressions, DecodingFailsCleanly) {
             EXPECT_EQ(std::string(e.what()).rfind(path + ": ", 0), 0u) << e.what();
         }
     }
+}
+
+// Odd but valid images decode and preprocess: a 65535×1 strip, a single pixel, a CMYK JPEG.
+TEST(OddImages, DecodeAndPreprocess) {
+    const cv::Mat strip = readImage(fixture("odd/strip_65535x1.png"));
+    EXPECT_EQ(strip.size(), cv::Size(65535, 1));
+    const Tensor s = preprocess(strip);
+    EXPECT_FLOAT_EQ(s.data[0], (30.0F / 255.0F - 0.485F) / 0.229F);  // uniform strip: uniform crop
+    EXPECT_FLOAT_EQ(s.data[s.data.size() - 1], (10.0F / 255.0F - 0.406F) / 0.225F);
+    EXPECT_EQ(readImage(fixture("odd/pixel_1x1.png")).size(), cv::Size(1, 1));
+    const cv::Mat cmyk = readImage(fixture("odd/cmyk.jpg"));
+    EXPECT_EQ(cmyk.channels(), 3);
+    EXPECT_EQ(cmyk.size(), cv::Size(768, 576));
+    EXPECT_EQ(preprocess(cmyk).dims, (std::vector<int64_t>{1, 3, 224, 224}));
+}
+
+// A sideways phone photo (EXIF orientation 6) is decoded upright, as photo viewers and PIL's
+// exif_transpose show it; the Preprocess suite compares it with torchvision pixel by pixel.
+TEST(OddImages, ExifOrientationIsApplied) {
+    const cv::Mat m = readImage(test::fixtureImage("exif_rotated").path);
+    EXPECT_EQ(m.size(), cv::Size(200, 300));  // stored 300×200
 }
 
 TEST(ImageHeader, ReadsSizesWithoutDecoding) {

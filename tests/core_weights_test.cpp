@@ -123,7 +123,19 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"truncated.onnx", "not an ONNX model"},
         BadCase{"wrong_shape.onnx", "does not have its geometry"},
         BadCase{"unknown_op.onnx", "node 'surprise_sigmoid' (Sigmoid)"},
-        BadCase{"external_data.onnx", "external file"}),
+        BadCase{"external_data.onnx", "external file"},
+        BadCase{"huge_storage.pth",
+                "tensor 'conv1.weight' needs 2147483648 bytes of storage, the file has 37632"},
+        BadCase{"view_past_storage.pth", "reaches past the end of its storage of 9408 elements"},
+        BadCase{"zip_bomb.pth", "refusing a likely zip bomb"},
+        BadCase{"absurd_sizes.pth", "runs past the end of the file"},
+        BadCase{"no_data_pkl.pth", "has no '<name>/data.pkl'"},
+        BadCase{"reduce_storage.pth", "calls something that is not an allowed constructor"},
+        BadCase{"build_on_tuple.pth", "sets state on an object that is not a dict or tensor"},
+        BadCase{"inf.pth", "tensor 'layer3.1.conv2.weight' holds a non-finite value (inf)"},
+        BadCase{"identity_cycle.onnx", "Identity nodes form a cycle"},
+        BadCase{"huge_tensor.onnx",
+                "declares the shape [536870912], larger than any ResNet weight"}),
     [](const testing::TestParamInfo<BadCase>& p) { return test::identifier(p.param.file); });
 
 class EvilPickle : public testing::TestWithParam<std::pair<const char*, const char*>> {};
