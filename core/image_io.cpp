@@ -143,8 +143,9 @@ std::optional<ImageHeader> probeImage(const uint8_t* d, size_t n) {
 cv::Mat decodeImage(const std::vector<uint8_t>& bytes, const std::string& label) {
     if (bytes.empty()) throw ImageError(label + ": the file is empty.");
     if (const auto header = probeImage(bytes.data(), bytes.size())) {
-        // Each side is below 2^32, so the product cannot overflow once one side is capped.
-        const int64_t pixels = std::min(header->width, kMaxImagePixels + 1) * header->height;
+        // Both sides capped first, so the product cannot overflow (PNM sides can be huge).
+        const int64_t pixels = std::min(header->width, kMaxImagePixels + 1) *
+                               std::min(header->height, kMaxImagePixels + 1);
         if (header->width > 0 && header->height > 0 && pixels > kMaxImagePixels)
             throw ImageError(
                 label + ": the " + header->format + " image is " + std::to_string(header->width) +

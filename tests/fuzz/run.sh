@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and runs each for
 # SECONDS (default 60), on a copy of the committed seeds; crashers land in build-fuzz/crashes/.
-#   tests/fuzz/run.sh 600
+#   tests/fuzz/run.sh 600            all three targets
+#   tests/fuzz/run.sh 600 image      just fuzz_image
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
+shift || true
+targets=${*:-pth onnx image}
 clang=${CXX_FUZZ:-clang++-14}
 command -v "$clang" >/dev/null || { echo "error: $clang not found (apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 1; }
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$clang" \
@@ -12,7 +15,7 @@ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_
 cmake --build build-fuzz --target fuzz_pth fuzz_onnx fuzz_image
 mkdir -p build-fuzz/crashes
 status=0
-for target in pth onnx image; do
+for target in $targets; do
     corpus=build-fuzz/corpus/$target
     mkdir -p "$corpus"
     cp -n tests/fuzz/seeds/$target/* "$corpus"/ 2>/dev/null || true
