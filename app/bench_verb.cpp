@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -21,6 +20,7 @@
 #include "core/labels.h"
 #include "core/predictions.h"
 #include "core/preprocess.h"
+#include "core/process_stats.h"
 #include "core/weights.h"
 #include "ui/capture_thread.h"
 #include "ui/inference_worker.h"
@@ -40,21 +40,6 @@ struct Measurement {
     double gflops = 0.0;
     std::string implementations;
 };
-
-// Resident set size of this process in MB, from /proc/self/status.
-double rssMb() {
-    std::ifstream f("/proc/self/status");
-    std::string key;
-    while (f >> key) {
-        if (key == "VmRSS:") {
-            double kb = 0;
-            f >> kb;
-            return kb / 1024.0;
-        }
-        f.ignore(1 << 16, '\n');
-    }
-    return 0.0;
-}
 
 Measurement measure(const NetworkSpec& spec, const WeightSet& weights, Precision precision,
                     int batch, int threads, int iterations) {
@@ -238,8 +223,8 @@ int benchLive(const QString& video, const QString& weights,
 }
 
 // Decode + preprocess + network + top-5 for one image file, as `classify` does it per image.
-int benchImage(const std::string& path, const NetworkSpec& spec, const WeightSet& weights, int threads, int iterations,
-               bool json) {
+int benchImage(const std::string& path, const NetworkSpec& spec, const WeightSet& weights,
+               int threads, int iterations, bool json) {
     try {
         Engine engine(spec, weights, EngineOptions{Precision::Fp32, 1, threads});
         Tensor input({1, 3, spec.inputSize, spec.inputSize});
@@ -261,12 +246,17 @@ int benchImage(const std::string& path, const NetworkSpec& spec, const WeightSet
         std::sort(total.begin(), total.end());
         std::sort(prep.begin(), prep.end());
         if (json)
-            std::cout << "{\"image\": \"" << path << "\", \"median_ms\": " << total[total.size() / 2]
-                      << ", \"min_ms\": " << total.front() << ", \"decode_preprocess_ms\": " << prep[prep.size() / 2]
-                      << ", \"top1\": \"" << top1 << "\"}\n";
+            std::cout << "{\"image\": \"" << path
+                      << "\", \"median_ms\": " << total[total.size() / 2]
+                      << ", \"min_ms\": " << total.front()
+                      << ", \"decode_preprocess_ms\": " << prep[prep.size() / 2] << ", \"top1\": \""
+                      << top1 << "\"}\n";
         else
-            std::printf("%s -> top-5: median %.2f ms (decode + preprocess %.2f ms), min %.2f ms; top-1 %s\n", path.c_str(),
-                        total[total.size() / 2], prep[prep.size() / 2], total.front(), top1.c_str());
+            std::printf(
+                "%s -> top-5: median %.2f ms (decode + preprocess %.2f ms), min %.2f ms; top-1 "
+                "%s\n",
+                path.c_str(), total[total.size() / 2], prep[prep.size() / 2], total.front(),
+                top1.c_str());
     } catch (const Error& e) {
         std::cerr << "error: " << e.what() << "\n";
         return kExitBadInput;
@@ -290,9 +280,12 @@ int bench(const QStringList& args) {
                                      "VIDEO");
     const QCommandLineOption secondsOpt("seconds", "Duration of a --live run (default 10).", "S",
                                         "10");
-        const QCommandLineOption pacedOpt("paced", "--live: deliver frames at the video's rate, not as fast as possible.");
-    const QCommandLineOption imageOpt("image", "Measure decode + preprocess + network + top-5 on this file instead.", "FILE");
-        p.addOptions({weightsOpt, precisionOpt, threadsOpt, batchOpt, iterOpt, jsonOpt, liveOpt, secondsOpt, pacedOpt, imageOpt});
+    const QCommandLineOption pacedOpt(
+        "paced", "--live: deliver frames at the video's rate, not as fast as possible.");
+    const QCommandLineOption imageOpt(
+        "image", "Measure decode + preprocess + network + top-5 on this file instead.", "FILE");
+    p.addOptions({weightsOpt, precisionOpt, threadsOpt, batchOpt, iterOpt, jsonOpt, liveOpt,
+                  secondsOpt, pacedOpt, imageOpt});
     p.addHelpOption();
     if (!p.parse(args)) {
         std::cerr << "usage error: " << p.errorText().toStdString() << "\n";
@@ -348,12 +341,14 @@ int bench(const QStringList& args) {
         return kExitBadInput;
     }
 
-        if (p.isSet(imageOpt)) return benchImage(p.value(imageOpt).toStdString(), spec, weights, threads, iterations, p.isSet(jsonOpt));
+    if (p.isSet(imageOpt))
+        return benchImage(p.value(imageOpt).toStdString(), spec, weights, threads, iterations,
+                          p.isSet(jsonOpt));
 
     std::vector<Measurement> results;
     for (Precision precision : precisions)
         results.push_back(measure(spec, weights, precision, batch, threads, iterations));
-    const double rss = rssMb();
+    const double rss = residentMemoryMb();
 
     if (p.isSet(jsonOpt)) {
         std::cout << "{\"model\": \"" << spec.archName() << "\", \"batch\": " << batch
