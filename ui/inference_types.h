@@ -71,7 +71,8 @@ struct ModelInfo {
     std::shared_ptr<const NetworkSpec> spec;
     Precision precision = Precision::Fp32;
     int threads = 1;
-    QString implementations;  // oneDNN's choice, e.g. "conv jit:avx2, ..."
+    QString implementations;    // oneDNN's choice, e.g. "conv jit:avx2, ..."
+    int calibrationImages = 0;  // int8: how many of the recently opened images calibrated it
 };
 
 // Registers the types above for queued signals; call once before connecting.

@@ -16,6 +16,7 @@ namespace {
 
 constexpr int kDisplayMaxSide = 2048;
 constexpr int kTopK = 5;
+constexpr size_t kCalibrationImages = 16;
 
 double msSince(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -52,9 +53,21 @@ void InferenceWorker::wake() {
 
 bool InferenceWorker::compile(Precision precision, int threads) {
     try {
-        m_engine.reset();
-        m_engine =
-            std::make_unique<Engine>(*m_spec, *m_weights, EngineOptions{precision, 1, threads});
+        std::shared_ptr<const Calibration> calibration;
+        if (precision == Precision::Int8) {
+            if (m_recentInputs.empty())
+                throw EngineError(
+                    "int8 calibrates on the images you open: open an image (or start a camera) "
+                    "first, "
+                    "then choose int8.");
+            calibration = std::make_shared<Calibration>(calibrate(
+                *m_spec, *m_weights,
+                std::vector<Tensor>(m_recentInputs.begin(), m_recentInputs.end()), threads));
+        }
+        auto engine = std::make_unique<Engine>(*m_spec, *m_weights,
+                                               EngineOptions{precision, 1, threads, calibration});
+        m_engine = std::move(engine);
+        m_info.calibrationImages = calibration ? calibration->images : 0;
     } catch (const Error& e) {
         emit modelFailed(QString::fromStdString(e.what()));
         return false;
@@ -169,6 +182,8 @@ void InferenceWorker::prepareSource(const Source& source, InferenceResult& resul
         // Commit only once everything succeeded, so a bad image leaves the last good one.
         m_preprocessMs = msSince(t1);
         m_decodeMs = decodeMs;
+        m_recentInputs.push_back(input);
+        if (m_recentInputs.size() > kCalibrationImages) m_recentInputs.pop_front();
         m_input = std::move(input);
         m_display = std::move(display);
         m_crop = imageFromRgb(crop);

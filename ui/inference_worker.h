@@ -13,6 +13,7 @@
 #include <QString>
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <optional>
 
@@ -44,7 +45,8 @@ public slots:
     // Loads weights and compiles the engine. An empty path means the default locations and,
     // failing those, the built-in untrained demo weights. Emits modelReady or modelFailed.
     void loadModel(const QString& weightsPath, r18::Precision precision, int threads);
-    // Recompiles the current weights with another precision or thread count.
+    // Recompiles the current weights with another precision or thread count. int8 calibrates
+    // on the last images the worker has seen (up to 16); with none yet it refuses and says so.
     void configure(r18::Precision precision, int threads);
     // Names the classes from a labels file (one per line, or a JSON list); emits modelReady, or
     // modelFailed when the file cannot be read or has fewer labels than the model has classes.
@@ -79,6 +81,7 @@ private:
     ModelInfo m_info;
     uint64_t m_generation = 0;  // of the image below
     Tensor m_input;
+    std::deque<Tensor> m_recentInputs;  // int8 calibration set: the last distinct images
     QImage m_display;
     QImage m_crop;
     QSize m_originalSize;

@@ -107,8 +107,7 @@ MainWindow::MainWindow(const WindowOptions& options, QWidget* parent) : QMainWin
     m_thread.setObjectName(QStringLiteral("inference"));
     m_thread.start();
 
-    const Precision precision =
-        m_precisionBox->currentIndex() == 1 ? Precision::Bf16 : Precision::Fp32;
+    const Precision precision = currentPrecision();
     const int threads = m_threadsBox->currentData().toInt();
     const QString weights = options.weightsPath;
     m_requestedWeights = weights;
@@ -316,6 +315,9 @@ void MainWindow::createActions() {
     m_precisionBox = new QComboBox;
     m_precisionBox->addItem(QStringLiteral("fp32"));
     m_precisionBox->addItem(QStringLiteral("bf16"));
+    m_precisionBox->addItem(QStringLiteral("int8"));
+    m_precisionBox->setItemData(2, tr("8-bit integers, calibrated on the last images you opened"),
+                                Qt::ToolTipRole);
     m_precisionBox->setToolTip(tr("Numeric precision of the network"));
     if (!Engine::supports(Precision::Bf16)) {
         auto* model = qobject_cast<QStandardItemModel*>(m_precisionBox->model());
@@ -331,17 +333,17 @@ void MainWindow::createActions() {
     m_threadsBox->setToolTip(
         tr("Threads for the network; one fewer than the cores keeps the window responsive"));
     auto* precisionGroup = new QActionGroup(this);
-    for (int i = 0; i < 2; ++i) {
+    for (int i = 0; i < 3; ++i) {
         QAction* a = engine->addAction(m_precisionBox->itemText(i));
         a->setCheckable(true);
-        a->setEnabled(i == 0 || Engine::supports(Precision::Bf16));
+        a->setEnabled(i == 0 || Engine::supports(i == 1 ? Precision::Bf16 : Precision::Int8));
         precisionGroup->addAction(a);
         connect(a, &QAction::triggered, this, [this, i] { m_precisionBox->setCurrentIndex(i); });
         connect(m_precisionBox, &QComboBox::currentIndexChanged, a,
                 [a, i](int j) { a->setChecked(i == j); });
     }
     connect(m_precisionBox, &QComboBox::activated, this,
-            [this](int i) { setPrecision(i == 1 ? Precision::Bf16 : Precision::Fp32); });
+            [this](int i) { setPrecision(static_cast<Precision>(i)); });
     connect(m_threadsBox, &QComboBox::activated, this,
             [this](int i) { setThreads(m_threadsBox->itemData(i).toInt()); });
 
@@ -575,7 +577,7 @@ void MainWindow::onModelReady(const ModelInfo& info) {
     const bool newSpec = !m_model.spec || !info.spec || m_model.spec != info.spec;
     m_model = info;
     m_modelLoaded = true;
-    m_precisionBox->setCurrentIndex(info.precision == Precision::Bf16 ? 1 : 0);
+    m_precisionBox->setCurrentIndex(static_cast<int>(info.precision));
     m_threadsBox->setCurrentIndex(std::clamp(info.threads, 1, m_threadsBox->count()) - 1);
     if (newSpec) {
         m_tapCache.clear();
@@ -699,9 +701,12 @@ void MainWindow::updateStatus() {
                      ? (m_model.classes == 1000 ? tr("ImageNet") : tr("none (class N)"))
                      : m_model.labelsFile,
                  m_model.trustNote));
+    const QString precision =
+        m_model.precision == Precision::Int8
+            ? tr("int8 (calibrated on %1 images)").arg(m_model.calibrationImages)
+            : QString::fromLatin1(precisionName(m_model.precision));
     m_statusEngine->setText(tr("%1 · %2").arg(
-        QString::fromLatin1(precisionName(m_model.precision)),
-        m_model.threads == 1 ? tr("1 thread") : tr("%1 threads").arg(m_model.threads)));
+        precision, m_model.threads == 1 ? tr("1 thread") : tr("%1 threads").arg(m_model.threads)));
     m_statusEngine->setToolTip(
         tr("oneDNN on %1: %2")
             .arg(QString::fromStdString(Engine::cpuIsa()), m_model.implementations));
@@ -719,6 +724,10 @@ void MainWindow::updateStatus() {
                                     .arg(m_lastResult->networkMs, 0, 'f', 1));
 }
 
+Precision MainWindow::currentPrecision() const {
+    return static_cast<Precision>(m_precisionBox->currentIndex());
+}
+
 void MainWindow::setPrecision(Precision precision) {
     const int threads = m_threadsBox->currentData().toInt();
     QMetaObject::invokeMethod(
@@ -727,8 +736,7 @@ void MainWindow::setPrecision(Precision precision) {
 }
 
 void MainWindow::setThreads(int threads) {
-    const Precision precision =
-        m_precisionBox->currentIndex() == 1 ? Precision::Bf16 : Precision::Fp32;
+    const Precision precision = currentPrecision();
     QMetaObject::invokeMethod(
         m_worker, [w = m_worker, precision, threads] { w->configure(precision, threads); },
         Qt::QueuedConnection);
@@ -747,8 +755,7 @@ void MainWindow::openWeightsDialog() {
 }
 
 void MainWindow::loadWeights(const QString& path) {
-    const Precision precision =
-        m_precisionBox->currentIndex() == 1 ? Precision::Bf16 : Precision::Fp32;
+    const Precision precision = currentPrecision();
     const int threads = m_threadsBox->currentData().toInt();
     m_statusModel->setText(tr("Loading %1…").arg(QFileInfo(path).fileName()));
     QMetaObject::invokeMethod(

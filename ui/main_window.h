@@ -120,6 +120,7 @@ private:
     void paste();
     void saveFeatureMaps();
     void saveWindow();
+    Precision currentPrecision() const;  // the toolbar box lists Precision in enum order
     void setPrecision(Precision precision);
     void setThreads(int threads);
     void readSettings(const WindowOptions& options);
