@@ -37,18 +37,6 @@ std::string makeVideo(const std::vector<std::string>& photos, int perPhoto, doub
     return path;
 }
 
-std::unique_ptr<MainWindow> makeWindow() {
-    WindowOptions options;
-    options.weightsPath = QString::fromStdString(fixture("weights/resnet18_seeded.pth"));
-    options.selectNode = QStringLiteral("layer1.0");
-    options.windowSize = QSize(1200, 800);
-    auto w = std::make_unique<MainWindow>(options);
-    QSignalSpy model(w.get(), &MainWindow::modelShown);
-    w->show();
-    EXPECT_TRUE(test::waitForCount(model, 1, 60000));
-    return w;
-}
-
 CaptureThread::Options fileOptions(const std::string& path, bool paced = true) {
     CaptureThread::Options o;
     o.spec = QString::fromStdString(path);
@@ -58,7 +46,8 @@ CaptureThread::Options fileOptions(const std::string& path, bool paced = true) {
 }
 
 TEST(Live, PredictionsFollowTheFramesUntilTheVideoEnds) {
-    auto w = makeWindow();
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
+                              QSize(1200, 800));
     const std::string clip = makeVideo({"dog", "eagle", "kite"}, 8, 10.0);
     std::vector<std::string> top1;
     QObject::connect(w.get(), &MainWindow::resultShown, [&] {
@@ -83,7 +72,8 @@ TEST(Live, PredictionsFollowTheFramesUntilTheVideoEnds) {
 }
 
 TEST(Live, ASlowEngineDropsFramesInsteadOfQueueingThem) {
-    auto w = makeWindow();
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
+                              QSize(1200, 800));
     w->worker()->setExtraLatencyForTesting(250);
     const std::string clip = makeVideo({"dog", "eagle"}, 20, 30.0);
     QSignalSpy stopped(w.get(), &MainWindow::liveStopped);
@@ -102,7 +92,8 @@ TEST(Live, ASlowEngineDropsFramesInsteadOfQueueingThem) {
 }
 
 TEST(Live, ASourceDyingMidStreamIsReportedAndTheWindowGoesOn) {
-    auto w = makeWindow();
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
+                              QSize(1200, 800));
     const std::string clip = makeVideo({"eagle"}, 30, 30.0);
     CaptureThread::Options o = fileOptions(clip);
     o.failAfterFrames = 5;
@@ -122,7 +113,8 @@ TEST(Live, ASourceDyingMidStreamIsReportedAndTheWindowGoesOn) {
 }
 
 TEST(Live, MissingCameraAndBrokenFilesSayWhichAndWhy) {
-    auto w = makeWindow();
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
+                              QSize(1200, 800));
     QSignalSpy stopped(w.get(), &MainWindow::liveStopped);
     CaptureThread::Options camera;
     camera.spec = QStringLiteral("/dev/video97");
@@ -140,7 +132,8 @@ TEST(Live, MissingCameraAndBrokenFilesSayWhichAndWhy) {
 }
 
 TEST(Live, FreezeHoldsTheFrameForBrowsing) {
-    auto w = makeWindow();
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
+                              QSize(1200, 800));
     const std::string clip = makeVideo({"dog", "kite"}, 40, 20.0);
     QSignalSpy shown(w.get(), &MainWindow::resultShown);
     w->startLive(fileOptions(clip));
@@ -160,7 +153,8 @@ TEST(Live, FreezeHoldsTheFrameForBrowsing) {
 }
 
 TEST(Live, ClosingWhileCaptureAndInferenceAreBusyIsQuick) {
-    auto w = makeWindow();
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
+                              QSize(1200, 800));
     w->worker()->setExtraLatencyForTesting(400);
     CaptureThread::Options o = fileOptions(makeVideo({"dog"}, 30, 30.0));
     o.loop = true;

@@ -197,19 +197,8 @@ TEST(FirstRun, DialogDownloadsAndLoadsTheWeights) {
     qunsetenv("R18_WEIGHTS_SHA256_PREFIX");
 }
 
-std::unique_ptr<MainWindow> windowWith(const std::string& weights) {
-    WindowOptions options;
-    options.weightsPath = QString::fromStdString(weights);
-    options.windowSize = QSize(1300, 850);
-    auto w = std::make_unique<MainWindow>(options);
-    QSignalSpy models(w.get(), &MainWindow::modelShown);
-    w->show();
-    EXPECT_TRUE(test::waitForCount(models, 1, 60000));
-    return w;
-}
-
 TEST(Models, DroppingWeightsAsksThenSwitchesTheModel) {
-    auto w = windowWith(fixture("weights/resnet18_seeded.pth"));
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"));
     QSignalSpy shown(w.get(), &MainWindow::resultShown);
     w->openFile(QString::fromStdString(test::fixtureImage("dog").path));
     ASSERT_TRUE(test::waitForCount(shown, 1, 30000));
@@ -236,7 +225,7 @@ TEST(Models, DroppingWeightsAsksThenSwitchesTheModel) {
 }
 
 TEST(Models, ResNet34DiagramFollowsTheDepths) {
-    auto w = windowWith(fixture("weights/resnet34_seeded.onnx"));
+    auto w = test::openWindow(fixture("weights/resnet34_seeded.onnx"));
     EXPECT_EQ(w->model().arch, "ResNet34");
     EXPECT_EQ(w->architectureView()->boxCount(),
               40);  // 3/4/6/3 blocks: 32 convs + 3 projections + 5

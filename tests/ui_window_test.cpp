@@ -37,15 +37,7 @@ QString weightsPath() {
 }
 
 std::unique_ptr<MainWindow> makeWindow(const QString& select = QStringLiteral("layer1.0")) {
-    WindowOptions options;
-    options.weightsPath = weightsPath();
-    options.selectNode = select;
-    options.windowSize = QSize(1400, 900);
-    auto window = std::make_unique<MainWindow>(options);
-    QSignalSpy model(window.get(), &MainWindow::modelShown);
-    window->show();
-    EXPECT_TRUE(test::waitForCount(model, 1, 60000));
-    return window;
+    return test::openWindow(weightsPath().toStdString(), select, QSize(1400, 900));
 }
 
 void drop(QWidget* target, const QString& path) {
