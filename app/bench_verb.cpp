@@ -109,66 +109,74 @@ LiveMeasurement measureLive(const QString& video, const QString& weights, Precis
     QObject::connect(&thread, &QThread::finished, worker, &QObject::deleteLater);
     thread.start();
     QEventLoop loop;
-    bool modelOk = false;
-    QObject::connect(worker, &ui::InferenceWorker::modelReady, &loop,
-                     [&](const ui::ModelInfo& info) {
-                         modelOk = info.precision == precision;
-                         loop.quit();
-                     });
-    QObject::connect(worker, &ui::InferenceWorker::modelFailed, &loop,
-                     [&](const QString& e) { m.error = e; });
-    QMetaObject::invokeMethod(worker, [worker, weights, precision, threads] {
-        worker->loadModel(weights, precision, threads);
-    });
-    loop.exec();
-    if (!modelOk) {
-        thread.quit();
-        thread.wait();
-        if (m.error.isEmpty()) m.error = QStringLiteral("the model did not load");
-        return m;
-    }
+    // Phases: warm (fp32, the first frames also calibrate int8) -> switching -> measuring.
+    enum class Phase { Loading, Warm, Switching, Measuring } phase = Phase::Loading;
+    constexpr uint64_t kWarmFrames = 16;
     std::vector<double> latencies;
     uint64_t submitted = 0;
     uint64_t started = 0;
-    const auto begin = std::chrono::steady_clock::now();
+    uint64_t droppedBase = 0;
+    auto begin = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point lastResult = begin;
+    ui::CaptureThread capture;
+    auto startMeasuring = [&] {
+        phase = Phase::Measuring;
+        begin = std::chrono::steady_clock::now();
+        droppedBase = worker->droppedCount();
+        m.frames = 0;
+        QTimer::singleShot(static_cast<int>(seconds * 1000), &loop, [&] { capture.stop(); });
+    };
+    QObject::connect(worker, &ui::InferenceWorker::modelReady, &loop, [&](const ui::ModelInfo& info) {
+        if (phase == Phase::Loading) {
+            phase = Phase::Warm;
+            loop.quit();
+        } else if (phase == Phase::Switching && info.precision == precision) {
+            startMeasuring();
+        } else if (phase == Phase::Switching) {
+            capture.stop();  // fell back to another precision: modelFailed said why
+        }
+    });
+    QObject::connect(worker, &ui::InferenceWorker::modelFailed, &loop, [&](const QString& e) { m.error = e; });
+    QMetaObject::invokeMethod(worker, [worker, weights, threads] { worker->loadModel(weights, Precision::Fp32, threads); });
+    loop.exec();
     QObject::connect(worker, &ui::InferenceWorker::started, &loop, [&] { ++started; });
     QObject::connect(worker, &ui::InferenceWorker::resultReady, &loop, [&](const ui::ResultPtr& r) {
-        lastResult = std::chrono::steady_clock::now();
-        latencies.push_back(
-            std::chrono::duration<double, std::milli>(lastResult - r->grabbed).count());
-        ++m.processed;
+        if (phase == Phase::Measuring) {
+            lastResult = std::chrono::steady_clock::now();
+            latencies.push_back(std::chrono::duration<double, std::milli>(lastResult - r->grabbed).count());
+            ++m.processed;
+        } else if (phase == Phase::Warm && r->id >= kWarmFrames) {
+            if (precision == Precision::Fp32) return startMeasuring();
+            phase = Phase::Switching;
+            QMetaObject::invokeMethod(worker, [worker, precision, threads] { worker->configure(precision, threads); });
+        }
     });
-    ui::CaptureThread capture;
     ui::CaptureThread::Options options;
     options.spec = video;
     options.loop = true;
     options.paced = paced;
-    QObject::connect(
-        &capture, &ui::CaptureThread::frameCaptured, &loop, [&](const ui::FramePtr& frame) {
-            ++m.frames;
-            auto source = std::make_shared<ui::Source>();
-            source->generation = frame->sequence;
-            source->label = video;
-            source->frame = frame->image;
-            source->grabbed = frame->grabbed;
-            worker->submit({++submitted, source, {"layer3.1"}, false});
-            const auto waiting = static_cast<int>(submitted - started - worker->droppedCount());
-            m.maxWaiting = std::max(m.maxWaiting, waiting);
-        });
-    QObject::connect(&capture, &ui::CaptureThread::stopped, &loop,
-                     [&](const QString& reason, bool error) {
-                         if (error) m.error = reason;
-                         loop.quit();
-                     });
+    QObject::connect(&capture, &ui::CaptureThread::frameCaptured, &loop, [&](const ui::FramePtr& frame) {
+        ++m.frames;
+        auto source = std::make_shared<ui::Source>();
+        source->generation = frame->sequence;
+        source->label = video;
+        source->frame = frame->image;
+        source->grabbed = frame->grabbed;
+        worker->submit({++submitted, source, {"layer3.1"}, false});
+        const auto waiting = static_cast<int>(submitted - started - worker->droppedCount());
+        m.maxWaiting = std::max(m.maxWaiting, waiting);
+    });
+    QObject::connect(&capture, &ui::CaptureThread::stopped, &loop, [&](const QString& reason, bool error) {
+        if (error) m.error = reason;
+        loop.quit();
+    });
     capture.start(options);
-    QTimer::singleShot(static_cast<int>(seconds * 1000), &loop, [&] { capture.stop(); });
     loop.exec();
     const double elapsed = std::chrono::duration<double>(lastResult - begin).count();
-    m.dropped = worker->droppedCount();
+    m.dropped = worker->droppedCount() - droppedBase;
     thread.quit();
     thread.wait();
-    if (latencies.empty()) return m;
+    if (latencies.empty() || elapsed <= 0) return m;
     std::sort(latencies.begin(), latencies.end());
     m.latencyMedianMs = latencies[latencies.size() / 2];
     m.latencyP95Ms = latencies[latencies.size() * 95 / 100];

@@ -8,7 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source scripts/deps.sh
-R18_BUILD_PACKAGES+=(python3-torch python3-torchvision python3-onnx python3-numpy python3-pil python3-opencv darknet)
+R18_BUILD_PACKAGES+=(python3-torch python3-torchvision python3-onnx python3-numpy python3-pil python3-opencv darknet time)
 command -v npm >/dev/null || R18_BUILD_PACKAGES+=(nodejs npm)  # keep a Node.js that is already there
 r18_install_deps build
 r18_build --target resnet18-explorer
