@@ -195,26 +195,10 @@ void Engine::Impl::addConv(int index, const WeightSet& w) {
     const dnnl::memory::dims wDims{cout, n.inShape[0], n.kernel, n.kernel};
     const dt weightType = int8() ? dt::s8 : src.type;
 
-    // Fold batch-norm (and any conv bias) into the weights and a bias, in double precision.
-    const Tensor& weight = *w.get(n.weightName + ".weight");
-    const Tensor* convBias = w.get(n.weightName + ".bias");
-    const Tensor* gamma = w.get(n.bnName + ".weight");
-    const size_t per = weight.data.size() / static_cast<size_t>(cout);
-    std::vector<float> folded(weight.data.size());
-    std::vector<float> bias(static_cast<size_t>(cout));
-    for (size_t co = 0; co < static_cast<size_t>(cout); ++co) {
-        double scale = 1.0;
-        double shift = 0.0;
-        if (gamma) {
-            const double var = w.get(n.bnName + ".running_var")->data[co];
-            scale = gamma->data[co] / std::sqrt(var + static_cast<double>(w.eps(n.bnName)));
-            shift = w.get(n.bnName + ".bias")->data[co] -
-                    w.get(n.bnName + ".running_mean")->data[co] * scale;
-        }
-        for (size_t k = 0; k < per; ++k)
-            folded[co * per + k] = static_cast<float>(weight.data[co * per + k] * scale);
-        bias[co] = static_cast<float>(shift + (convBias ? convBias->data[co] * scale : 0.0));
-    }
+    FoldedConv f = foldBatchNorm(n, w);
+    std::vector<float>& folded = f.weights;
+    std::vector<float>& bias = f.bias;
+    const size_t per = folded.size() / static_cast<size_t>(cout);
 
     dnnl::primitive_attr attr;
     dnnl::primitive_attr weightAttr;

@@ -213,6 +213,31 @@ void validateWeights(const NetworkSpec& spec, const WeightSet& w) {
     }
 }
 
+FoldedConv foldBatchNorm(const Node& n, const WeightSet& w) {
+    const Tensor& weight = *w.get(n.weightName + ".weight");
+    const Tensor* convBias = w.get(n.weightName + ".bias");
+    const Tensor* gamma = w.get(n.bnName + ".weight");
+    const auto cout = static_cast<size_t>(n.outShape[0]);
+    const size_t per = weight.data.size() / cout;
+    FoldedConv f;
+    f.weights.resize(weight.data.size());
+    f.bias.resize(cout);
+    for (size_t co = 0; co < cout; ++co) {
+        double scale = 1.0;
+        double shift = 0.0;
+        if (gamma) {
+            const double var = w.get(n.bnName + ".running_var")->data[co];
+            scale = gamma->data[co] / std::sqrt(var + static_cast<double>(w.eps(n.bnName)));
+            shift = w.get(n.bnName + ".bias")->data[co] -
+                    w.get(n.bnName + ".running_mean")->data[co] * scale;
+        }
+        for (size_t k = 0; k < per; ++k)
+            f.weights[co * per + k] = static_cast<float>(weight.data[co * per + k] * scale);
+        f.bias[co] = static_cast<float>(shift + (convBias ? convBias->data[co] * scale : 0.0));
+    }
+    return f;
+}
+
 WeightSet makeRandomWeights(const NetworkSpec& spec, uint32_t seed) {
     WeightSet w;
     w.format = "untrained demo weights (seed " + std::to_string(seed) + ")";

@@ -57,6 +57,14 @@ NetworkSpec inferSpec(const WeightSet& weights);
 // Throws WeightsError: "<file>: tensor 'x' has shape [..], expected [..]".
 void validateWeights(const NetworkSpec& spec, const WeightSet& weights);
 
+// A convolution with its batch-norm (and any conv bias) folded in, in double precision:
+// w' = w·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε) (+ bias·γ/√(σ²+ε)). Weights [out][in][k][k].
+struct FoldedConv {
+    std::vector<float> weights;
+    std::vector<float> bias;
+};
+FoldedConv foldBatchNorm(const Node& conv, const WeightSet& weights);
+
 // Untrained weights for demos and benchmarks: torchvision's initialisation (Kaiming-normal
 // convs, unit batch-norm, uniform fc) from a fixed seed. Identical on every machine.
 WeightSet makeRandomWeights(const NetworkSpec& spec, uint32_t seed = 18);
