@@ -171,7 +171,9 @@ TEST(Cli, Int8NeedsACalibrationAndThenClassifies) {
             " --calibration " + fixture("images") + " --weights " + weights() + " " + kite);
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const size_t images = 1 + test::filesIn(fixture("images")).size();  // the dog + the folder
-    EXPECT_NE(r.err.find("int8 calibrated on " + std::to_string(images) + " images"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("int8 calibrated on " + std::to_string(images) + " images"),
+              std::string::npos)
+        << r.err;
     EXPECT_NE(r.out.find("  21  kite"), std::string::npos) << r.out;
 }
 
