@@ -126,50 +126,58 @@ LiveMeasurement measureLive(const QString& video, const QString& weights, Precis
         m.frames = 0;
         QTimer::singleShot(static_cast<int>(seconds * 1000), &loop, [&] { capture.stop(); });
     };
-    QObject::connect(worker, &ui::InferenceWorker::modelReady, &loop, [&](const ui::ModelInfo& info) {
-        if (phase == Phase::Loading) {
-            phase = Phase::Warm;
-            loop.quit();
-        } else if (phase == Phase::Switching && info.precision == precision) {
-            startMeasuring();
-        } else if (phase == Phase::Switching) {
-            capture.stop();  // fell back to another precision: modelFailed said why
-        }
+    QObject::connect(
+        worker, &ui::InferenceWorker::modelReady, &loop, [&](const ui::ModelInfo& info) {
+            if (phase == Phase::Loading) {
+                phase = Phase::Warm;
+                loop.quit();
+            } else if (phase == Phase::Switching && info.precision == precision) {
+                startMeasuring();
+            } else if (phase == Phase::Switching) {
+                capture.stop();  // fell back to another precision: modelFailed said why
+            }
+        });
+    QObject::connect(worker, &ui::InferenceWorker::modelFailed, &loop,
+                     [&](const QString& e) { m.error = e; });
+    QMetaObject::invokeMethod(worker, [worker, weights, threads] {
+        worker->loadModel(weights, Precision::Fp32, threads);
     });
-    QObject::connect(worker, &ui::InferenceWorker::modelFailed, &loop, [&](const QString& e) { m.error = e; });
-    QMetaObject::invokeMethod(worker, [worker, weights, threads] { worker->loadModel(weights, Precision::Fp32, threads); });
     loop.exec();
     QObject::connect(worker, &ui::InferenceWorker::started, &loop, [&] { ++started; });
     QObject::connect(worker, &ui::InferenceWorker::resultReady, &loop, [&](const ui::ResultPtr& r) {
         if (phase == Phase::Measuring) {
             lastResult = std::chrono::steady_clock::now();
-            latencies.push_back(std::chrono::duration<double, std::milli>(lastResult - r->grabbed).count());
+            latencies.push_back(
+                std::chrono::duration<double, std::milli>(lastResult - r->grabbed).count());
             ++m.processed;
         } else if (phase == Phase::Warm && r->id >= kWarmFrames) {
             if (precision == Precision::Fp32) return startMeasuring();
             phase = Phase::Switching;
-            QMetaObject::invokeMethod(worker, [worker, precision, threads] { worker->configure(precision, threads); });
+            QMetaObject::invokeMethod(
+                worker, [worker, precision, threads] { worker->configure(precision, threads); });
         }
     });
     ui::CaptureThread::Options options;
     options.spec = video;
     options.loop = true;
     options.paced = paced;
-    QObject::connect(&capture, &ui::CaptureThread::frameCaptured, &loop, [&](const ui::FramePtr& frame) {
-        ++m.frames;
-        auto source = std::make_shared<ui::Source>();
-        source->generation = frame->sequence;
-        source->label = video;
-        source->frame = frame->image;
-        source->grabbed = frame->grabbed;
-        worker->submit({++submitted, source, {"layer3.1"}, false});
-        const auto waiting = static_cast<int>(submitted - started - worker->droppedCount());
-        m.maxWaiting = std::max(m.maxWaiting, waiting);
-    });
-    QObject::connect(&capture, &ui::CaptureThread::stopped, &loop, [&](const QString& reason, bool error) {
-        if (error) m.error = reason;
-        loop.quit();
-    });
+    QObject::connect(
+        &capture, &ui::CaptureThread::frameCaptured, &loop, [&](const ui::FramePtr& frame) {
+            ++m.frames;
+            auto source = std::make_shared<ui::Source>();
+            source->generation = frame->sequence;
+            source->label = video;
+            source->frame = frame->image;
+            source->grabbed = frame->grabbed;
+            worker->submit({++submitted, source, {"layer3.1"}, false});
+            const auto waiting = static_cast<int>(submitted - started - worker->droppedCount());
+            m.maxWaiting = std::max(m.maxWaiting, waiting);
+        });
+    QObject::connect(&capture, &ui::CaptureThread::stopped, &loop,
+                     [&](const QString& reason, bool error) {
+                         if (error) m.error = reason;
+                         loop.quit();
+                     });
     capture.start(options);
     loop.exec();
     const double elapsed = std::chrono::duration<double>(lastResult - begin).count();

@@ -7,12 +7,17 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
+#include <iterator>
 #include <sstream>
 
+#include "core/batch.h"
 #include "core/calibration.h"
 #include "core/engine.h"
 #include "core/error.h"
@@ -33,24 +38,6 @@ const char* const kVerbs[] = {"classify", "info", "bench"};
 struct UsageError {
     std::string message;
 };
-
-std::string jsonString(const std::string& s) {
-    std::string out = "\"";
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += ch;
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += ch;
-        }
-    }
-    return out + "\"";
-}
 
 std::string withThousands(int64_t v) {
     std::string digits = std::to_string(v);
@@ -105,13 +92,16 @@ int classify(const QStringList& args) {
         "calibration", "int8: images (a folder or files) to calibrate on.", "PATH");
     const QCommandLineOption threadsOpt("threads", "Threads (default: all cores).", "N", "0");
     const QCommandLineOption jsonOpt("json", "Print one JSON document.");
+    const QCommandLineOption csvOpt("csv", "Write a CSV row per image, errors included.",
+                                    "OUT.csv");
     const QCommandLineOption logitsOpt("save-logits", "Save N×classes logits as .npy.", "OUT.npy");
     const QCommandLineOption tapOpt("save-tap", "Save a node's output as .npy (repeatable).",
                                     "NODE=OUT.npy");
     p.addOptions({weightsOpt, labelsOpt, topOpt, precisionOpt, calibrationOpt, threadsOpt, jsonOpt,
-                  logitsOpt, tapOpt});
+                  csvOpt, logitsOpt, tapOpt});
     p.addHelpOption();
-    p.addPositionalArgument("IMAGE", "Images to classify.", "IMAGE...");
+    p.addPositionalArgument(
+        "IMAGE", "Images to classify, or folders of them (searched recursively).", "IMAGE...");
     parseOrThrow(p, args);
     if (p.isSet("help")) {
         std::cout << p.helpText().toStdString();
@@ -193,47 +183,51 @@ int classify(const QStringList& args) {
     }
     if (!weights.isOfficialImageNet()) std::cerr << "note: " << weights.trustNote() << "\n";
 
+    // Folders expand to the images inside them, recursively.
+    std::vector<std::string> files;
+    for (const QString& arg : images) {
+        if (QFileInfo(arg).isDir()) {
+            const std::vector<std::string> found = findImages(arg.toStdString());
+            files.insert(files.end(), found.begin(), found.end());
+        } else {
+            files.push_back(arg.toStdString());
+        }
+    }
+    const bool progress = p.isSet(csvOpt) && isatty(STDERR_FILENO);
     int exitCode = kExitOk;
     std::vector<float> allLogits;
     std::map<std::string, Tensor> allTaps;
-    int64_t classified = 0;
-    std::ostringstream json;
-    json << "[";
-    const int64_t inputSize = 3 * spec.inputSize * spec.inputSize;
+    std::vector<BatchRow> rows;
     Tensor input({1, 3, spec.inputSize, spec.inputSize});
-    for (const QString& imageArg : images) {
-        const std::string path = imageArg.toStdString();
+    for (size_t n = 0; n < files.size(); ++n) {
+        const std::string& path = files[n];
+        if (progress)
+            std::cerr << "\r[" << n + 1 << "/" << files.size() << "] " << path << "\x1b[K"
+                      << std::flush;
+        BatchRow row;
+        row.file = path;
         RunResult r;
-        double prepMs = 0.0;
+        const auto t0 = Clock::now();
         try {
-            const auto t0 = Clock::now();
-            const cv::Mat image = readImage(path);
-            preprocessInto(image, input.ptr());
-            prepMs = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+            preprocessInto(readImage(path), input.ptr());
             r = engine->run(input, tapNames);
         } catch (const Error& e) {
-            std::cerr << "error: " << e.what() << "\n";
+            row.error = e.what();
+            std::cerr << (progress ? "\r" : "") << "error: " << e.what() << "\n";
             exitCode = kExitBadInput;
+            rows.push_back(row);
             continue;
         }
-        (void)inputSize;
-        const std::vector<Prediction> best = topK(r.logits.ptr(), spec.numClasses, top, labels);
-        if (p.isSet(jsonOpt)) {
-            json << (classified ? ",\n " : "\n ") << "{\"file\": " << jsonString(path)
-                 << ", \"top\": [";
-            for (size_t i = 0; i < best.size(); ++i)
-                json << (i ? ", " : "") << "{\"index\": " << best[i].index
-                     << ", \"label\": " << jsonString(best[i].label)
-                     << ", \"probability\": " << std::setprecision(6) << best[i].probability << "}";
-            json << "], \"ms\": " << std::fixed << std::setprecision(3) << r.networkMs
-                 << ", \"preprocess_ms\": " << prepMs << std::defaultfloat << "}";
-        } else {
+        row.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        row.top = topK(r.logits.ptr(), spec.numClasses, top, labels);
+        if (!p.isSet(jsonOpt) && !p.isSet(csvOpt)) {
             std::cout << path << "\n";
-            for (size_t i = 0; i < best.size(); ++i)
+            for (size_t i = 0; i < row.top.size(); ++i)
                 std::cout << std::setw(3) << i + 1 << "  " << std::fixed << std::setprecision(4)
-                          << best[i].probability << std::defaultfloat << "  " << std::setw(4)
-                          << best[i].index << "  " << best[i].label << "\n";
+                          << row.top[i].probability << std::defaultfloat << "  " << std::setw(4)
+                          << row.top[i].index << "  " << row.top[i].label << "\n";
         }
+        rows.push_back(row);
         allLogits.insert(allLogits.end(), r.logits.data.begin(), r.logits.data.end());
         for (auto& [name, t] : r.taps) {
             Tensor& acc = allTaps[name];
@@ -241,12 +235,20 @@ int classify(const QStringList& args) {
             acc.data.insert(acc.data.end(), t.data.begin(), t.data.end());
             acc.dims[0] += 1;
         }
-        ++classified;
     }
-    if (p.isSet(jsonOpt)) std::cout << json.str() << (classified ? "\n]" : "]") << "\n";
+    if (progress) std::cerr << "\r\x1b[K";
+    std::vector<BatchRow> classified;
+    std::copy_if(rows.begin(), rows.end(), std::back_inserter(classified),
+                 [](const BatchRow& r) { return r.error.empty(); });
+    if (p.isSet(jsonOpt)) std::cout << toJson(classified);
     try {
+        if (p.isSet(csvOpt)) {
+            writeText(p.value(csvOpt).toStdString(), toCsv(rows));
+            std::cerr << "wrote " << rows.size() << " rows (" << rows.size() - classified.size()
+                      << " errors) to " << p.value(csvOpt).toStdString() << "\n";
+        }
         if (p.isSet(logitsOpt)) {
-            Tensor logits({classified, spec.numClasses});
+            Tensor logits({static_cast<int64_t>(classified.size()), spec.numClasses});
             logits.data = std::move(allLogits);
             writeNpy(p.value(logitsOpt).toStdString(), logits);
         }

@@ -1,7 +1,9 @@
 // The headless command line: output formats, .npy outputs, exit codes and messages.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <regex>
+#include <sstream>
 
 #include "core/npy.h"
 #include "tests/test_util.h"
@@ -58,7 +60,7 @@ TEST(Cli, JsonOutput) {
     const auto r = cli("classify --json --top 3 --weights " + weights() + " " + eagle.path);
     ASSERT_EQ(r.exitCode, 0) << r.err;
     const std::regex shape(
-        R"re(^\[\s*\{"file": "([^"]+)", "top": \[\{"index": (\d+), "label": "([^"]+)", "probability": ([0-9.e-]+)\}, \{[^}]+\}, \{[^}]+\}\], "ms": [0-9.]+, "preprocess_ms": [0-9.]+\}\s*\]\s*$)re");
+        R"re(^\[\s*\{"file": "([^"]+)", "top": \[\{"index": (\d+), "label": "([^"]+)", "probability": ([0-9.e-]+)\}, \{[^}]+\}, \{[^}]+\}\], "ms": [0-9.]+\}\s*\]\s*$)re");
     std::smatch m;
     ASSERT_TRUE(std::regex_match(r.out, m, shape)) << r.out;
     EXPECT_EQ(m[1], eagle.path);
@@ -143,6 +145,35 @@ TEST(Cli, UsageErrorsExitTwo) {
         EXPECT_EQ(r.exitCode, 2) << args << "\n" << r.err;
         EXPECT_NE(r.err.find("usage error"), std::string::npos) << r.err;
     }
+}
+
+TEST(Cli, FolderToCsvListsEveryImageAndEveryError) {
+    const std::string dir = test::tempDir();
+    for (const char* id : {"dog", "eagle"})
+        ASSERT_EQ(std::system(("cp " + test::fixtureImage(id).path + " " + dir + "/").c_str()), 0);
+    ASSERT_EQ(std::system(("mkdir " + dir + "/sub && cp " + test::fixtureImage("kite").path + " " +
+                           dir + "/sub/ && cp " + fixture("bad/truncated.jpg") + " " + dir +
+                           "/sub/broken.jpg && echo notes > " + dir + "/readme.txt")
+                              .c_str()),
+              0);
+    const auto r = cli("classify --csv " + dir + "/out.csv --weights " + weights() + " " + dir);
+    EXPECT_EQ(r.exitCode, 3);  // one file could not be read
+    const std::string csv = test::readText(dir + "/out.csv");
+    std::istringstream lines(csv);
+    std::string line;
+    std::vector<std::string> rows;
+    while (std::getline(lines, line)) rows.push_back(line);
+    ASSERT_EQ(rows.size(), 5u) << csv;  // header + 4 images; readme.txt is not an image
+    EXPECT_EQ(rows[0], "file,top1_index,top1_label,top1_probability,top5,error");
+    EXPECT_EQ(rows[1].rfind(dir + "/dog.jpg,258,Samoyed,", 0), 0u) << rows[1];
+    EXPECT_EQ(rows[2].rfind(dir + "/eagle.jpg,22,bald eagle,", 0), 0u) << rows[2];
+    EXPECT_NE(rows[3].find(dir + "/sub/broken.jpg,,,,," + dir +
+                           "/sub/broken.jpg: the JPEG file is truncated"),
+              std::string::npos)
+        << rows[3];
+    EXPECT_EQ(rows[4].rfind(dir + "/sub/kite.jpg,21,kite,", 0), 0u) << rows[4];
+    EXPECT_NE(r.err.find("wrote 4 rows (1 errors)"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");  // rows go to the file
 }
 
 TEST(Cli, FineTunedModelsUseTheLabelsBesideThem) {
