@@ -11,6 +11,8 @@
 
 #include <cmath>
 
+#include "ui/colormap.h"
+
 namespace r18::ui {
 namespace {
 
@@ -70,15 +72,27 @@ public:
         updateTooltip();
         update();
     }
+    // A figure's colour and its line in the tooltip; an invalid colour restores the stage colour.
+    void setFigure(const QColor& color, const QString& text) {
+        m_figureColor = color;
+        m_figureText = text;
+        updateTooltip();
+        update();
+    }
+    QColor fill() const {
+        if (m_figureColor.isValid()) return m_figureColor;
+        const QColor stage = ArchitectureView::stageColor(m_node.stage);
+        return m_hover ? stage.lighter(150) : stage.lighter(175);
+    }
     bool isAdd() const { return m_node.kind == NodeKind::Add; }
 
     void paint(QPainter* p, const QStyleOptionGraphicsItem*, QWidget*) override {
         p->setRenderHint(QPainter::Antialiasing);
         const QColor stage = ArchitectureView::stageColor(m_node.stage);
-        const QColor fill = m_hover ? stage.lighter(150) : stage.lighter(175);
+        const QColor fillColor = fill();
         p->setPen(QPen(stage.darker(120), isProjection(m_node) ? 1.2 : 1.4,
                        isProjection(m_node) ? Qt::DashLine : Qt::SolidLine));
-        p->setBrush(isAdd() ? QColor(Qt::white) : fill);
+        p->setBrush(isAdd() ? QColor(Qt::white) : fillColor);
         if (isAdd()) {
             p->drawEllipse(m_rect);
             p->setPen(QPen(stage.darker(140), 1.6));
@@ -93,7 +107,8 @@ public:
         f.setPixelSize(12);
         f.setBold(m_node.kind != NodeKind::Conv || m_node.kernel != 1);
         p->setFont(f);
-        p->setPen(QColor(25, 25, 25));
+        p->setPen(m_figureColor.isValid() && m_figureColor.lightness() < 110 ? QColor(245, 245, 245)
+                                                                             : QColor(25, 25, 25));
         const QRectF text = m_rect.adjusted(8, 0, -6, 0);
         p->drawText(text, Qt::AlignLeft | Qt::AlignVCenter,
                     QString::fromStdString(m_node.caption()));
@@ -101,7 +116,9 @@ public:
             f.setBold(false);
             f.setPixelSize(10);
             p->setFont(f);
-            p->setPen(QColor(70, 70, 70));
+            p->setPen(m_figureColor.isValid() && m_figureColor.lightness() < 110
+                          ? QColor(225, 225, 225)
+                          : QColor(70, 70, 70));
             p->drawText(text, Qt::AlignRight | Qt::AlignVCenter,
                         QStringLiteral("%1 ms").arg(m_ms, 0, 'f', m_ms < 10 ? 2 : 1));
         }
@@ -133,6 +150,7 @@ private:
             tip += QObject::tr(
                 "<br><i>fused with the residual add: selecting it shows the block output</i>");
         if (m_ms >= 0.0) tip += QObject::tr("<br>time %1 ms").arg(m_ms, 0, 'f', 3);
+        if (!m_figureText.isEmpty()) tip += "<br>" + m_figureText;
         setToolTip(tip);
     }
 
@@ -141,6 +159,8 @@ private:
     QRectF m_rect;
     bool m_hover = false;
     double m_ms = -1.0;
+    QColor m_figureColor;
+    QString m_figureText;
 };
 
 ArchitectureView::ArchitectureView(QWidget* parent) : QGraphicsView(parent) {
@@ -347,6 +367,51 @@ void ArchitectureView::select(const QString& name) {
 void ArchitectureView::setNodeTimes(const std::vector<double>& ms) {
     for (size_t i = 0; i < m_items.size(); ++i)
         if (m_items[i]) m_items[i]->setTime(i < ms.size() && ms[i] > 0.0 ? ms[i] : -1.0);
+}
+
+QString ArchitectureView::setFigures(Figure figure, const std::vector<double>& values) {
+    m_figure = figure;
+    double lo = INFINITY;
+    double hi = -INFINITY;
+    for (double v : values)
+        if (std::isfinite(v)) {
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+        }
+    const auto& table = colormapTable(Colormap::Viridis);
+    auto format = [figure](double v) {
+        switch (figure) {
+            case Figure::Time: return QObject::tr("%1 ms").arg(v, 0, 'f', v < 10 ? 2 : 1);
+            case Figure::Zeros: return QObject::tr("%1%").arg(100.0 * v, 0, 'f', 1);
+            default: return QString::number(v, 'g', 3);
+        }
+    };
+    const QString name = figure == Figure::Time    ? tr("time per inference")
+                         : figure == Figure::Zeros ? tr("zero activations")
+                                                   : tr("mean activation");
+    for (size_t i = 0; i < m_items.size(); ++i) {
+        if (!m_items[i]) continue;
+        const double v = i < values.size() ? values[i] : NAN;
+        if (figure == Figure::Stage || !std::isfinite(v)) {
+            m_items[i]->setFigure(QColor(), QString());
+            continue;
+        }
+        const double t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
+        m_items[i]->setFigure(QColor(table[static_cast<size_t>(std::lround(t * 255))]),
+                              name + ": " + format(v));
+    }
+    if (figure == Figure::Stage || !std::isfinite(lo)) return legendHtml();
+    QString bar;
+    for (int k = 0; k < 12; ++k)
+        bar += QStringLiteral("<span style='color:%1'>&#9608;</span>")
+                   .arg(QColor(table[static_cast<size_t>(k * 255 / 11)]).name());
+    return QStringLiteral("<b>%1</b><br>%2&nbsp;%3&nbsp;%4").arg(name, format(lo), bar, format(hi));
+}
+
+QColor ArchitectureView::boxColor(const QString& node) const {
+    const int i = m_spec ? m_spec->find(node.toStdString()) : -1;
+    return i >= 0 && m_items[static_cast<size_t>(i)] ? m_items[static_cast<size_t>(i)]->fill()
+                                                     : QColor();
 }
 
 int ArchitectureView::selectableNeighbour(int from, int step) const {

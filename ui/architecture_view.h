@@ -36,6 +36,13 @@ public:
     // Per-node milliseconds (indexed like spec()->nodes) shown in the boxes; empty clears.
     void setNodeTimes(const std::vector<double>& ms);
 
+    // Colouring of the boxes: by stage, or by a per-node figure on a viridis scale.
+    enum class Figure { Stage, Time, Zeros, Mean };
+    // `values` per spec node; NaN leaves a box uncoloured. Returns the legend as rich text.
+    QString setFigures(Figure figure, const std::vector<double>& values);
+    Figure figure() const { return m_figure; }
+    QColor boxColor(const QString& node) const;  // the fill a node is drawn with
+
     void fitDiagram();
     static QColor stageColor(int stage);
     static QString legendHtml();
@@ -64,6 +71,7 @@ private:
     std::vector<NodeItem*> m_items;  // per spec node, owned by the scene
     QGraphicsPathItem* m_selectionFrame = nullptr;
     int m_selected = -1;
+    Figure m_figure = Figure::Stage;
     bool m_autoFit = true;
     int m_identityArcs = 0;
     int m_projectionArcs = 0;

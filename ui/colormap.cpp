@@ -76,6 +76,22 @@ QImage planeImage(const float* plane, int h, int w, float lo, float hi, Colormap
     return image;
 }
 
+QImage heatImage(const float* plane, int h, int w, float hi, Colormap map) {
+    QImage image(w, h, QImage::Format_ARGB32);
+    const auto& table = colormapTable(map);
+    const float scale = hi > 0.0F ? 1.0F / hi : 0.0F;
+    for (int y = 0; y < h; ++y) {
+        auto* row = reinterpret_cast<QRgb*>(image.scanLine(y));
+        for (int x = 0; x < w; ++x) {
+            const float t = std::clamp(plane[y * w + x] * scale, 0.0F, 1.0F);
+            const QRgb c = table[static_cast<size_t>(std::lround(t * 255.0F))];
+            row[x] = qRgba(qRed(c), qGreen(c), qBlue(c),
+                           static_cast<int>(std::lround(255.0F * std::pow(t, 0.7F))));
+        }
+    }
+    return image;
+}
+
 QImage colorbarImage(Colormap map, int width, int height) {
     QImage image(width, height, QImage::Format_RGB32);
     const auto& table = colormapTable(map);

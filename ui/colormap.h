@@ -19,6 +19,10 @@ const std::array<QRgb, 256>& colormapTable(Colormap map);
 // A constant plane (hi <= lo) maps to the first colour.
 QImage planeImage(const float* plane, int h, int w, float lo, float hi, Colormap map);
 
+// A heat map for overlaying: colour from the colour map and opacity rising with the value
+// (0 transparent, `hi` opaque), so cold regions leave the picture visible.
+QImage heatImage(const float* plane, int h, int w, float hi, Colormap map);
+
 // A vertical colour bar, lowest value at the bottom.
 QImage colorbarImage(Colormap map, int width, int height);
 

@@ -11,12 +11,16 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/engine.h"
+#include "core/gradcam.h"
+#include "core/labels.h"
 #include "core/network_spec.h"
 #include "core/predictions.h"
 #include "core/tensor.h"
@@ -35,11 +39,24 @@ struct Source {
 };
 using SourcePtr = std::shared_ptr<const Source>;
 
+// Heat-map classes: a class index, or one of these.
+constexpr int64_t kNoHeatmap = -2;
+constexpr int64_t kTopClass = -1;
+
 struct InferenceRequest {
     uint64_t id = 0;  // rises with every request; results carry it back
     SourcePtr source;
-    std::vector<std::string> taps;  // node outputs the views need
-    bool profile = true;            // per-node times for the diagram
+    std::vector<std::string> taps;         // node outputs the views need
+    bool profile = true;                   // per-node times for the diagram
+    int64_t heatmapClass = kNoHeatmap;     // Grad-CAM for this class (kTopClass: the top-1)
+    std::string heatmapTarget = "layer4";  // stage or block it is computed at
+    bool stats = false;                    // mean and zero fraction of every node
+};
+
+// Per-node figures for the diagram; NaN where not computed.
+struct NodeStats {
+    float mean = std::numeric_limits<float>::quiet_NaN();
+    float zeroFraction = std::numeric_limits<float>::quiet_NaN();
 };
 
 struct InferenceResult {
@@ -52,6 +69,8 @@ struct InferenceResult {
     std::vector<Prediction> top;         // best five
     std::map<std::string, Tensor> taps;  // [1,C,H,W], or [1,C] for avgpool and fc
     std::vector<double> nodeMs;          // per NetworkSpec node
+    std::optional<Heatmap> heatmap;      // when asked for
+    std::vector<NodeStats> nodeStats;    // per NetworkSpec node, when asked for
     double decodeMs = 0.0;
     double preprocessMs = 0.0;
     double networkMs = 0.0;
@@ -69,6 +88,8 @@ struct ModelInfo {
     QString trustNote;      // one plain sentence about what the weights are
     QString labelsFile;     // empty: ImageNet's for 1000 classes, else "class N"
     std::shared_ptr<const NetworkSpec> spec;
+    std::shared_ptr<const WeightSet> weights;  // immutable: other jobs (folder batches) share them
+    std::shared_ptr<const Labels> labels;
     Precision precision = Precision::Fp32;
     int threads = 1;
     QString implementations;    // oneDNN's choice, e.g. "conv jit:avx2, ..."

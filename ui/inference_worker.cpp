@@ -4,6 +4,7 @@
 #include <QMutexLocker>
 #include <QThread>
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/error.h"
@@ -103,13 +104,16 @@ void InferenceWorker::loadModel(const QString& weightsPath, Precision precision,
         *spec = makeResNet18();
         *weights = makeRandomWeights(*spec);
     }
+    m_gradCam.reset();
+    m_engine.reset();
     m_weights = weights;
     m_spec = spec;
+    m_gradCam = std::make_unique<GradCam>(*m_spec, *m_weights);
     m_info = ModelInfo{};
-    m_labels = spec->numClasses == 1000 ? Labels::imagenet() : Labels();
+    m_labels = std::make_shared<Labels>(spec->numClasses == 1000 ? Labels::imagenet() : Labels());
     if (const std::string beside = Labels::fileBesideWeights(weights->file); !beside.empty()) {
         try {
-            m_labels = Labels::fromFile(beside);
+            m_labels = std::make_shared<Labels>(Labels::fromFile(beside));
             m_info.labelsFile = QString::fromStdString(beside);
         } catch (const Error& e) {
             emit modelFailed(QString::fromStdString(e.what()));
@@ -122,6 +126,8 @@ void InferenceWorker::loadModel(const QString& weightsPath, Precision precision,
     m_info.official = weights->isOfficialImageNet();
     m_info.trustNote = QString::fromStdString(weights->trustNote());
     m_info.spec = spec;
+    m_info.weights = weights;
+    m_info.labels = m_labels;
     if (!compile(precision, threads) &&
         (precision == Precision::Fp32 || !compile(Precision::Fp32, threads)))
         return;
@@ -145,7 +151,8 @@ void InferenceWorker::setLabels(const QString& path) {
             throw Error(path.toStdString() + ": the file has " + std::to_string(labels.size()) +
                         " labels but the model has " + std::to_string(m_spec->numClasses) +
                         " classes.");
-        m_labels = std::move(labels);
+        m_labels = std::make_shared<Labels>(std::move(labels));
+        m_info.labels = m_labels;
         m_info.labelsFile = path;
     } catch (const Error& e) {
         emit modelFailed(QString::fromStdString(e.what()));
@@ -218,8 +225,40 @@ void InferenceWorker::processPending() {
         result->label = label;
         result->grabbed = request.source->grabbed;
         prepareSource(*request.source, *result);
-        RunResult run = m_engine->run(m_input, request.taps, request.profile);
-        result->top = topK(run.logits.ptr(), m_spec->numClasses, kTopK, m_labels);
+        // The views' taps, plus what the heat map and the node figures need.
+        std::vector<std::string> taps = request.taps;
+        if (request.heatmapClass != kNoHeatmap)
+            for (const std::string& t : m_gradCam->neededTaps(request.heatmapTarget))
+                taps.push_back(t);
+        if (request.stats)
+            for (const std::string& t : m_spec->tapNames()) taps.push_back(t);
+        RunResult run = m_engine->run(m_input, taps, request.profile);
+        result->top = topK(run.logits.ptr(), m_spec->numClasses, kTopK, *m_labels);
+        if (request.heatmapClass != kNoHeatmap) {
+            const int64_t cls = request.heatmapClass == kTopClass ? result->top.front().index
+                                                                  : request.heatmapClass;
+            result->heatmap = m_gradCam->compute(run.taps, request.heatmapTarget, cls);
+        }
+        if (request.stats) {
+            result->nodeStats.resize(m_spec->nodes.size());
+            for (size_t i = 0; i < m_spec->nodes.size(); ++i) {
+                const auto it = run.taps.find(m_spec->nodes[i].name);
+                if (it == run.taps.end()) continue;
+                double sum = 0.0;
+                size_t zeros = 0;
+                for (float v : it->second.data) {
+                    sum += v;
+                    zeros += v == 0.0F;
+                }
+                const auto n = static_cast<double>(it->second.data.size());
+                result->nodeStats[i] = {static_cast<float>(sum / n), static_cast<float>(zeros / n)};
+            }
+        }
+        for (auto it = run.taps.begin(); it != run.taps.end();)  // hand back only what was asked
+            it =
+                std::find(request.taps.begin(), request.taps.end(), it->first) == request.taps.end()
+                    ? run.taps.erase(it)
+                    : std::next(it);
         result->taps = std::move(run.taps);
         result->nodeMs = std::move(run.nodeMs);
         result->networkMs = run.networkMs;

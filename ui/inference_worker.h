@@ -18,6 +18,7 @@
 #include <optional>
 
 #include "core/engine.h"
+#include "core/gradcam.h"
 #include "core/labels.h"
 #include "core/weights.h"
 #include "ui/inference_types.h"
@@ -77,7 +78,8 @@ private:
     std::shared_ptr<const WeightSet> m_weights;
     std::shared_ptr<const NetworkSpec> m_spec;
     std::unique_ptr<Engine> m_engine;
-    Labels m_labels;
+    std::unique_ptr<GradCam> m_gradCam;  // reads *m_weights; reset before the weights change
+    std::shared_ptr<const Labels> m_labels;
     ModelInfo m_info;
     uint64_t m_generation = 0;  // of the image below
     Tensor m_input;

@@ -26,6 +26,7 @@ void InputView::setImage(const QImage& display, QSize originalSize, const QStrin
 void InputView::clear() {
     m_image = QImage();
     m_overlay = QImage();
+    m_heatmap = QImage();
     m_label.clear();
     setToolTip({});
     update();
@@ -35,6 +36,43 @@ void InputView::setOverlay(const QImage& overlay, qreal opacity) {
     m_overlay = overlay;
     m_opacity = opacity;
     update();
+}
+
+void InputView::setHeatmap(const QImage& heatmap, qreal opacity) {
+    m_heatmap = heatmap;
+    m_heatOpacity = opacity;
+    update();
+}
+
+QImage InputView::composite() const {
+    if (m_image.isNull()) return {};
+    QImage out = m_image.convertToFormat(QImage::Format_RGB32);
+    QPainter p(&out);
+    paintLayers(p, QRectF(0, 0, out.width(), out.height()));
+    return out;
+}
+
+// The overlays and the crop outline over an image drawn at `target`.
+void InputView::paintLayers(QPainter& p, const QRectF& target) const {
+    const QRectF crop = cropRect(m_original);
+    const double sx = target.width() / m_original.width();
+    const double sy = target.height() / m_original.height();
+    const QRectF onScreen(target.left() + crop.left() * sx, target.top() + crop.top() * sy,
+                          crop.width() * sx, crop.height() * sy);
+    p.setRenderHint(QPainter::SmoothPixmapTransform);
+    for (const auto& [layer, opacity] :
+         {std::make_pair(&m_heatmap, m_heatOpacity), std::make_pair(&m_overlay, m_opacity)}) {
+        if (layer->isNull()) continue;
+        p.setOpacity(opacity);
+        p.drawImage(onScreen.intersected(target), *layer,
+                    QRectF(0, 0, layer->width(), layer->height()));
+        p.setOpacity(1.0);
+    }
+    p.setRenderHint(QPainter::Antialiasing, false);
+    p.setPen(QPen(QColor(0, 0, 0, 160), 1));
+    p.drawRect(onScreen.intersected(target).adjusted(1, 1, -1, -1));
+    p.setPen(QPen(QColor(255, 255, 255, 230), 1, Qt::DashLine));
+    p.drawRect(onScreen.intersected(target));
 }
 
 QRectF InputView::cropRect(QSize original) {
@@ -68,24 +106,7 @@ void InputView::paintEvent(QPaintEvent*) {
     const QRectF target(area.center() - QPointF(fitted.width() / 2, fitted.height() / 2), fitted);
     p.setRenderHint(QPainter::SmoothPixmapTransform);
     p.drawImage(target, m_image);
-
-    // Map the crop from original coordinates onto the widget.
-    const QRectF crop = cropRect(m_original);
-    const double sx = target.width() / m_original.width();
-    const double sy = target.height() / m_original.height();
-    const QRectF onScreen(target.left() + crop.left() * sx, target.top() + crop.top() * sy,
-                          crop.width() * sx, crop.height() * sy);
-    if (!m_overlay.isNull()) {
-        p.setOpacity(m_opacity);
-        p.drawImage(onScreen.intersected(target), m_overlay,
-                    QRectF(0, 0, m_overlay.width(), m_overlay.height()));
-        p.setOpacity(1.0);
-    }
-    p.setRenderHint(QPainter::Antialiasing, false);
-    p.setPen(QPen(QColor(0, 0, 0, 160), 1));
-    p.drawRect(onScreen.intersected(target).adjusted(1, 1, -1, -1));
-    p.setPen(QPen(QColor(255, 255, 255, 230), 1, Qt::DashLine));
-    p.drawRect(onScreen.intersected(target));
+    paintLayers(p, target);
 }
 
 }  // namespace r18::ui

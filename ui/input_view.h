@@ -21,6 +21,11 @@ public:
 
     // Blends `overlay` (any size; stretched over the crop region) at `opacity`; null hides it.
     void setOverlay(const QImage& overlay, qreal opacity);
+    // A colour-mapped heat map over the crop region, smoothly upsampled; null hides it.
+    void setHeatmap(const QImage& heatmap, qreal opacity);
+    bool hasHeatmap() const { return !m_heatmap.isNull(); }
+    // The image with its overlays at the image's own resolution, for saving or copying.
+    QImage composite() const;
 
     // The centre crop torchvision takes (Resize(256) then CenterCrop(224)), in the
     // coordinates of the original image.
@@ -33,8 +38,12 @@ private:
     QImage m_image;
     QSize m_original;
     QString m_label;
+    void paintLayers(QPainter& p, const QRectF& target) const;
+
     QImage m_overlay;
     qreal m_opacity = 0.6;
+    QImage m_heatmap;
+    qreal m_heatOpacity = 0.5;
 };
 
 }  // namespace r18::ui

@@ -32,9 +32,15 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
+#include <cmath>
+#include <numeric>
+
+#include "core/batch.h"
 #include "core/engine.h"
+#include "core/error.h"
 #include "core/video_source.h"
 #include "ui/architecture_view.h"
+#include "ui/batch_window.h"
 #include "ui/channel_view.h"
 #include "ui/feature_map_view.h"
 #include "ui/inference_worker.h"
@@ -196,7 +202,48 @@ void MainWindow::createCentral() {
     blendLayout->addWidget(m_opacity);
 
     m_topSplitter = new QSplitter(Qt::Horizontal);
-    m_topSplitter->addWidget(panel(tr("Input"), m_input));
+    m_heatmapBox = new QCheckBox(tr("Where it looked"));
+    m_heatmapBox->setToolTip(
+        tr("Grad-CAM heat map for the top class, or the class you click in the predictions (H)"));
+    m_heatTarget = new QComboBox;
+    m_heatTarget->addItem(tr("layer4 (CAM)"), QStringLiteral("layer4"));
+    for (const char* stage : {"layer3", "layer2", "layer1"})
+        m_heatTarget->addItem(tr("%1 (Grad-CAM)").arg(stage), QString::fromLatin1(stage));
+    m_heatTarget->setToolTip(
+        tr("Where the class's gradient is read: the last stage is the classic CAM; earlier stages "
+           "are finer"));
+    m_heatOpacity = new QSlider(Qt::Horizontal);
+    m_heatOpacity->setRange(10, 100);
+    m_heatOpacity->setValue(75);
+    m_heatOpacity->setFixedWidth(70);
+    m_heatOpacity->setToolTip(tr("Heat map opacity"));
+    auto* heatControls = new QWidget;
+    auto* heatLayout = new QHBoxLayout(heatControls);
+    heatLayout->setContentsMargins(0, 0, 0, 0);
+    heatLayout->addWidget(m_heatmapBox);
+    heatLayout->addWidget(m_heatTarget);
+    heatLayout->addWidget(m_heatOpacity);
+    connect(m_heatmapBox, &QCheckBox::toggled, this, [this](bool on) {
+        if (!on) {
+            m_heatClass = kTopClass;
+            m_predictions->setHighlighted(-1);
+            m_input->setHeatmap({}, 0);
+        }
+        request();
+    });
+    connect(m_heatTarget, &QComboBox::currentIndexChanged, this, [this] {
+        if (m_heatmapBox->isChecked()) request();
+    });
+    connect(m_heatOpacity, &QSlider::valueChanged, this, [this] { showHeatmap(); });
+    connect(m_predictions, &PredictionsView::classClicked, this, [this](int64_t cls) {
+        m_heatClass =
+            cls == m_heatClass ? kTopClass : cls;  // a second click follows the top-1 again
+        if (!m_heatmapBox->isChecked())
+            m_heatmapBox->setChecked(true);  // requests
+        else
+            request();
+    });
+    m_topSplitter->addWidget(panel(tr("Input"), m_input, nullptr, heatControls));
     m_topSplitter->addWidget(panel(tr("Channel"), m_channel, nullptr, blendControls));
     m_topSplitter->addWidget(panel(tr("Top-5 predictions"), m_predictions));
     m_topSplitter->setStretchFactor(0, 4);
@@ -205,8 +252,20 @@ void MainWindow::createCentral() {
 
     m_rightSplitter = new QSplitter(Qt::Vertical);
     m_rightSplitter->addWidget(m_topSplitter);
+    m_topChannels = new QLabel;
+    m_topChannels->setTextFormat(Qt::RichText);
+    m_topChannels->setToolTip(
+        tr("The channels with the highest mean activation for this image; click to enlarge"));
+    connect(m_topChannels, &QLabel::linkActivated, this,
+            [this](const QString& link) { m_features->selectChannel(link.toInt()); });
+    auto* features = new QWidget;
+    auto* featuresLayout = new QVBoxLayout(features);
+    featuresLayout->setContentsMargins(0, 0, 0, 0);
+    featuresLayout->setSpacing(2);
+    featuresLayout->addWidget(m_topChannels);
+    featuresLayout->addWidget(m_features, 1);
     m_rightSplitter->addWidget(
-        panel(tr("Feature maps"), m_features, &m_featureTitle, featureControls));
+        panel(tr("Feature maps"), features, &m_featureTitle, featureControls));
     m_rightSplitter->setStretchFactor(0, 2);
     m_rightSplitter->setStretchFactor(1, 3);
 
@@ -216,13 +275,25 @@ void MainWindow::createCentral() {
     diagramLayout->setContentsMargins(0, 0, 0, 0);
     diagramLayout->setSpacing(2);
     diagramLayout->addWidget(m_architecture, 1);
-    auto* legend = new QLabel(ArchitectureView::legendHtml());
+    m_legend = new QLabel(ArchitectureView::legendHtml());
+    QLabel* legend = m_legend;
     legend->setWordWrap(true);
     QFont small = legend->font();
     small.setPointSizeF(small.pointSizeF() * 0.9);
     legend->setFont(small);
     diagramLayout->addWidget(legend);
-    m_mainSplitter->addWidget(panel(tr("ResNet18"), diagram, &m_diagramTitle));
+    m_figureBox = new QComboBox;
+    m_figureBox->addItems(
+        {tr("Stages"), tr("Time"), tr("Zero activations"), tr("Mean activation")});
+    m_figureBox->setToolTip(tr("Colour the diagram by stage, or by a figure of this image"));
+    connect(m_figureBox, &QComboBox::currentIndexChanged, this, [this] {
+        const bool needsStats = m_figureBox->currentIndex() >= 2;
+        if (needsStats && (!m_lastResult || m_lastResult->nodeStats.empty()))
+            request();
+        else
+            updateFigures();
+    });
+    m_mainSplitter->addWidget(panel(tr("ResNet18"), diagram, &m_diagramTitle, m_figureBox));
     m_mainSplitter->addWidget(m_rightSplitter);
     m_mainSplitter->setStretchFactor(0, 1);
     m_mainSplitter->setStretchFactor(1, 3);
@@ -265,14 +336,40 @@ void MainWindow::createActions() {
         file->addAction(style()->standardIcon(QStyle::SP_DialogSaveButton),
                         tr("&Save Feature Maps as PNG…"), this, &MainWindow::saveFeatureMaps);
     save->setShortcut(QKeySequence::Save);
+    file->addAction(tr("Save &Channel as PNG…"), this, [this] {
+        saveWith(tr("Save Channel"),
+                 QStringLiteral("%1-channel%2.png")
+                     .arg(m_features->node())
+                     .arg(m_features->selectedChannel()),
+                 tr("PNG images (*.png)"), &MainWindow::saveChannelPng);
+    });
+    file->addAction(tr("Save Image with &Overlay as PNG…"), this, [this] {
+        saveWith(tr("Save Image with Overlay"), QStringLiteral("overlay.png"),
+                 tr("PNG images (*.png)"), &MainWindow::saveOverlayPng);
+    });
     QAction* saveWindowAction =
         file->addAction(tr("Save &Window as PNG…"), this, &MainWindow::saveWindow);
     saveWindowAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    file->addSeparator();
+    QAction* folder =
+        file->addAction(tr("Classify a &Folder…"), this, &MainWindow::openFolderDialog);
+    folder->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F));
+    file->addAction(tr("&Export Predictions…"), this, [this] {
+        saveWith(tr("Export Predictions"), QStringLiteral("predictions.csv"),
+                 tr("CSV (*.csv);;JSON (*.json)"), &MainWindow::exportPredictions);
+    });
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
 
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* copyImage = edit->addAction(tr("Copy &Image with Overlay"), this, [this] {
+        const QImage image = m_input->composite();
+        if (image.isNull()) return statusBar()->showMessage(tr("Open an image first."), 3000);
+        QGuiApplication::clipboard()->setImage(image);
+        statusBar()->showMessage(tr("Image copied."), 3000);
+    });
+    copyImage->setShortcut(QKeySequence::Copy);
     QAction* copy = edit->addAction(tr("&Copy Predictions"), this, [this] {
         QGuiApplication::clipboard()->setText(m_predictions->asText());
         statusBar()->showMessage(tr("Predictions copied."), 3000);
@@ -292,6 +389,11 @@ void MainWindow::createActions() {
     sort->setShortcut(QKeySequence(Qt::Key_S));
     connect(sort, &QAction::toggled, m_sort, &QCheckBox::setChecked);
     connect(m_sort, &QCheckBox::toggled, sort, &QAction::setChecked);
+    QAction* heat = view->addAction(tr("&Where It Looked (Heat Map)"));
+    heat->setCheckable(true);
+    heat->setShortcut(QKeySequence(Qt::Key_H));
+    connect(heat, &QAction::toggled, m_heatmapBox, &QCheckBox::setChecked);
+    connect(m_heatmapBox, &QCheckBox::toggled, heat, &QAction::setChecked);
     QAction* blend = view->addAction(tr("&Blend Channel over Input"));
     blend->setCheckable(true);
     blend->setShortcut(QKeySequence(Qt::Key_B));
@@ -435,6 +537,12 @@ void MainWindow::readSettings(const WindowOptions& options) {
         std::clamp(s.value("view/colormap", 0).toInt(), 0, m_colormap->count() - 1));
     m_blend->setChecked(s.value("view/blend", false).toBool());
     m_opacity->setValue(s.value("view/opacity", 60).toInt());
+    m_heatmapBox->setChecked(s.value("view/heatmap", false).toBool());
+    m_heatTarget->setCurrentIndex(
+        std::clamp(s.value("view/heatTarget", 0).toInt(), 0, m_heatTarget->count() - 1));
+    m_heatOpacity->setValue(s.value("view/heatOpacity", 75).toInt());
+    m_figureBox->setCurrentIndex(
+        std::clamp(s.value("view/figure", 0).toInt(), 0, m_figureBox->count() - 1));
     m_pendingSelect = options.selectNode.isEmpty() ? s.value("view/node", kDefaultNode).toString()
                                                    : options.selectNode;
 }
@@ -454,6 +562,10 @@ void MainWindow::writeSettings() const {
     s.setValue("view/colormap", m_colormap->currentIndex());
     s.setValue("view/blend", m_blend->isChecked());
     s.setValue("view/opacity", m_opacity->value());
+    s.setValue("view/heatmap", m_heatmapBox->isChecked());
+    s.setValue("view/heatTarget", m_heatTarget->currentIndex());
+    s.setValue("view/heatOpacity", m_heatOpacity->value());
+    s.setValue("view/figure", m_figureBox->currentIndex());
     s.setValue("live/mirror", m_mirrorAction->isChecked());
     s.setValue("live/loop", m_loopAction->isChecked());
     s.setValue("live/resolution", m_resolutionBox->currentIndex());
@@ -488,6 +600,7 @@ void MainWindow::openBytes(const QByteArray& bytes, const QString& label) {
 }
 
 void MainWindow::openSource(std::shared_ptr<Source> source) {
+    m_heatClass = kTopClass;  // a new image: the heat map follows its top-1 again
     source->generation = ++m_nextGeneration;
     m_source = std::move(source);
     statusBar()->showMessage(tr("Opening %1…").arg(m_source->label));
@@ -504,7 +617,13 @@ void MainWindow::request() {
     const std::string node = m_architecture->selected().toStdString();
     const bool sameImage = m_shownSource && m_source->generation == m_shownSource->generation;
     if (!node.empty() && (!sameImage || !m_tapCache.count(node))) taps.push_back(node);
-    m_worker->submit({++m_nextId, m_source, std::move(taps), true});
+    InferenceRequest r{++m_nextId, m_source, std::move(taps), true};
+    if (m_heatmapBox->isChecked()) {
+        r.heatmapClass = m_heatClass;
+        r.heatmapTarget = m_heatTarget->currentData().toString().toStdString();
+    }
+    r.stats = m_figureBox->currentIndex() >= 2;
+    m_worker->submit(std::move(r));
 }
 
 void MainWindow::onResult(const ResultPtr& result) {
@@ -538,6 +657,8 @@ void MainWindow::onResult(const ResultPtr& result) {
     }
     m_predictions->setPredictions(result->top);
     m_architecture->setNodeTimes(result->nodeMs);
+    updateFigures();
+    showHeatmap();
     showSelectedTap();
     updateStatus();
     emit resultShown(result->id);
@@ -622,6 +743,18 @@ void MainWindow::showSelectedTap() {
         shape += (i > 1 ? (i == 2 ? QStringLiteral(" × ") : QStringLiteral("×")) : QString()) +
                  QString::number(t.dims[i]);
     m_featureTitle->setText(tr("Feature maps — %1 · %2").arg(node, shape));
+    std::vector<int> order(static_cast<size_t>(m_features->channelCount()));
+    std::iota(order.begin(), order.end(), 0);
+    const auto shown = std::min<size_t>(6, order.size());
+    std::partial_sort(
+        order.begin(), order.begin() + static_cast<std::ptrdiff_t>(shown), order.end(),
+        [this](int a, int b) { return m_features->stats(a).mean > m_features->stats(b).mean; });
+    QStringList links;
+    for (size_t i = 0; i < shown; ++i)
+        links << QStringLiteral("<a href='%1'>#%1</a> %2")
+                     .arg(order[i])
+                     .arg(m_features->stats(order[i]).mean, 0, 'g', 3);
+    m_topChannels->setText(tr("Most active channels: %1").arg(links.join(QStringLiteral(" · "))));
     showChannel(m_features->selectedChannel());
 }
 
@@ -822,6 +955,10 @@ void MainWindow::paste() {
 
 void MainWindow::openUrls(const QList<QUrl>& urls) {
     for (const QUrl& url : urls) {
+        if (url.isLocalFile() && QFileInfo(url.toLocalFile()).isDir()) {
+            classifyFolder(url.toLocalFile());
+            return;
+        }
         if (url.isLocalFile()) {
             const QString suffix = QFileInfo(url.toLocalFile()).suffix().toLower();
             if (suffix == "pth" || suffix == "pt" || suffix == "onnx")
@@ -1091,6 +1228,108 @@ void MainWindow::snapshot() {
         return showError(tr("Could not save the snapshot"),
                          tr("%1: the file could not be written.").arg(path));
     statusBar()->showMessage(tr("Snapshot saved: %1").arg(path), 6000);
+}
+
+void MainWindow::showHeatmap() {
+    if (!m_heatmapBox->isChecked() || !m_lastResult || !m_lastResult->heatmap) {
+        m_input->setHeatmap({}, 0);
+        m_predictions->setHighlighted(-1);
+        return;
+    }
+    const Heatmap& h = *m_lastResult->heatmap;
+    m_input->setHeatmap(heatImage(h.values.data(), static_cast<int>(h.height),
+                                  static_cast<int>(h.width), h.maxValue(), Colormap::Magma),
+                        m_heatOpacity->value() / 100.0);
+    m_predictions->setHighlighted(h.classIndex);
+}
+
+void MainWindow::updateFigures() {
+    const auto figure = static_cast<ArchitectureView::Figure>(m_figureBox->currentIndex());
+    std::vector<double> values;
+    if (m_lastResult && m_model.spec) {
+        const NetworkSpec& spec = *m_model.spec;
+        values.assign(spec.nodes.size(), NAN);
+        for (size_t i = 0; i < spec.nodes.size(); ++i) {
+            if (figure == ArchitectureView::Figure::Time && i < m_lastResult->nodeMs.size() &&
+                m_lastResult->nodeMs[i] > 0)
+                values[i] = m_lastResult->nodeMs[i];
+            if (i >= m_lastResult->nodeStats.size()) continue;
+            // A conv fused into its block's add shows the block output's figures.
+            size_t from = i;
+            for (size_t j = 0; j < spec.nodes.size(); ++j)
+                if (spec.nodes[j].kind == NodeKind::Add &&
+                    spec.nodes[j].inputs[0] == static_cast<int>(i))
+                    from = j;
+            const NodeStats& st = m_lastResult->nodeStats[from];
+            if (figure == ArchitectureView::Figure::Zeros) values[i] = st.zeroFraction;
+            if (figure == ArchitectureView::Figure::Mean) values[i] = st.mean;
+        }
+    }
+    m_legend->setText(m_architecture->setFigures(figure, values));
+}
+
+void MainWindow::openFolderDialog() {
+    const QString folder =
+        QFileDialog::getExistingDirectory(this, tr("Classify a Folder"), m_lastFolder);
+    if (!folder.isEmpty()) classifyFolder(folder);
+}
+
+void MainWindow::classifyFolder(const QString& folder) {
+    if (!m_model.weights)
+        return showError(tr("No model yet"),
+                         tr("Wait for the model to load, then open the folder again."));
+    if (!m_batch) {
+        m_batch = new BatchWindow(this);
+        connect(m_batch, &BatchWindow::openRequested, this, [this](const QString& path) {
+            openFile(path);
+            raise();
+            activateWindow();
+        });
+    }
+    m_lastFolder = folder;
+    m_batch->start(folder, m_model.spec, m_model.weights, m_model.labels,
+                   m_threadsBox->currentData().toInt());
+}
+
+QString MainWindow::saveChannelPng(const QString& path) const {
+    const QImage channel = m_features->channelImage(m_features->selectedChannel());
+    if (channel.isNull()) return tr("Select a channel first.");
+    const int scale = std::max(1, 448 / std::max(channel.width(), 1));
+    return channel.scaled(channel.size() * scale, Qt::KeepAspectRatio, Qt::FastTransformation)
+                   .save(path, "PNG")
+               ? QString()
+               : tr("%1: the file could not be written.").arg(path);
+}
+
+QString MainWindow::saveOverlayPng(const QString& path) const {
+    const QImage image = m_input->composite();
+    if (image.isNull()) return tr("Open an image first.");
+    return image.save(path, "PNG") ? QString() : tr("%1: the file could not be written.").arg(path);
+}
+
+QString MainWindow::exportPredictions(const QString& path) const {
+    if (!m_lastResult || !m_shownSource) return tr("There are no predictions yet.");
+    BatchRow row;
+    row.file = m_shownSource->label.toStdString();
+    row.top = m_lastResult->top;
+    row.ms = m_lastResult->decodeMs + m_lastResult->preprocessMs + m_lastResult->networkMs;
+    try {
+        writeText(path.toStdString(),
+                  path.endsWith(".json", Qt::CaseInsensitive) ? toJson({row}) : toCsv({row}));
+    } catch (const Error& e) {
+        return QString::fromStdString(e.what());
+    }
+    return {};
+}
+
+void MainWindow::saveWith(const QString& title, const QString& name, const QString& filter,
+                          QString (MainWindow::*save)(const QString&) const) {
+    const QString path =
+        QFileDialog::getSaveFileName(this, title, QDir(m_lastFolder).filePath(name), filter);
+    if (path.isEmpty()) return;
+    const QString error = (this->*save)(path);
+    if (!error.isEmpty()) return showError(tr("Could not save"), error);
+    statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
 }
 
 void MainWindow::takeScreenshot() {

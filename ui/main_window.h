@@ -29,6 +29,7 @@ class QSplitter;
 namespace r18::ui {
 
 class ArchitectureView;
+class BatchWindow;
 class ChannelView;
 class FeatureMapView;
 class InferenceWorker;
@@ -56,6 +57,12 @@ public:
     void openImage(const QImage& image, const QString& label);
     void openBytes(const QByteArray& bytes, const QString& label);
     void selectNode(const QString& node);
+    // Classifies every image under `folder` in the folder window (a background job).
+    void classifyFolder(const QString& folder);
+    // Exports; each returns "" on success or the reason it failed.
+    QString saveChannelPng(const QString& path) const;     // the selected channel, enlarged
+    QString saveOverlayPng(const QString& path) const;     // the image with heat map and overlay
+    QString exportPredictions(const QString& path) const;  // .csv or .json by extension
 
     // Live sources: a camera, video file or stream through CaptureThread.
     void startLive(const CaptureThread::Options& options);
@@ -78,6 +85,10 @@ public:
     FeatureMapView* featureMapView() const { return m_features; }
     PredictionsView* predictionsView() const { return m_predictions; }
     InputView* inputView() const { return m_input; }
+    BatchWindow* batchWindow() const { return m_batch; }
+    QCheckBox* heatmapBox() const { return m_heatmapBox; }
+    QComboBox* figureBox() const { return m_figureBox; }
+    ResultPtr lastResult() const { return m_lastResult; }
     QMessageBox* errorBox() const { return m_errorBox; }
     QMessageBox* confirmBox() const { return m_confirmBox; }
     WeightsDialog* weightsDialog() const { return m_weightsDialog; }
@@ -126,6 +137,11 @@ private:
     void readSettings(const WindowOptions& options);
     void writeSettings() const;
     void takeScreenshot();
+    void showHeatmap();
+    void updateFigures();
+    void openFolderDialog();
+    void saveWith(const QString& title, const QString& name, const QString& filter,
+                  QString (MainWindow::*save)(const QString&) const);
     void createLiveControls(QMenu* menu, QToolBar* tools);
     void refreshSources();
     void onFrame(const FramePtr& frame);
@@ -143,6 +159,14 @@ private:
     PredictionsView* m_predictions = nullptr;
     FeatureMapView* m_features = nullptr;
     QLabel* m_banner = nullptr;
+    QLabel* m_legend = nullptr;
+    QLabel* m_topChannels = nullptr;
+    QCheckBox* m_heatmapBox = nullptr;
+    QComboBox* m_heatTarget = nullptr;
+    QSlider* m_heatOpacity = nullptr;
+    QComboBox* m_figureBox = nullptr;
+    BatchWindow* m_batch = nullptr;
+    int64_t m_heatClass = kTopClass;
     QLabel* m_featureTitle = nullptr;
     QLabel* m_diagramTitle = nullptr;
     QComboBox* m_normalization = nullptr;

@@ -1,5 +1,6 @@
 #include "ui/predictions_view.h"
 
+#include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
 
@@ -7,6 +8,8 @@ namespace r18::ui {
 
 PredictionsView::PredictionsView(QWidget* parent) : QWidget(parent) {
     setMinimumSize(220, 150);
+    setCursor(Qt::PointingHandCursor);
+    setToolTip(tr("Click a class to see where the network looked for it"));
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
 }
 
@@ -26,6 +29,25 @@ void PredictionsView::clear() {
     m_top.clear();
     setToolTip({});
     update();
+}
+
+void PredictionsView::setHighlighted(int64_t classIndex) {
+    m_highlighted = classIndex;
+    update();
+}
+
+int PredictionsView::rowAt(const QPoint& pos) const {
+    const QRect area = rect().adjusted(10, 8, -10, -8);
+    if (m_top.empty() || !area.contains(pos)) return -1;
+    const int rowH =
+        std::max(fontMetrics().height() + 16, area.height() / static_cast<int>(m_top.size()));
+    const int row = (pos.y() - area.top()) / rowH;
+    return row < static_cast<int>(m_top.size()) ? row : -1;
+}
+
+void PredictionsView::mousePressEvent(QMouseEvent* event) {
+    const int row = rowAt(event->position().toPoint());
+    if (row >= 0) emit classClicked(m_top[static_cast<size_t>(row)].index);
 }
 
 void PredictionsView::setTrusted(bool trusted) {
@@ -65,6 +87,11 @@ void PredictionsView::paintEvent(QPaintEvent*) {
         const Prediction& pr = m_top[i];
         const QRect row(area.left(), area.top() + static_cast<int>(i) * rowH, area.width(),
                         rowH - 4);
+        if (pr.index == m_highlighted) {
+            p.setPen(QPen(QColor(255, 106, 0), 1.5));
+            p.setBrush(QColor(255, 106, 0, 28));
+            p.drawRoundedRect(QRectF(row).adjusted(-6, -3, 6, 1), 5, 5);
+        }
         const QString pct = QStringLiteral("%1%").arg(100.0 * pr.probability, 0, 'f', 1);
         const int pctW = fontMetrics().horizontalAdvance(QStringLiteral("100.0%")) + 6;
         const int textH = fontMetrics().height();

@@ -22,15 +22,24 @@ public:
     void setTrusted(bool trusted);
     const std::vector<Prediction>& predictions() const { return m_top; }
     QString asText() const;  // "1. Samoyed 83.1%\n..."
+    // Marks the class whose heat map is shown (-1: none).
+    void setHighlighted(int64_t classIndex);
+    int64_t highlighted() const { return m_highlighted; }
+    int rowAt(const QPoint& pos) const;  // -1 outside the rows
 
     QSize sizeHint() const override;
 
+signals:
+    void classClicked(int64_t classIndex);
+
 protected:
     void paintEvent(QPaintEvent* event) override;
+    void mousePressEvent(QMouseEvent* event) override;
 
 private:
     std::vector<Prediction> m_top;
     bool m_trusted = true;
+    int64_t m_highlighted = -1;
 };
 
 }  // namespace r18::ui
