@@ -1,0 +1,203 @@
+// Insight features of the window: heat maps that equal the core's Grad-CAM and follow a clicked
+// class, figure colouring of the diagram, exports (PNG, CSV, JSON), and folder batches with
+// error rows and prompt cancel.
+#include <gtest/gtest.h>
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QElapsedTimer>
+#include <QSignalSpy>
+#include <QTableView>
+
+#include "core/engine.h"
+#include "core/gradcam.h"
+#include "core/image_io.h"
+#include "core/preprocess.h"
+#include "tests/qt_test_util.h"
+#include "tests/test_util.h"
+#include "ui/architecture_view.h"
+#include "ui/batch_window.h"
+#include "ui/feature_map_view.h"
+#include "ui/input_view.h"
+#include "ui/main_window.h"
+#include "ui/predictions_view.h"
+
+namespace r18::ui {
+namespace {
+
+using test::fixture;
+
+std::unique_ptr<MainWindow> window() {
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
+                              QSize(1300, 850));
+    w->heatmapBox()->setChecked(false);
+    w->figureBox()->setCurrentIndex(0);
+    return w;
+}
+
+bool showResult(MainWindow& w, const std::function<bool(const InferenceResult&)>& done) {
+    return QTest::qWaitFor([&] { return w.lastResult() && done(*w.lastResult()); }, 30000);
+}
+
+// Distinct colours in an image, sampled: a blank export has one or two.
+int colours(const QImage& image) {
+    QSet<QRgb> seen;
+    for (int y = 0; y < image.height(); y += 3)
+        for (int x = 0; x < image.width(); x += 3) seen.insert(image.pixel(x, y));
+    return seen.size();
+}
+
+TEST(HeatMap, EqualsTheCoresGradCamAndFollowsAClickedClass) {
+    auto w = window();
+    const std::string dog = test::fixtureImage("dog").path;
+    w->heatmapBox()->setChecked(true);
+    w->openFile(QString::fromStdString(dog));
+    ASSERT_TRUE(showResult(*w, [](const InferenceResult& r) { return r.heatmap.has_value(); }));
+    const Heatmap shown = *w->lastResult()->heatmap;
+    EXPECT_EQ(shown.classIndex, 258);  // the top-1
+    EXPECT_EQ(shown.target, "layer4.1");
+    EXPECT_TRUE(w->inputView()->hasHeatmap());
+    EXPECT_EQ(w->predictionsView()->highlighted(), 258);
+
+    const WeightSet weights = loadWeights(fixture("weights/resnet18_seeded.pth"));
+    const NetworkSpec spec = inferSpec(weights);
+    Engine engine(spec, weights);
+    GradCam gradCam(spec, weights);
+    const RunResult r = engine.run(preprocess(readImage(dog)), gradCam.neededTaps("layer4"));
+    const Heatmap core = gradCam.compute(r.taps, "layer4", 258);
+    ASSERT_EQ(core.values.size(), shown.values.size());
+    for (size_t i = 0; i < core.values.size(); ++i)
+        EXPECT_NEAR(shown.values[i], core.values[i], 1e-5F * core.maxValue());
+
+    // Clicking the second prediction asks for its heat map.
+    const int64_t second = w->predictionsView()->predictions()[1].index;
+    const QRect area = w->predictionsView()->rect();
+    QPoint at;
+    for (int y = 0; y < area.height(); ++y)
+        if (w->predictionsView()->rowAt(QPoint(area.width() / 2, y)) == 1) {
+            at = QPoint(area.width() / 2, y);
+            break;
+        }
+    QTest::mouseClick(w->predictionsView(), Qt::LeftButton, {}, at);
+    ASSERT_TRUE(showResult(*w, [&](const InferenceResult& res) {
+        return res.heatmap && res.heatmap->classIndex == second;
+    }));
+    EXPECT_EQ(w->predictionsView()->highlighted(), second);
+}
+
+TEST(Figures, ColourTheDiagramByZeroActivations) {
+    auto w = window();
+    w->openFile(QString::fromStdString(test::fixtureImage("kite").path));
+    ASSERT_TRUE(showResult(*w, [](const InferenceResult&) { return true; }));
+    const QColor stageColour = w->architectureView()->boxColor("layer2.0.conv1");
+    w->figureBox()->setCurrentIndex(2);  // zero activations: needs every node's figures
+    ASSERT_TRUE(showResult(*w, [](const InferenceResult& r) { return !r.nodeStats.empty(); }));
+    const auto& stats = w->lastResult()->nodeStats;
+    const int conv1 = w->architectureView()->spec()->find("layer2.0.conv1");
+    EXPECT_GT(stats[static_cast<size_t>(conv1)].zeroFraction, 0.0F);  // after a ReLU
+    EXPECT_LT(stats[static_cast<size_t>(conv1)].zeroFraction, 1.0F);
+    EXPECT_NE(w->architectureView()->boxColor("layer2.0.conv1"), stageColour);
+    EXPECT_EQ(w->architectureView()->figure(), ArchitectureView::Figure::Zeros);
+    w->figureBox()->setCurrentIndex(0);
+    EXPECT_EQ(w->architectureView()->boxColor("layer2.0.conv1"), stageColour);
+}
+
+TEST(Exports, PngsHaveTheirSizeAndAreNotBlankAndPredictionsExport) {
+    auto w = window();
+    w->heatmapBox()->setChecked(true);
+    w->openFile(QString::fromStdString(test::fixtureImage("dog").path));
+    ASSERT_TRUE(showResult(*w, [](const InferenceResult& r) { return r.heatmap.has_value(); }));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w->featureMapView()->channelCount() == 64; }, 10000));
+    const QString dir = QString::fromStdString(test::tempDir());
+
+    ASSERT_EQ(w->saveChannelPng(dir + "/channel.png"), QString());
+    const QImage channel(dir + "/channel.png");
+    EXPECT_EQ(channel.size(), QSize(448, 448));  // 56×56 enlarged 8×
+    EXPECT_GT(colours(channel), 20);
+
+    ASSERT_EQ(w->saveOverlayPng(dir + "/overlay.png"), QString());
+    const QImage overlay(dir + "/overlay.png");
+    EXPECT_EQ(overlay.size(), QSize(768, 576));  // the photo's own size
+    EXPECT_GT(colours(overlay), 1000);
+    EXPECT_NE(overlay.pixel(384, 288),
+              QImage(QString::fromStdString(test::fixtureImage("dog").path)).pixel(384, 288));
+
+    ASSERT_TRUE(w->featureMapView()->renderGrid(1800).save(dir + "/grid.png"));
+    const QImage grid(dir + "/grid.png");
+    EXPECT_GE(grid.width(), 1000);
+    EXPECT_GT(colours(grid), 100);
+
+    ASSERT_EQ(w->exportPredictions(dir + "/top5.csv"), QString());
+    const std::string csv = test::readText((dir + "/top5.csv").toStdString());
+    EXPECT_NE(csv.find(",258,Samoyed,"), std::string::npos) << csv;
+    ASSERT_EQ(w->exportPredictions(dir + "/top5.json"), QString());
+    EXPECT_NE(test::readText((dir + "/top5.json").toStdString()).find("\"label\": \"Samoyed\""),
+              std::string::npos);
+}
+
+TEST(Batch, RowsForEveryGoodImageAndAnErrorRow) {
+    auto w = window();
+    const std::string dir = test::tempDir();
+    for (const char* id : {"dog", "eagle", "kite"})
+        ASSERT_EQ(std::system(("cp " + test::fixtureImage(id).path + " " + dir + "/").c_str()), 0);
+    ASSERT_EQ(
+        std::system(("cp " + fixture("bad/truncated.png") + " " + dir + "/corrupt.png").c_str()),
+        0);
+    w->classifyFolder(QString::fromStdString(dir));
+    BatchWindow* batch = w->batchWindow();
+    ASSERT_NE(batch, nullptr);
+    QSignalSpy finished(batch, &BatchWindow::finished);
+    ASSERT_TRUE(test::waitForCount(finished, 1, 60000));
+    EXPECT_FALSE(finished.first().first().toBool());
+    const auto& rows = batch->rows();
+    ASSERT_EQ(rows.size(), 4u);
+    std::map<std::string, std::string> top1;
+    for (const BatchRow& r : rows)
+        top1[r.file.substr(r.file.rfind('/') + 1)] =
+            r.error.empty() ? r.top[0].label : "error: " + r.error;
+    EXPECT_EQ(top1["dog.jpg"], "Samoyed");
+    EXPECT_EQ(top1["eagle.jpg"], "bald eagle");
+    EXPECT_EQ(top1["kite.jpg"], "kite");
+    EXPECT_NE(top1["corrupt.png"].find("corrupt.png: the PNG file is truncated"), std::string::npos)
+        << top1["corrupt.png"];
+    EXPECT_EQ(batch->table()->model()->rowCount(), 4);
+    const QString csv = QString::fromStdString(dir) + "/out.csv";
+    ASSERT_EQ(batch->exportCsv(csv), QString());
+    const std::string text = test::readText(csv.toStdString());
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 5);  // header + 4 rows
+    // Double-clicking a row explores that image in the main window.
+    QSignalSpy open(batch, &BatchWindow::openRequested);
+    QTableView* table = batch->table();
+    table->sortByColumn(0, Qt::AscendingOrder);
+    const QModelIndex first = table->model()->index(1, 0);  // sorted: corrupt, dog, eagle, kite
+    emit table->doubleClicked(first);
+    ASSERT_EQ(open.count(), 1);
+    EXPECT_TRUE(open.first().first().toString().endsWith("dog.jpg"))
+        << open.first().first().toString().toStdString();
+}
+
+TEST(Batch, CancelStopsPromptly) {
+    auto w = window();
+    const std::string dir = test::tempDir();
+    for (int i = 0; i < 40; ++i)
+        ASSERT_EQ(std::system(("cp " + test::fixtureImage("giraffe").path + " " + dir + "/g" +
+                               std::to_string(i) + ".jpg")
+                                  .c_str()),
+                  0);
+    w->classifyFolder(QString::fromStdString(dir));
+    BatchWindow* batch = w->batchWindow();
+    QSignalSpy finished(batch, &BatchWindow::finished);
+    ASSERT_TRUE(QTest::qWaitFor([&] { return !batch->rows().empty(); }, 30000));
+    QElapsedTimer t;
+    t.start();
+    batch->cancel();
+    ASSERT_TRUE(test::waitForCount(finished, 1, 10000));
+    std::printf("[ batch ] cancelled after %zu of 40 images, %lld ms after the request\n",
+                batch->rows().size(), static_cast<long long>(t.elapsed()));
+    EXPECT_TRUE(finished.first().first().toBool());
+    EXPECT_LT(t.elapsed(), 1500);  // at most the image in progress
+    EXPECT_LT(batch->rows().size(), 40u);
+}
+
+}  // namespace
+}  // namespace r18::ui
