@@ -162,7 +162,7 @@ TEST(Batch, RowsForEveryGoodImageAndAnErrorRow) {
         << top1["corrupt.png"];
     EXPECT_EQ(batch->table()->model()->rowCount(), 4);
     const QString csv = QString::fromStdString(dir) + "/out.csv";
-    ASSERT_EQ(batch->exportCsv(csv), QString());
+    ASSERT_EQ(batch->exportRows(csv), QString());
     const std::string text = test::readText(csv.toStdString());
     EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 5);  // header + 4 rows
     // Double-clicking a row explores that image in the main window.

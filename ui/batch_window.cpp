@@ -93,17 +93,15 @@ BatchWindow::BatchWindow(QWidget* parent) : QWidget(parent, Qt::Window) {
     connect(m_table, &QTableView::doubleClicked, this, [this](const QModelIndex& index) {
         emit openRequested(m_model->item(index.row(), kFile)->data(Qt::UserRole + 1).toString());
     });
-    auto exportTo = [this](const QString& filter, const QString& suffix, auto write) {
+    auto exportTo = [this](const QString& filter, const QString& suffix) {
         const QString path = QFileDialog::getSaveFileName(
             this, tr("Export"), QDir(m_folder).filePath("resnet18-results." + suffix), filter);
         if (path.isEmpty()) return;
-        const QString error = (this->*write)(path);
+        const QString error = exportRows(path);
         m_status->setText(error.isEmpty() ? tr("Saved %1").arg(path) : error);
     };
-    connect(m_csv, &QPushButton::clicked, this,
-            [=] { exportTo(tr("CSV (*.csv)"), "csv", &BatchWindow::exportCsv); });
-    connect(m_json, &QPushButton::clicked, this,
-            [=] { exportTo(tr("JSON (*.json)"), "json", &BatchWindow::exportJson); });
+    connect(m_csv, &QPushButton::clicked, this, [=] { exportTo(tr("CSV (*.csv)"), "csv"); });
+    connect(m_json, &QPushButton::clicked, this, [=] { exportTo(tr("JSON (*.json)"), "json"); });
 }
 
 BatchWindow::~BatchWindow() {
@@ -213,18 +211,10 @@ void BatchWindow::updateStatus() {
                           .arg(m_errors));
 }
 
-QString BatchWindow::exportCsv(const QString& path) const {
+QString BatchWindow::exportRows(const QString& path) const {
     try {
-        writeText(path.toStdString(), toCsv(m_rows));
-    } catch (const Error& e) {
-        return QString::fromStdString(e.what());
-    }
-    return {};
-}
-
-QString BatchWindow::exportJson(const QString& path) const {
-    try {
-        writeText(path.toStdString(), toJson(m_rows));
+        writeText(path.toStdString(),
+                  path.endsWith(".json", Qt::CaseInsensitive) ? toJson(m_rows) : toCsv(m_rows));
     } catch (const Error& e) {
         return QString::fromStdString(e.what());
     }

@@ -65,8 +65,8 @@ public:
     bool isRunning() const { return m_running; }
     const std::vector<BatchRow>& rows() const { return m_rows; }
     QTableView* table() const { return m_table; }
-    QString exportCsv(const QString& path) const;  // "" on success, else the error
-    QString exportJson(const QString& path) const;
+    // Writes the rows as JSON (a .json path) or CSV; "" on success, else the error.
+    QString exportRows(const QString& path) const;
 
 signals:
     void openRequested(const QString& path);
