@@ -189,8 +189,12 @@ void InferenceWorker::prepareSource(const Source& source, InferenceResult& resul
         // Commit only once everything succeeded, so a bad image leaves the last good one.
         m_preprocessMs = msSince(t1);
         m_decodeMs = decodeMs;
-        m_recentInputs.push_back(input);
-        if (m_recentInputs.size() > kCalibrationImages) m_recentInputs.pop_front();
+        // int8 calibration material: every image, but only every 30th camera frame (neighbours
+        // are near-duplicates, and the copy would otherwise be paid on every frame).
+        if (source.frame.empty() || source.generation % 30 == 1) {
+            m_recentInputs.push_back(input);
+            if (m_recentInputs.size() > kCalibrationImages) m_recentInputs.pop_front();
+        }
         m_input = std::move(input);
         m_display = std::move(display);
         m_crop = imageFromRgb(crop);

@@ -697,7 +697,6 @@ void MainWindow::showError(const QString& title, const QString& message) {
 void MainWindow::onModelReady(const ModelInfo& info) {
     const bool newSpec = !m_model.spec || !info.spec || m_model.spec != info.spec;
     m_model = info;
-    m_modelLoaded = true;
     m_precisionBox->setCurrentIndex(static_cast<int>(info.precision));
     m_threadsBox->setCurrentIndex(std::clamp(info.threads, 1, m_threadsBox->count()) - 1);
     if (newSpec) {

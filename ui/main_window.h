@@ -201,7 +201,6 @@ private:
     QPointer<WeightsDialog> m_weightsDialog;
 
     ModelInfo m_model;
-    bool m_modelLoaded = false;
     bool m_firstModelSeen = false;
     QString m_requestedWeights;                   // --weights, if given
     std::shared_ptr<const Source> m_source;       // newest requested image
