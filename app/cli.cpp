@@ -300,7 +300,7 @@ int info(const QStringList& args) {
         std::cout << std::left << std::setw(22) << n.name << std::setw(9) << kindName(n.kind)
                   << std::setw(14) << shape << std::right << std::setw(12)
                   << withThousands(n.params) << std::setw(16) << withThousands(n.macs) << "  "
-                  << n.stage << (n.tappable ? "" : "  (fused into the add)") << "\n";
+                  << n.stage << (n.tappable() ? "" : "  (fused into the add)") << "\n";
     }
     std::cout << std::left << std::setw(45) << "total" << std::right << std::setw(12)
               << withThousands(spec.totalParams()) << std::setw(16)

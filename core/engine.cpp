@@ -172,10 +172,7 @@ void Engine::Impl::addConv(int index, const WeightSet& w) {
     const Node& n = spec.nodes[static_cast<size_t>(index)];
     // A conv whose output feeds a residual add as its first input is fused with that add:
     // the skip tensor is already in the destination and the sum post-op adds into it.
-    int add = -1;
-    for (size_t j = 0; j < spec.nodes.size(); ++j)
-        if (spec.nodes[j].kind == NodeKind::Add && spec.nodes[j].inputs[0] == index)
-            add = static_cast<int>(j);
+    const int add = n.fusedInto;
     const int produced = add >= 0 ? add : index;
     const bool relu = add >= 0 ? spec.nodes[static_cast<size_t>(add)].relu : n.relu;
     const int skip = add >= 0 ? spec.nodes[static_cast<size_t>(add)].inputs[1] : -1;
@@ -419,7 +416,7 @@ RunResult Engine::run(const Tensor& input, const std::vector<std::string>& tapNa
     std::vector<int> taps;
     for (const std::string& name : tapNames) {
         const int i = spec.find(name);
-        if (i < 0 || !spec.nodes[static_cast<size_t>(i)].tappable) {
+        if (i < 0 || !spec.nodes[static_cast<size_t>(i)].tappable()) {
             std::string valid;
             for (const std::string& t : spec.tapNames()) valid += (valid.empty() ? "" : ", ") + t;
             if (i >= 0)

@@ -117,7 +117,7 @@ int64_t NetworkSpec::totalMacs() const {
 std::vector<std::string> NetworkSpec::tapNames() const {
     std::vector<std::string> names;
     for (const Node& n : nodes)
-        if (n.tappable) names.push_back(n.name);
+        if (n.tappable()) names.push_back(n.name);
     return names;
 }
 
@@ -174,7 +174,6 @@ NetworkSpec makeResNet(const std::vector<int>& depths, int64_t numClasses, int64
             }
             const int c2 =
                 b.conv(p + ".conv2", p + ".conv2", p + ".bn2", c1, width, 3, 1, false, stage, blk);
-            spec.nodes[static_cast<size_t>(c2)].tappable = false;  // fused into the add below
 
             Node add;
             add.name = p;
@@ -186,6 +185,7 @@ NetworkSpec makeResNet(const std::vector<int>& depths, int64_t numClasses, int64
             add.outShape = add.inShape;
             add.relu = true;
             prev = b.add(add);
+            spec.nodes[static_cast<size_t>(c2)].fusedInto = prev;
             spec.residuals.push_back({blockInput, prev, via});
             channels = width;
         }

@@ -24,8 +24,10 @@ struct Node {
     int kernel = 0;                 // conv and pooling geometry; 0 where it does not apply
     int stride = 0;
     int pad = 0;
-    bool relu = false;       // ReLU applied to this node's output
-    bool tappable = true;    // false for a conv whose output only exists fused into an add
+    bool relu = false;   // ReLU applied to this node's output
+    int fusedInto = -1;  // a conv feeding a residual add: that add, whose output it only
+                         // exists inside (the engine fuses them); -1 otherwise
+    bool tappable() const { return fusedInto < 0; }
     std::string weightName;  // module holding the weight: "layer2.0.downsample.0", "fc"
     std::string bnName;      // BatchNorm folded into this conv: "layer2.0.downsample.1"
     int64_t params = 0;      // learnable parameters, counted as torchvision counts them

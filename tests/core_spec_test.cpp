@@ -82,6 +82,10 @@ TEST(NetworkSpec, TapsExcludeConvsFusedIntoTheAdd) {
                              "layer1.0", "layer4.1", "avgpool", "fc"})
         EXPECT_TRUE(has(name)) << name;
     EXPECT_FALSE(has("layer1.0.conv2"));
+    const NetworkSpec spec = makeResNet18();
+    EXPECT_EQ(spec.node("layer3.0.conv2").fusedInto, spec.find("layer3.0"));
+    EXPECT_EQ(spec.node("layer3.0.conv1").fusedInto, -1);
+    EXPECT_EQ(spec.node("layer3.0.downsample").fusedInto, -1);
 }
 
 TEST(NetworkSpec, RejectsNonsense) {

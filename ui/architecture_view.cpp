@@ -146,7 +146,7 @@ private:
         if (m_node.params > 0 || m_node.macs > 0)
             tip += QObject::tr("<br>parameters %1 · MACs %2")
                        .arg(grouped(m_node.params), macsText(m_node.macs));
-        if (!m_node.tappable)
+        if (!m_node.tappable())
             tip += QObject::tr(
                 "<br><i>fused with the residual add: selecting it shows the block output</i>");
         if (m_ms >= 0.0) tip += QObject::tr("<br>time %1 ms").arg(m_ms, 0, 'f', 3);
@@ -343,10 +343,8 @@ void ArchitectureView::select(const QString& name) {
     if (!m_spec) return;
     int index = m_spec->find(name.toStdString());
     if (index < 0) return;
-    if (!m_spec->nodes[static_cast<size_t>(index)].tappable)  // conv2: its block's output
-        for (size_t j = 0; j < m_spec->nodes.size(); ++j)
-            if (m_spec->nodes[j].kind == NodeKind::Add && m_spec->nodes[j].inputs[0] == index)
-                index = static_cast<int>(j);
+    const int fused = m_spec->nodes[static_cast<size_t>(index)].fusedInto;
+    if (fused >= 0) index = fused;  // conv2: its block's output
     if (index == m_selected) return;
     m_selected = index;
     // A block output is the whole block's work: frame conv1, conv2, the projection and the add.
@@ -417,7 +415,7 @@ QColor ArchitectureView::boxColor(const QString& node) const {
 int ArchitectureView::selectableNeighbour(int from, int step) const {
     const int n = static_cast<int>(m_spec->nodes.size());
     for (int i = from + step; i >= 0 && i < n; i += step)
-        if (m_spec->nodes[static_cast<size_t>(i)].tappable) return i;
+        if (m_spec->nodes[static_cast<size_t>(i)].tappable()) return i;
     return from;
 }
 

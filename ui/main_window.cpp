@@ -1254,11 +1254,8 @@ void MainWindow::updateFigures() {
                 values[i] = m_lastResult->nodeMs[i];
             if (i >= m_lastResult->nodeStats.size()) continue;
             // A conv fused into its block's add shows the block output's figures.
-            size_t from = i;
-            for (size_t j = 0; j < spec.nodes.size(); ++j)
-                if (spec.nodes[j].kind == NodeKind::Add &&
-                    spec.nodes[j].inputs[0] == static_cast<int>(i))
-                    from = j;
+            const int fused = spec.nodes[i].fusedInto;
+            const size_t from = fused >= 0 ? static_cast<size_t>(fused) : i;
             const NodeStats& st = m_lastResult->nodeStats[from];
             if (figure == ArchitectureView::Figure::Zeros) values[i] = st.zeroFraction;
             if (figure == ArchitectureView::Figure::Mean) values[i] = st.mean;
