@@ -27,16 +27,6 @@ const char* dataTypeName(int t) {
     }
 }
 
-float halfBitsToFloat(uint32_t h) {
-    const uint32_t exp = (h >> 10) & 0x1fu;
-    const uint32_t man = h & 0x3ffu;
-    float v = exp == 0 ? std::ldexp(static_cast<float>(man), -24)
-              : exp == 31
-                  ? (man ? NAN : INFINITY)
-                  : std::ldexp(static_cast<float>(man | 0x400u), static_cast<int>(exp) - 25);
-    return (h & 0x8000u) ? -v : v;
-}
-
 std::string describe(const onnx::NodeProto& n) {
     return "node '" +
            (n.name().empty() ? n.output_size() ? n.output(0) : std::string("?") : n.name()) +
@@ -214,14 +204,14 @@ Tensor GraphMapper::tensor(const std::string& name, const std::string& role) con
                 for (size_t i = 0; i < count; ++i) {
                     uint16_t v = 0;
                     std::memcpy(&v, raw.data() + 2 * i, 2);
-                    out.data[i] = halfBitsToFloat(v);
+                    out.data[i] = halfToFloat(v);
                 }
             } else {
                 if (static_cast<size_t>(t.int32_data_size()) != count)
                     sizeError(static_cast<size_t>(t.int32_data_size()));
                 for (size_t i = 0; i < count; ++i)
                     out.data[i] =
-                        halfBitsToFloat(static_cast<uint32_t>(t.int32_data(static_cast<int>(i))));
+                        halfToFloat(static_cast<uint16_t>(t.int32_data(static_cast<int>(i))));
             }
             break;
         default:

@@ -15,20 +15,6 @@ namespace {
 // pickle.dumps(0x1950a86a20f9469cfc6c) payload: the magic number of the legacy format.
 const uint8_t kLegacyMagic[] = {0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
 
-float halfToFloat(uint16_t h) {
-    const uint32_t sign = (h >> 15) & 1u;
-    const uint32_t exp = (h >> 10) & 0x1fu;
-    const uint32_t man = h & 0x3ffu;
-    float v = 0.0F;
-    if (exp == 0)
-        v = std::ldexp(static_cast<float>(man), -24);
-    else if (exp == 31)
-        v = man ? std::nanf("") : INFINITY;
-    else
-        v = std::ldexp(static_cast<float>(man | 0x400u), static_cast<int>(exp) - 25);
-    return sign ? -v : v;
-}
-
 float bf16ToFloat(uint16_t b) {
     const uint32_t bits = static_cast<uint32_t>(b) << 16;
     float v = 0.0F;

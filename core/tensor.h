@@ -24,6 +24,9 @@ struct Tensor {
 // Number of elements of a shape; 1 for a scalar (empty shape).
 int64_t numelOf(const std::vector<int64_t>& dims);
 
+// An IEEE half-precision value (as its 16 bits) in float32, for weights stored as float16.
+float halfToFloat(uint16_t bits);
+
 // "[64,3,7,7]"
 std::string shapeToString(const std::vector<int64_t>& dims);
 
