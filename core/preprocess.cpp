@@ -95,26 +95,33 @@ cv::Mat toRgb8(const cv::Mat& image) {
     return rgb;
 }
 
+CropWindow cropWindow(int inW, int inH, const PreprocessOptions& o) {
+    // torchvision: the shorter side becomes `resize`, the longer int(resize * long / short);
+    // an image whose shorter side is already `resize` is returned untouched.
+    CropWindow w{inW, inH, 0, 0};
+    if ((inW <= inH ? inW : inH) != o.resize) {
+        if (inW <= inH) {
+            w.resizedWidth = o.resize;
+            w.resizedHeight = static_cast<int>(static_cast<double>(int64_t{o.resize} * inH) / inW);
+        } else {
+            w.resizedHeight = o.resize;
+            w.resizedWidth = static_cast<int>(static_cast<double>(int64_t{o.resize} * inW) / inH);
+        }
+    }
+    w.left = pyRoundHalf(w.resizedWidth - o.crop);
+    w.top = pyRoundHalf(w.resizedHeight - o.crop);
+    return w;
+}
+
 cv::Mat resizeAndCrop(const cv::Mat& rgb, const PreprocessOptions& o) {
     CV_Assert(rgb.type() == CV_8UC3 && o.crop <= o.resize);
     const int inW = rgb.cols;
     const int inH = rgb.rows;
-    // torchvision: the shorter side becomes `resize`, the longer int(resize * long / short).
-    int outW = 0;
-    int outH = 0;
-    if (inW <= inH) {
-        outW = o.resize;
-        outH = static_cast<int>(static_cast<double>(int64_t{o.resize} * inH) / inW);
-    } else {
-        outH = o.resize;
-        outW = static_cast<int>(static_cast<double>(int64_t{o.resize} * inW) / inH);
-    }
-    if ((inW <= inH ? inW : inH) == o.resize) {  // torchvision returns the image untouched
-        outW = inW;
-        outH = inH;
-    }
-    const int left = pyRoundHalf(outW - o.crop);
-    const int top = pyRoundHalf(outH - o.crop);
+    const CropWindow window = cropWindow(inW, inH, o);
+    const int outW = window.resizedWidth;
+    const int outH = window.resizedHeight;
+    const int left = window.left;
+    const int top = window.top;
 
     // Pillow resizes horizontally into an 8-bit image, then vertically; each pass is skipped
     // when its size does not change. Only the rows and columns inside the crop are computed.

@@ -25,6 +25,16 @@ struct PreprocessOptions {
 // 8 bits (v / 257). Throws ImageError for other layouts.
 cv::Mat toRgb8(const cv::Mat& image);
 
+// Where Resize + CenterCrop take their pixels from: the resized size and the crop's top-left
+// corner in resized coordinates (the crop is options.crop square).
+struct CropWindow {
+    int resizedWidth = 0;
+    int resizedHeight = 0;
+    int left = 0;
+    int top = 0;
+};
+CropWindow cropWindow(int width, int height, const PreprocessOptions& options = {});
+
 // The crop the network sees: 8-bit RGB, crop×crop, before normalisation.
 cv::Mat resizeAndCrop(const cv::Mat& rgb8, const PreprocessOptions& options = {});
 

@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
+#include <tuple>
 
 #include "core/error.h"
 #include "core/image_io.h"
@@ -66,6 +67,20 @@ TEST(Preprocess, AcceptsEveryLayoutAndDepth) {
     EXPECT_FLOAT_EQ(a.data[0], (90.0F / 255.0F - 0.485F) / 0.229F);
     EXPECT_THROW(preprocess(cv::Mat(10, 10, CV_8UC2)), ImageError);
     EXPECT_THROW(preprocess(cv::Mat()), ImageError);
+}
+
+// The window torchvision's Resize(256) + CenterCrop(224) reads (values printed by torchvision
+// 0.14 on blank PIL images of these sizes); the views outline the same one.
+TEST(Preprocess, CropWindowIsTorchvisions) {
+    const CropWindow a = cropWindow(768, 576);
+    EXPECT_EQ(std::make_tuple(a.resizedWidth, a.resizedHeight, a.left, a.top),
+              std::make_tuple(341, 256, 58, 16));
+    const CropWindow b = cropWindow(256, 300);  // shorter side already 256: not resized
+    EXPECT_EQ(std::make_tuple(b.resizedWidth, b.resizedHeight, b.left, b.top),
+              std::make_tuple(256, 300, 16, 38));
+    const CropWindow c = cropWindow(301, 187);
+    EXPECT_EQ(std::make_tuple(c.resizedWidth, c.resizedHeight, c.left, c.top),
+              std::make_tuple(412, 256, 94, 16));
 }
 
 TEST(Preprocess, ExtremeAspectRatiosOnlyComputeTheCrop) {

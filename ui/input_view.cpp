@@ -1,5 +1,7 @@
 #include "ui/input_view.h"
 
+#include "core/preprocess.h"
+
 #include <QPainter>
 #include <QPainterPath>
 
@@ -76,13 +78,12 @@ void InputView::paintLayers(QPainter& p, const QRectF& target) const {
 }
 
 QRectF InputView::cropRect(QSize original) {
-    const int w = original.width();
-    const int h = original.height();
-    if (w <= 0 || h <= 0) return {};
-    const int shorter = std::min(w, h);
-    const double scale = shorter == 256 ? 1.0 : 256.0 / shorter;
-    const double side = 224.0 / scale;
-    return {(w - side) / 2.0, (h - side) / 2.0, side, side};
+    if (original.isEmpty()) return {};
+    const PreprocessOptions options;
+    const CropWindow w = cropWindow(original.width(), original.height(), options);
+    const double sx = static_cast<double>(original.width()) / w.resizedWidth;
+    const double sy = static_cast<double>(original.height()) / w.resizedHeight;
+    return {w.left * sx, w.top * sy, options.crop * sx, options.crop * sy};
 }
 
 void InputView::paintEvent(QPaintEvent*) {

@@ -28,7 +28,7 @@ public:
     QImage composite() const;
 
     // The centre crop torchvision takes (Resize(256) then CenterCrop(224)), in the
-    // coordinates of the original image.
+    // coordinates of the original image (core's cropWindow(), scaled back).
     static QRectF cropRect(QSize original);
 
 protected:
