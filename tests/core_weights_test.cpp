@@ -88,7 +88,7 @@ TEST(Weights, HalfPrecisionValuesConvert) {
     EXPECT_EQ(halfToFloat(0xC000), -2.0F);
     EXPECT_EQ(halfToFloat(0x3555), 0.333251953125F);
     EXPECT_EQ(halfToFloat(0x0001), std::ldexp(1.0F, -24));  // smallest subnormal
-    EXPECT_EQ(halfToFloat(0x7BFF), 65504.0F);                // largest finite
+    EXPECT_EQ(halfToFloat(0x7BFF), 65504.0F);               // largest finite
     EXPECT_TRUE(std::isinf(halfToFloat(0x7C00)));
     EXPECT_TRUE(std::isnan(halfToFloat(0x7E00)));
 }

@@ -83,7 +83,8 @@ TEST_F(WorkerTest, ResultsMatchTheCore) {
     EXPECT_EQ(r->top[0].label, "kite");
     EXPECT_EQ(r->taps.at("layer2.0.downsample").dims, (std::vector<int64_t>{1, 128, 28, 28}));
     EXPECT_EQ(r->taps.at("input").data, preprocess(readImage(path)).data);
-    EXPECT_EQ(r->crop.size(), QSize(224, 224));
+    EXPECT_EQ(r->originalSize, QSize(1352, 900));    // the kite photo as decoded
+    EXPECT_EQ(r->display.size(), QSize(1352, 900));  // under 2048 px: shown as is
     EXPECT_FALSE(r->display.isNull());
     EXPECT_FALSE(r->nodeMs.empty());
 }

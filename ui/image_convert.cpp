@@ -4,6 +4,17 @@
 
 namespace r18::ui {
 
+namespace {
+
+QImage imageFromRgb(const cv::Mat& rgb8) {
+    CV_Assert(rgb8.type() == CV_8UC3);
+    const QImage view(rgb8.data, rgb8.cols, rgb8.rows, static_cast<qsizetype>(rgb8.step),
+                      QImage::Format_RGB888);
+    return view.copy();
+}
+
+}  // namespace
+
 cv::Mat matFromImage(const QImage& image) {
     const QImage rgb = image.convertToFormat(QImage::Format_RGB888);
     const cv::Mat view(rgb.height(), rgb.width(), CV_8UC3, const_cast<uchar*>(rgb.constBits()),
@@ -11,13 +22,6 @@ cv::Mat matFromImage(const QImage& image) {
     cv::Mat bgr;
     cv::cvtColor(view, bgr, cv::COLOR_RGB2BGR);
     return bgr;
-}
-
-QImage imageFromRgb(const cv::Mat& rgb8) {
-    CV_Assert(rgb8.type() == CV_8UC3);
-    const QImage view(rgb8.data, rgb8.cols, rgb8.rows, static_cast<qsizetype>(rgb8.step),
-                      QImage::Format_RGB888);
-    return view.copy();
 }
 
 QImage displayImageFromRgb(const cv::Mat& rgb8, int maxSide) {

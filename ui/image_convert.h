@@ -10,10 +10,8 @@ namespace r18::ui {
 // Any QImage as an 8-bit BGR matrix (OpenCV's order, what core's preprocessing expects).
 cv::Mat matFromImage(const QImage& image);
 
-// An 8-bit RGB matrix as a QImage (deep copy).
-QImage imageFromRgb(const cv::Mat& rgb8);
-
-// The same, shrunk with area averaging so its longer side is at most maxSide.
+// An 8-bit RGB matrix as a QImage (deep copy), shrunk with area averaging so its longer side
+// is at most maxSide.
 QImage displayImageFromRgb(const cv::Mat& rgb8, int maxSide);
 
 }  // namespace r18::ui

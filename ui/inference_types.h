@@ -63,8 +63,8 @@ struct InferenceResult {
     uint64_t id = 0;
     uint64_t generation = 0;
     QString label;
-    QImage display;                      // the decoded image, at most 2048 px on its longer side
-    QImage crop;                         // what the network sees: the 224×224 centre crop, RGB
+    QImage display;  // the decoded image, at most 2048 px on its longer side
+
     QSize originalSize;                  // decoded size before any display downscaling
     std::vector<Prediction> top;         // best five
     std::map<std::string, Tensor> taps;  // [1,C,H,W], or [1,C] for avgpool and fc

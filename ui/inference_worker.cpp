@@ -197,12 +197,12 @@ void InferenceWorker::prepareSource(const Source& source, InferenceResult& resul
         }
         m_input = std::move(input);
         m_display = std::move(display);
-        m_crop = imageFromRgb(crop);
+
         m_originalSize = QSize(rgb.cols, rgb.rows);
         m_generation = source.generation;
     }
     result.display = m_display;
-    result.crop = m_crop;
+
     result.originalSize = m_originalSize;
     result.decodeMs = m_decodeMs;
     result.preprocessMs = m_preprocessMs;

@@ -85,7 +85,7 @@ private:
     Tensor m_input;
     std::deque<Tensor> m_recentInputs;  // int8 calibration set: the last distinct images
     QImage m_display;
-    QImage m_crop;
+
     QSize m_originalSize;
     double m_decodeMs = 0.0;
     double m_preprocessMs = 0.0;
