@@ -4,7 +4,6 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
-#include <QDir>
 #include <QFileInfo>
 
 #include <unistd.h>
@@ -67,12 +66,7 @@ std::string noWeightsMessage() {
 std::vector<std::string> imageFilesIn(const std::string& path) {
     const QFileInfo info(QString::fromStdString(path));
     if (!info.isDir()) return {path};
-    std::vector<std::string> files;
-    const QStringList filters = {"*.jpg", "*.jpeg", "*.png", "*.bmp",  "*.webp",
-                                 "*.tif", "*.tiff", "*.JPG", "*.JPEG", "*.PNG"};
-    for (const QFileInfo& f : QDir(info.filePath()).entryInfoList(filters, QDir::Files, QDir::Name))
-        files.push_back(f.filePath().toStdString());
-    return files;
+    return findImages(path, false);
 }
 
 void parseOrThrow(QCommandLineParser& p, const QStringList& args) {

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -17,22 +16,6 @@
 namespace r18 {
 namespace {
 
-bool isImageName(const std::string& name) {
-    static const char* const kSuffixes[] = {".jpg", ".jpeg", ".png", ".bmp", ".webp",
-                                            ".tif", ".tiff", ".pgm", ".ppm", ".pbm",
-                                            ".pnm", ".jp2",  ".gif"};
-    std::string lower = name;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    for (const char* s : kSuffixes) {
-        const std::string suffix(s);
-        if (lower.size() > suffix.size() &&
-            lower.compare(lower.size() - suffix.size(), suffix.size(), suffix) == 0)
-            return true;
-    }
-    return false;
-}
-
 void scan(const std::string& dir, bool recursive, std::vector<std::string>& out, int depth) {
     DIR* d = opendir(dir.c_str());
     if (!d) return;
@@ -44,7 +27,7 @@ void scan(const std::string& dir, bool recursive, std::vector<std::string>& out,
         if (stat(path.c_str(), &st) != 0) continue;
         if (S_ISDIR(st.st_mode)) {
             if (recursive && depth < 32) scan(path, recursive, out, depth + 1);
-        } else if (S_ISREG(st.st_mode) && isImageName(name)) {
+        } else if (S_ISREG(st.st_mode) && hasImageSuffix(name)) {
             out.push_back(path);
         }
     }

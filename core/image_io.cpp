@@ -122,6 +122,23 @@ std::optional<ImageHeader> probePnm(const uint8_t* d, size_t n) {
 
 }  // namespace
 
+const std::vector<std::string>& imageSuffixes() {
+    static const std::vector<std::string> suffixes = {
+        "jpg", "jpeg", "jpe", "png", "bmp", "dib", "webp", "tif", "tiff", "pgm", "ppm",
+        "pbm", "pnm",  "pfm", "jp2", "exr", "hdr", "pic",  "sr",  "ras",  "gif"};
+    return suffixes;
+}
+
+bool hasImageSuffix(const std::string& path) {
+    const size_t dot = path.find_last_of('.');
+    if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return false;
+    std::string suffix = path.substr(dot + 1);
+    std::transform(suffix.begin(), suffix.end(), suffix.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    const auto& all = imageSuffixes();
+    return std::find(all.begin(), all.end(), suffix) != all.end();
+}
+
 std::optional<ImageHeader> probeImage(const uint8_t* d, size_t n) {
     if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) return probeJpeg(d, n);
     if (n >= 8 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0) return probePng(d, n);

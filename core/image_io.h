@@ -20,6 +20,11 @@ struct ImageHeader {
     bool truncated = false;  // the file ends before the image data does
 };
 
+// File suffixes (lower case, no dot) of the formats readImage() handles or explains (GIF).
+const std::vector<std::string>& imageSuffixes();
+// Whether a path ends in one of them, in any case.
+bool hasImageSuffix(const std::string& path);
+
 // Reads width and height from the header of common formats without decoding pixels.
 // Returns nullopt for formats it does not know (OpenCV may still decode them).
 std::optional<ImageHeader> probeImage(const uint8_t* data, size_t size);

@@ -159,6 +159,14 @@ TEST(OddImages, ExifOrientationIsApplied) {
     EXPECT_EQ(m.size(), cv::Size(200, 300));  // stored 300×200
 }
 
+TEST(ImageFiles, RecognisedBySuffixInAnyCase) {
+    EXPECT_TRUE(hasImageSuffix("photos/B.JPG"));
+    EXPECT_TRUE(hasImageSuffix("scan.tiff"));
+    EXPECT_FALSE(hasImageSuffix("notes.txt"));
+    EXPECT_FALSE(hasImageSuffix("album.png/readme"));
+    EXPECT_FALSE(hasImageSuffix("jpg"));
+}
+
 TEST(ImageHeader, ReadsSizesWithoutDecoding) {
     const std::vector<uint8_t> bytes = [] {
         std::vector<uint8_t> b;

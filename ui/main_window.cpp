@@ -38,6 +38,7 @@
 #include "core/batch.h"
 #include "core/engine.h"
 #include "core/error.h"
+#include "core/image_io.h"
 #include "core/video_source.h"
 #include "ui/architecture_view.h"
 #include "ui/batch_window.h"
@@ -54,13 +55,12 @@ namespace {
 constexpr const char* kDefaultNode = "layer2.1";
 constexpr int kScreenshotTimeoutMs = 120'000;
 
-const QStringList kImageSuffixes = {"jpg",  "jpeg", "png", "bmp", "webp", "tif",
-                                    "tiff", "pgm",  "ppm", "pbm", "pnm",  "jp2",
-                                    "exr",  "hdr",  "pic", "sr",  "ras",  "gif"};
-
 QString imageFilter() {
     QStringList globs;
-    for (const QString& s : kImageSuffixes) globs << "*." + s << "*." + s.toUpper();
+    for (const std::string& suffix : imageSuffixes()) {
+        const QString s = QString::fromStdString(suffix);
+        globs << "*." + s << "*." + s.toUpper();
+    }
     return QObject::tr("Images (%1);;All files (*)").arg(globs.join(' '));
 }
 
