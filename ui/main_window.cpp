@@ -84,6 +84,25 @@ QWidget* panel(const QString& title, QWidget* content, QLabel** titleLabel = nul
     return box;
 }
 
+// A 10–100 % opacity slider.
+QSlider* opacitySlider(int percent, int width, const QString& tip) {
+    auto* slider = new QSlider(Qt::Horizontal);
+    slider->setRange(10, 100);
+    slider->setValue(percent);
+    slider->setFixedWidth(width);
+    slider->setToolTip(tip);
+    return slider;
+}
+
+// Widgets side by side, for a panel's header.
+QWidget* row(std::initializer_list<QWidget*> widgets) {
+    auto* box = new QWidget;
+    auto* layout = new QHBoxLayout(box);
+    layout->setContentsMargins(0, 0, 0, 0);
+    for (QWidget* w : widgets) layout->addWidget(w);
+    return box;
+}
+
 int defaultThreads() {
     return std::max(1, QThread::idealThreadCount() - 1);
 }
@@ -164,19 +183,8 @@ void MainWindow::createCentral() {
     m_blend = new QCheckBox(tr("Blend over input"));
     m_blend->setToolTip(
         tr("Show the enlarged channel over the part of the image the network sees (B)"));
-    m_opacity = new QSlider(Qt::Horizontal);
-    m_opacity->setRange(10, 100);
-    m_opacity->setValue(60);
-    m_opacity->setFixedWidth(90);
-    m_opacity->setToolTip(tr("Overlay opacity"));
-
-    auto* featureControls = new QWidget;
-    auto* controls = new QHBoxLayout(featureControls);
-    controls->setContentsMargins(0, 0, 0, 0);
-    controls->addWidget(new QLabel(tr("Scale:")));
-    controls->addWidget(m_normalization);
-    controls->addWidget(m_colormap);
-    controls->addWidget(m_sort);
+    m_opacity = opacitySlider(60, 90, tr("Overlay opacity"));
+    QWidget* featureControls = row({new QLabel(tr("Scale:")), m_normalization, m_colormap, m_sort});
 
     connect(m_normalization, &QComboBox::currentIndexChanged, this, [this](int i) {
         m_features->setNormalization(i == 1 ? FeatureMapView::Normalization::PerLayer
@@ -195,11 +203,7 @@ void MainWindow::createCentral() {
     connect(m_features, &FeatureMapView::channelSelected, this, &MainWindow::showChannel);
     connect(m_architecture, &ArchitectureView::nodeSelected, this, &MainWindow::onNodeSelected);
 
-    auto* blendControls = new QWidget;
-    auto* blendLayout = new QHBoxLayout(blendControls);
-    blendLayout->setContentsMargins(0, 0, 0, 0);
-    blendLayout->addWidget(m_blend);
-    blendLayout->addWidget(m_opacity);
+    QWidget* blendControls = row({m_blend, m_opacity});
 
     m_topSplitter = new QSplitter(Qt::Horizontal);
     m_heatmapBox = new QCheckBox(tr("Where it looked"));
@@ -212,17 +216,9 @@ void MainWindow::createCentral() {
     m_heatTarget->setToolTip(
         tr("Where the class's gradient is read: the last stage is the classic CAM; earlier stages "
            "are finer"));
-    m_heatOpacity = new QSlider(Qt::Horizontal);
-    m_heatOpacity->setRange(10, 100);
-    m_heatOpacity->setValue(75);
-    m_heatOpacity->setFixedWidth(70);
-    m_heatOpacity->setToolTip(tr("Heat map opacity"));
-    auto* heatControls = new QWidget;
-    auto* heatLayout = new QHBoxLayout(heatControls);
-    heatLayout->setContentsMargins(0, 0, 0, 0);
-    heatLayout->addWidget(m_heatmapBox);
-    heatLayout->addWidget(m_heatTarget);
-    heatLayout->addWidget(m_heatOpacity);
+    m_heatOpacity = opacitySlider(75, 70, tr("Heat map opacity"));
+    QWidget* heatControls = row({m_heatmapBox, m_heatTarget, m_heatOpacity});
+
     connect(m_heatmapBox, &QCheckBox::toggled, this, [this](bool on) {
         if (!on) {
             m_heatClass = kTopClass;
