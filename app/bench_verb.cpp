@@ -14,14 +14,14 @@
 #include <string>
 
 #include "app/cli.h"
-#include "core/engine.h"
+#include "core/engine/engine.h"
 #include "core/error.h"
-#include "core/image_io.h"
-#include "core/labels.h"
-#include "core/predictions.h"
-#include "core/preprocess.h"
+#include "core/media/image_io.h"
+#include "core/media/preprocess.h"
+#include "core/model/labels.h"
+#include "core/model/predictions.h"
+#include "core/model/weights.h"
 #include "core/process_stats.h"
-#include "core/weights.h"
 #include "ui/capture_thread.h"
 #include "ui/inference_worker.h"
 

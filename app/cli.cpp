@@ -17,15 +17,15 @@
 #include <sstream>
 
 #include "core/batch.h"
-#include "core/calibration.h"
-#include "core/engine.h"
+#include "core/engine/calibration.h"
+#include "core/engine/engine.h"
 #include "core/error.h"
-#include "core/image_io.h"
-#include "core/labels.h"
-#include "core/npy.h"
-#include "core/predictions.h"
-#include "core/preprocess.h"
-#include "core/weights.h"
+#include "core/formats/npy.h"
+#include "core/media/image_io.h"
+#include "core/media/preprocess.h"
+#include "core/model/labels.h"
+#include "core/model/predictions.h"
+#include "core/model/weights.h"
 
 namespace r18::cli {
 namespace {

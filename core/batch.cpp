@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "core/image_io.h"
-#include "core/preprocess.h"
+#include "core/media/image_io.h"
+#include "core/media/preprocess.h"
 
 namespace r18 {
 namespace {

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "core/engine.h"
-#include "core/labels.h"
-#include "core/predictions.h"
+#include "core/engine/engine.h"
+#include "core/model/labels.h"
+#include "core/model/predictions.h"
 
 namespace r18 {
 

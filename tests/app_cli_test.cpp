@@ -5,7 +5,7 @@
 #include <regex>
 #include <sstream>
 
-#include "core/npy.h"
+#include "core/formats/npy.h"
 #include "tests/test_util.h"
 
 namespace r18 {

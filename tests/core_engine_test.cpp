@@ -5,11 +5,11 @@
 #include <cmath>
 #include <memory>
 
-#include "core/calibration.h"
-#include "core/engine.h"
+#include "core/engine/calibration.h"
+#include "core/engine/engine.h"
 #include "core/error.h"
-#include "core/npy.h"
-#include "core/predictions.h"
+#include "core/formats/npy.h"
+#include "core/model/predictions.h"
 #include "tests/test_util.h"
 
 namespace r18 {

@@ -1,10 +1,10 @@
 // CAM and Grad-CAM against PyTorch's autograd Grad-CAM on the fixtures.
 #include <gtest/gtest.h>
 
-#include "core/engine.h"
+#include "core/engine/engine.h"
+#include "core/engine/gradcam.h"
 #include "core/error.h"
-#include "core/gradcam.h"
-#include "core/npy.h"
+#include "core/formats/npy.h"
 #include "tests/test_util.h"
 
 namespace r18 {

@@ -9,9 +9,9 @@
 #include <tuple>
 
 #include "core/error.h"
-#include "core/image_io.h"
-#include "core/npy.h"
-#include "core/preprocess.h"
+#include "core/formats/npy.h"
+#include "core/media/image_io.h"
+#include "core/media/preprocess.h"
 #include "tests/test_util.h"
 
 namespace r18 {

@@ -5,10 +5,10 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "core/onnx_reader.h"
-#include "core/pickle_reader.h"
-#include "core/pth_reader.h"
-#include "core/weights.h"
+#include "core/formats/onnx_reader.h"
+#include "core/formats/pickle_reader.h"
+#include "core/formats/pth_reader.h"
+#include "core/model/weights.h"
 #include "tests/test_util.h"
 
 namespace r18 {

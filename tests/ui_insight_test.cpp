@@ -9,10 +9,10 @@
 #include <QSignalSpy>
 #include <QTableView>
 
-#include "core/engine.h"
-#include "core/gradcam.h"
-#include "core/image_io.h"
-#include "core/preprocess.h"
+#include "core/engine/engine.h"
+#include "core/engine/gradcam.h"
+#include "core/media/image_io.h"
+#include "core/media/preprocess.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
 #include "ui/architecture_view.h"

@@ -14,7 +14,7 @@
 #include <QTcpSocket>
 #include <QTimer>
 
-#include "core/weights.h"
+#include "core/model/weights.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
 #include "ui/architecture_view.h"

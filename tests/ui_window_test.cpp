@@ -13,11 +13,11 @@
 #include <QTimer>
 #include <QUrl>
 
-#include "core/engine.h"
-#include "core/image_io.h"
-#include "core/predictions.h"
-#include "core/preprocess.h"
-#include "core/weights.h"
+#include "core/engine/engine.h"
+#include "core/media/image_io.h"
+#include "core/media/preprocess.h"
+#include "core/model/predictions.h"
+#include "core/model/weights.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
 #include "ui/architecture_view.h"

@@ -6,9 +6,9 @@
 #include <QTest>
 #include <QThread>
 
-#include "core/engine.h"
-#include "core/image_io.h"
-#include "core/preprocess.h"
+#include "core/engine/engine.h"
+#include "core/media/image_io.h"
+#include "core/media/preprocess.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
 #include "ui/inference_worker.h"

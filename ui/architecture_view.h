@@ -11,7 +11,7 @@
 #include <memory>
 #include <vector>
 
-#include "core/network_spec.h"
+#include "core/model/network_spec.h"
 
 class QGraphicsPathItem;
 

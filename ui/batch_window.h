@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "core/batch.h"
-#include "core/labels.h"
-#include "core/network_spec.h"
-#include "core/weights.h"
+#include "core/model/labels.h"
+#include "core/model/network_spec.h"
+#include "core/model/weights.h"
 
 class QLabel;
 class QProgressBar;

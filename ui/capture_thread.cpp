@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "core/error.h"
-#include "core/video_source.h"
+#include "core/media/video_source.h"
 
 namespace r18::ui {
 namespace {

@@ -18,11 +18,11 @@
 #include <string>
 #include <vector>
 
-#include "core/engine.h"
-#include "core/gradcam.h"
-#include "core/labels.h"
-#include "core/network_spec.h"
-#include "core/predictions.h"
+#include "core/engine/engine.h"
+#include "core/engine/gradcam.h"
+#include "core/model/labels.h"
+#include "core/model/network_spec.h"
+#include "core/model/predictions.h"
 #include "core/tensor.h"
 
 namespace r18::ui {

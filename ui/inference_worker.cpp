@@ -8,8 +8,8 @@
 #include <chrono>
 
 #include "core/error.h"
-#include "core/image_io.h"
-#include "core/preprocess.h"
+#include "core/media/image_io.h"
+#include "core/media/preprocess.h"
 #include "ui/image_convert.h"
 
 namespace r18::ui {

@@ -17,10 +17,10 @@
 #include <memory>
 #include <optional>
 
-#include "core/engine.h"
-#include "core/gradcam.h"
-#include "core/labels.h"
-#include "core/weights.h"
+#include "core/engine/engine.h"
+#include "core/engine/gradcam.h"
+#include "core/model/labels.h"
+#include "core/model/weights.h"
 #include "ui/inference_types.h"
 
 namespace r18::ui {

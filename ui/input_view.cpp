@@ -1,6 +1,6 @@
 #include "ui/input_view.h"
 
-#include "core/preprocess.h"
+#include "core/media/preprocess.h"
 
 #include <QPainter>
 #include <QPainterPath>

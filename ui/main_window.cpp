@@ -36,10 +36,10 @@
 #include <numeric>
 
 #include "core/batch.h"
-#include "core/engine.h"
+#include "core/engine/engine.h"
 #include "core/error.h"
-#include "core/image_io.h"
-#include "core/video_source.h"
+#include "core/media/image_io.h"
+#include "core/media/video_source.h"
 #include "ui/architecture_view.h"
 #include "ui/batch_window.h"
 #include "ui/channel_view.h"

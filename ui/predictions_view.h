@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "core/predictions.h"
+#include "core/model/predictions.h"
 
 namespace r18::ui {
 

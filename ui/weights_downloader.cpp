@@ -4,7 +4,7 @@
 #include <QNetworkReply>
 #include <QStandardPaths>
 
-#include "core/weights.h"
+#include "core/model/weights.h"
 
 namespace r18::ui {
 namespace {

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "core/error.h"
-#include "core/image_io.h"
-#include "core/preprocess.h"
+#include "core/media/image_io.h"
+#include "core/media/preprocess.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::vector<uint8_t> bytes(data, data + size);

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "core/error.h"
-#include "core/onnx_reader.h"
-#include "core/weights.h"
+#include "core/formats/onnx_reader.h"
+#include "core/model/weights.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::vector<uint8_t> bytes(data, data + size);

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "core/error.h"
-#include "core/pth_reader.h"
-#include "core/weights.h"
+#include "core/formats/pth_reader.h"
+#include "core/model/weights.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::vector<uint8_t> bytes(data, data + size);

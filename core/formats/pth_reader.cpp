@@ -1,4 +1,4 @@
-#include "core/pth_reader.h"
+#include "core/formats/pth_reader.h"
 
 #include <cmath>
 #include <cstring>
@@ -6,8 +6,8 @@
 #include <set>
 
 #include "core/error.h"
-#include "core/pickle_reader.h"
-#include "core/zip_reader.h"
+#include "core/formats/pickle_reader.h"
+#include "core/formats/zip_reader.h"
 
 namespace r18 {
 namespace {

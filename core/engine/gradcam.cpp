@@ -1,4 +1,4 @@
-#include "core/gradcam.h"
+#include "core/engine/gradcam.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
 

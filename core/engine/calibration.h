@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "core/network_spec.h"
+#include "core/model/network_spec.h"
+#include "core/model/weights.h"
 #include "core/tensor.h"
-#include "core/weights.h"
 
 namespace r18 {
 

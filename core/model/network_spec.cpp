@@ -1,4 +1,4 @@
-#include "core/network_spec.h"
+#include "core/model/network_spec.h"
 
 #include <numeric>
 #include <stdexcept>

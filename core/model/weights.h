@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/network_spec.h"
+#include "core/model/network_spec.h"
 #include "core/tensor.h"
 
 namespace r18 {

@@ -1,4 +1,4 @@
-#include "core/pickle_reader.h"
+#include "core/formats/pickle_reader.h"
 
 #include <cstring>
 #include <map>

@@ -1,4 +1,4 @@
-#include "core/zip_reader.h"
+#include "core/formats/zip_reader.h"
 
 #include <zlib.h>
 

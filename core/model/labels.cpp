@@ -1,4 +1,4 @@
-#include "core/labels.h"
+#include "core/model/labels.h"
 
 #include <cctype>
 #include <fstream>

@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "core/calibration.h"
-#include "core/network_spec.h"
+#include "core/engine/calibration.h"
+#include "core/model/network_spec.h"
+#include "core/model/weights.h"
 #include "core/tensor.h"
-#include "core/weights.h"
 
 namespace r18 {
 

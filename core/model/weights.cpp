@@ -1,4 +1,4 @@
-#include "core/weights.h"
+#include "core/model/weights.h"
 
 #include <sys/stat.h>
 
@@ -12,10 +12,10 @@
 #include <set>
 
 #include "core/error.h"
-#include "core/onnx_reader.h"
-#include "core/pth_reader.h"
-#include "core/sha256.h"
-#include "core/zip_reader.h"
+#include "core/formats/onnx_reader.h"
+#include "core/formats/pth_reader.h"
+#include "core/formats/sha256.h"
+#include "core/formats/zip_reader.h"
 
 namespace r18 {
 namespace {

@@ -1,4 +1,4 @@
-#include "core/preprocess.h"
+#include "core/media/preprocess.h"
 
 #include <opencv2/imgproc.hpp>
 

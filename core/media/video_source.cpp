@@ -1,4 +1,4 @@
-#include "core/video_source.h"
+#include "core/media/video_source.h"
 
 #include <dirent.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "core/sha256.h"
+#include "core/formats/sha256.h"
 
 #include <array>
 #include <cstring>

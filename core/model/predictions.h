@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/labels.h"
+#include "core/model/labels.h"
 
 namespace r18 {
 

@@ -1,9 +1,9 @@
-#include "core/calibration.h"
+#include "core/engine/calibration.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "core/engine.h"
+#include "core/engine/engine.h"
 #include "core/error.h"
 
 namespace r18 {

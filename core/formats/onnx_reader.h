@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/weights.h"
+#include "core/model/weights.h"
 
 namespace r18 {
 

@@ -1,4 +1,4 @@
-#include "core/predictions.h"
+#include "core/model/predictions.h"
 
 #include <algorithm>
 #include <cmath>

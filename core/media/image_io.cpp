@@ -1,4 +1,4 @@
-#include "core/image_io.h"
+#include "core/media/image_io.h"
 
 #include <opencv2/imgcodecs.hpp>
 

@@ -1,4 +1,4 @@
-#include "core/onnx_reader.h"
+#include "core/formats/onnx_reader.h"
 
 #include <onnx/onnx_pb.h>
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/weights.h"
+#include "core/model/weights.h"
 
 namespace r18 {
 
