@@ -42,6 +42,8 @@ constexpr const char* kOfficialWeightsHashPrefix = "f37072fd";
 // folder (userWeightsDir()/resnet18-f37072fd.pth, where weights/fetch.sh and the app's download
 // put it), and the weights/ folder of the source tree this binary was built from.
 std::vector<std::string> defaultWeightsCandidates();
+// The first of them that exists, or "".
+std::string findDefaultWeights();
 // $XDG_DATA_HOME/resnet18-explorer, or ~/.local/share/resnet18-explorer.
 std::string userWeightsDir();
 
