@@ -92,10 +92,8 @@ std::vector<std::string> defaultWeightsCandidates() {
 }
 
 std::string findDefaultWeights() {
-    for (const std::string& path : defaultWeightsCandidates()) {
-        struct stat st {};
-        if (stat(path.c_str(), &st) == 0) return path;
-    }
+    for (const std::string& path : defaultWeightsCandidates())
+        if (fileKind(path) != FileKind::Missing) return path;
     return {};
 }
 
