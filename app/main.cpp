@@ -4,12 +4,10 @@
 #include <QCommandLineParser>
 #include <QRegularExpression>
 
-#include <unistd.h>
-
-#include <cstdlib>
 #include <iostream>
 
 #include "app/cli.h"
+#include "core/engine/threads.h"
 #include "ui/main_window.h"
 
 namespace {
@@ -69,21 +67,10 @@ int runWindow(int argc, char** argv) {
     return QApplication::exec();
 }
 
-// GNU OpenMP's threads spin after every parallel region, and it reads OMP_WAIT_POLICY when the
-// library is loaded, before main() runs. In the window that spinning takes the cores the GUI and
-// capture threads need (2 inference threads ran 5x slower than 1 on a 2-core machine), so the
-// window runs with passive waiting: the process starts itself again once with it set, unless
-// the user chose a policy. Headless verbs keep OpenMP's default, which is fastest there.
-void useThePassiveWaitPolicy(char** argv) {
-    if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT")) return;
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    execv("/proc/self/exe", argv);  // returns only on failure: go on spinning
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     if (r18::cli::isVerb(argc, argv)) return r18::cli::run(argc, argv);
-    useThePassiveWaitPolicy(argv);
+    r18::restartWithPassiveOpenMpWaiting(argv);  // the window shares its cores
     return runWindow(argc, argv);
 }

@@ -18,6 +18,8 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
+#include "core/engine/threads.h"
+#include "ui/action_table.h"
 #include "ui/actions.h"
 #include "ui/architecture_view.h"
 #include "ui/batch_window.h"
@@ -39,10 +41,9 @@ namespace r18::ui {
 namespace {
 
 constexpr int kScreenshotTimeoutMs = 120'000;
-constexpr Precision kPrecisions[] = {Precision::Fp32, Precision::Bf16, Precision::Int8};
 
 int cores() {
-    return std::max(1, QThread::idealThreadCount());
+    return machineCores();
 }
 
 QString threadsText(int n) {
@@ -116,194 +117,22 @@ void MainWindow::createParts(const WindowOptions& options) {
 }
 
 void MainWindow::createActions() {
-    std::vector<ActionSpec> table = {
-        {"file.open",
-         tr("&File"),
-         tr("&Open Images…"),
-         QKeySequence::Open,
-         [this](bool) { m_intake->openDialog(); },
-         false,
-         {},
-         {},
-         QStyle::SP_DialogOpenButton,
-         true},
-        {"file.previous",
-         tr("&File"),
-         tr("Pre&vious Image"),
-         Qt::Key_PageUp,
-         [this](bool) { m_intake->step(-1); },
-         false,
-         {},
-         tr("previous image (in its folder)"),
-         -1,
-         false,
-         QKeySequence(Qt::CTRL | Qt::Key_Left)},
-        {"file.next",
-         tr("&File"),
-         tr("&Next Image"),
-         Qt::Key_PageDown,
-         [this](bool) { m_intake->step(+1); },
-         false,
-         {},
-         tr("next image (in its folder)"),
-         -1,
-         false,
-         QKeySequence(Qt::CTRL | Qt::Key_Right)},
-        {"file.folder", tr("&File"), tr("Classify a &Folder…"),
-         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F), [this](bool) { classifyFolder({}); }},
-        {"-", tr("&File")},
-        {"file.saveMaps",
-         tr("&File"),
-         tr("&Save Feature Maps as PNG…"),
-         QKeySequence::Save,
-         [this](bool) { m_exports->askFeatureMaps(); },
-         false,
-         {},
-         {},
-         QStyle::SP_DialogSaveButton,
-         true},
-        {"file.saveChannel",
-         tr("&File"),
-         tr("Save &Channel as PNG…"),
-         {},
-         [this](bool) { m_exports->askChannel(); }},
-        {"file.saveOverlay",
-         tr("&File"),
-         tr("Save Image with &Overlay as PNG…"),
-         {},
-         [this](bool) { m_exports->askOverlay(); }},
-        {"file.saveWindow", tr("&File"), tr("Save &Window as PNG…"),
-         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S), [this](bool) { m_exports->askWindow(); }},
-        {"file.exportPredictions", tr("&File"), tr("&Export Predictions…"),
-         QKeySequence(Qt::CTRL | Qt::Key_E), [this](bool) { m_exports->askPredictions(); }},
-        {"-", tr("&File")},
-        {"file.quit", tr("&File"), tr("&Quit"), QKeySequence(Qt::CTRL | Qt::Key_Q),
-         [this](bool) { close(); }},
-        {"edit.paste",
-         tr("&Edit"),
-         tr("&Paste Image"),
-         QKeySequence::Paste,
-         [this](bool) { m_intake->paste(); },
-         false,
-         {},
-         tr("paste an image, a path or a URL"),
-         QStyle::SP_FileDialogContentsView,
-         true},
-        {"edit.copyImage", tr("&Edit"), tr("Copy &Image with Overlay"), QKeySequence::Copy,
-         [this](bool) { m_exports->copyImage(); }},
-        {"edit.copyPredictions", tr("&Edit"), tr("Copy &Predictions"),
-         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C),
-         [this](bool) { m_exports->copyPredictions(); }},
-        {"view.heatmap", tr("&View"), tr("&Where It Looked (Heat Map)"), Qt::Key_H,
-         [this](bool on) { m_input->setHeatmapEnabled(on); }, true},
-        {"view.perLayer",
-         tr("&View"),
-         tr("Scale per &Layer"),
-         Qt::Key_N,
-         [this](bool on) { m_layers->setPerLayerScale(on); },
-         true,
-         {},
-         tr("one colour scale per layer / per channel")},
-        {"view.sort", tr("&View"), tr("&Sort Channels by Mean"), Qt::Key_S,
-         [this](bool on) { m_layers->setSortByMean(on); }, true},
-        {"view.blend", tr("&View"), tr("&Blend Channel over Input"), Qt::Key_B,
-         [this](bool on) { m_layers->setBlend(on); }, true},
-        {"-", tr("&View")},
-        {"view.fit", tr("&View"), tr("&Fit Diagram"), QKeySequence(Qt::CTRL | Qt::Key_0),
-         [this](bool) { architectureView()->fitDiagram(); }},
-        {"model.openWeights", tr("&Model"), tr("Open &Weights…"),
-         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O),
-         [this](bool) { m_models->openWeightsDialog(); }},
-        {"model.openLabels",
-         tr("&Model"),
-         tr("Open &Labels…"),
-         {},
-         [this](bool) { m_models->openLabelsDialog(); }},
-        {"-", tr("&Model")},
-        {"model.download",
-         tr("&Model"),
-         tr("&Download Official Weights…"),
-         {},
-         [this](bool) { m_models->showWeightsDialog(WeightsDialog::Mode::Download); }},
-    };
-    const int precisionKeys[] = {Qt::Key_1, Qt::Key_2, Qt::Key_3};
-    for (int i = 0; i < 3; ++i)
-        table.push_back({QStringLiteral("engine.") + precisionName(kPrecisions[i]), tr("E&ngine"),
-                         QString::fromLatin1(precisionName(kPrecisions[i])),
-                         QKeySequence(Qt::CTRL | precisionKeys[i]),
-                         [this, i](bool) { m_session->setPrecision(kPrecisions[i]); }, true,
-                         QStringLiteral("precision"),
-                         tr("run the network in %1").arg(precisionName(kPrecisions[i]))});
-    table.push_back({"-", tr("E&ngine")});
-    for (int t = 1; t <= cores(); ++t)
-        table.push_back({QStringLiteral("engine.threads%1").arg(t),
-                         tr("E&ngine"),
-                         threadsText(t),
-                         {},
-                         [this, t](bool) { m_session->setThreads(t); },
-                         true,
-                         QStringLiteral("threads")});
-    const std::vector<ActionSpec> rest = {
-        {"live.start",
-         tr("&Live"),
-         tr("&Start"),
-         Qt::Key_Space,
-         [this](bool) { m_live->toggleRunning(); },
-         false,
-         {},
-         tr("start/stop the camera or video"),
-         QStyle::SP_MediaPlay,
-         true},
-        {"live.freeze",
-         tr("&Live"),
-         tr("&Freeze Frame"),
-         Qt::Key_F,
-         [this](bool on) { m_live->setFrozen(on); },
-         true,
-         {},
-         tr("freeze the frame to browse its layers"),
-         -1,
-         true},
-        {"live.mirror",
-         tr("&Live"),
-         tr("&Mirror"),
-         Qt::Key_M,
-         [this](bool on) { m_live->setMirror(on); },
-         true,
-         {},
-         tr("mirror the camera"),
-         -1,
-         true},
-        {"live.snapshot",
-         tr("&Live"),
-         tr("Save &Snapshot"),
-         Qt::Key_P,
-         [this](bool) {
-             QString error;
-             const QString path = m_live->snapshot(&error);
-             m_status->flash(path.isEmpty() ? error : tr("Snapshot saved: %1").arg(path), 6000);
-         },
-         false,
-         {},
-         tr("save the frame on screen to Pictures")},
-        {"live.video",
-         tr("&Live"),
-         tr("Open &Video File or Stream…"),
-         {},
-         [this](bool) { m_live->askForVideo(); }},
-        {"-", tr("&Live")},
-        {"live.loop",
-         tr("&Live"),
-         tr("&Loop Videos"),
-         {},
-         [this](bool on) { m_live->setLoop(on); },
-         true},
-        {"help.shortcuts", tr("&Help"), tr("&Keyboard Shortcuts"),
-         QKeySequence(Qt::CTRL | Qt::Key_Slash), [this](bool) { showShortcuts(); }},
-        {"help.about", tr("&Help"), tr("&About"), {}, [this](bool) { showAbout(); }},
-    };
-    table.insert(table.end(), rest.begin(), rest.end());
-    m_actions = new Actions(this, menuBar(), table);
+    ActionTargets t;
+    t.session = m_session;
+    t.intake = m_intake;
+    t.exports = m_exports;
+    t.input = m_input;
+    t.layers = m_layers;
+    t.live = m_live;
+    t.models = m_models;
+    t.status = m_status;
+    t.diagram = architectureView();
+    t.classifyFolder = [this] { classifyFolder({}); };
+    t.showShortcuts = [this] { showShortcuts(); };
+    t.showAbout = [this] { showAbout(); };
+    t.quit = [this] { close(); };
+    t.cores = cores();
+    m_actions = new Actions(this, menuBar(), explorerActions(t));
 }
 
 void MainWindow::createToolBar() {
