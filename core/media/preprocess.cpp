@@ -13,8 +13,23 @@ namespace {
 // Pillow's resampling constants (libImaging/Resample.c).
 constexpr int kPrecisionBits = 32 - 8 - 2;
 
-// Pillow's fixed-point bilinear coefficients for output positions [first, first+count) of
-// an inSize -> outSize resize: bounds[i] = (first input index, taps), kk[i*ksize + tap].
+// Pillow's filters (libImaging/Resample.c): the kernel and its support in input pixels.
+double bilinearFilter(double x) {
+    x = std::fabs(x);
+    return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+double bicubicFilter(double x) {
+    // Keys' cubic convolution with a = -0.5, as Pillow writes it.
+    constexpr double a = -0.5;
+    x = std::fabs(x);
+    if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+    if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+    return 0.0;
+}
+
+// Pillow's fixed-point coefficients for output positions [first, first+count) of an
+// inSize -> outSize resize: input pixels xmin[i] .. xmin[i]+taps[i], weights kk[i*ksize + tap].
 struct Coefficients {
     int ksize = 0;
     std::vector<int> xmin;
@@ -22,10 +37,12 @@ struct Coefficients {
     std::vector<int32_t> kk;
 };
 
-Coefficients precompute(int inSize, int outSize, int first, int count) {
+Coefficients precompute(int inSize, int outSize, int first, int count, Interpolation mode) {
+    const bool cubic = mode == Interpolation::Bicubic;
+    double (*filter)(double) = cubic ? bicubicFilter : bilinearFilter;
     const double scale = static_cast<double>(static_cast<float>(inSize)) / outSize;
     const double filterScale = scale < 1.0 ? 1.0 : scale;
-    const double support = 1.0 * filterScale;  // bilinear filter support is 1
+    const double support = (cubic ? 2.0 : 1.0) * filterScale;
     Coefficients c;
     c.ksize = static_cast<int>(std::ceil(support)) * 2 + 1;
     c.xmin.resize(static_cast<size_t>(count));
@@ -43,8 +60,7 @@ Coefficients precompute(int inSize, int outSize, int first, int count) {
         xmax -= xmin;
         double ww = 0.0;
         for (int x = 0; x < xmax; ++x) {
-            double w = std::fabs((x + xmin - center + 0.5) * ss);
-            w = w < 1.0 ? 1.0 - w : 0.0;
+            const double w = filter((x + xmin - center + 0.5) * ss);
             k[static_cast<size_t>(x)] = w;
             ww += w;
         }
@@ -66,12 +82,22 @@ uint8_t clip8(int64_t v) {
     return static_cast<uint8_t>(v >> kPrecisionBits);
 }
 
-// Python's round() is round-half-to-even; torchvision's CenterCrop uses it.
-int pyRoundHalf(int twice) {
+// Half of a crop margin: Python's round() (half to even) as torchvision's CenterCrop uses it,
+// or floor division as Hugging Face's center_crop does.
+int halfMargin(int twice, bool floor) {
+    if (floor) return twice >= 0 ? twice / 2 : -((1 - twice) / 2);
     return static_cast<int>(std::nearbyint(twice / 2.0));
 }
 
 }  // namespace
+
+int resizeForCropPct(int crop, double cropPct) {
+    return static_cast<int>(std::floor(crop / cropPct));
+}
+
+const char* interpolationName(Interpolation interpolation) {
+    return interpolation == Interpolation::Bicubic ? "bicubic" : "bilinear";
+}
 
 cv::Mat toRgb8(const cv::Mat& image) {
     if (image.empty() || image.dims != 2) throw ImageError("The image is empty.");
@@ -108,8 +134,8 @@ CropWindow cropWindow(int inW, int inH, const PreprocessOptions& o) {
             w.resizedWidth = static_cast<int>(static_cast<double>(int64_t{o.resize} * inW) / inH);
         }
     }
-    w.left = pyRoundHalf(w.resizedWidth - o.crop);
-    w.top = pyRoundHalf(w.resizedHeight - o.crop);
+    w.left = halfMargin(w.resizedWidth - o.crop, o.floorCropOffset);
+    w.top = halfMargin(w.resizedHeight - o.crop, o.floorCropOffset);
     return w;
 }
 
@@ -127,8 +153,8 @@ cv::Mat resizeAndCrop(const cv::Mat& rgb, const PreprocessOptions& o) {
     // when its size does not change. Only the rows and columns inside the crop are computed.
     const bool horizontal = outW != inW;
     const bool vertical = outH != inH;
-    const Coefficients cx = precompute(inW, outW, left, o.crop);
-    const Coefficients cy = precompute(inH, outH, top, o.crop);
+    const Coefficients cx = precompute(inW, outW, left, o.crop, o.interpolation);
+    const Coefficients cy = precompute(inH, outH, top, o.crop, o.interpolation);
     const int rowFirst = vertical ? cy.xmin.front() : top;
     const int rowLast = vertical ? cy.xmin.back() + cy.taps.back() : top + o.crop;
 

@@ -14,8 +14,10 @@
 #include "core/error.h"
 #include "core/formats/onnx_reader.h"
 #include "core/formats/pth_reader.h"
+#include "core/formats/safetensors_reader.h"
 #include "core/formats/sha256.h"
 #include "core/formats/zip_reader.h"
+#include "core/model/weight_names.h"
 
 namespace r18 {
 namespace {
@@ -75,14 +77,19 @@ WeightSet loadWeights(const std::string& path) {
     const std::vector<uint8_t> bytes = readFile(path);
     const bool onnxName = path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
     WeightSet w;
+    // By content, most specific first: a safetensors header length can start with 0x08 too.
     if (ZipArchive::looksLikeZip(bytes) || looksLikeLegacyPth(bytes))
         w = readPth(bytes, path);
+    else if (looksLikeSafetensors(bytes.data(), bytes.size()))
+        w = readSafetensors(bytes, path);
     else if (onnxName || bytes[0] == 0x08)  // ModelProto starts with ir_version (field 1, varint)
         w = readOnnx(bytes, path);
     else
         throw WeightsError(path +
                            ": not a weights file the app can read; expected a PyTorch "
-                           "state dict (.pth, as torch.save writes it) or an ONNX model (.onnx).");
+                           "state dict or checkpoint (.pth, .pt, as torch.save writes it), "
+                           "TorchScript (.pt), safetensors (.safetensors) or ONNX (.onnx).");
+    w.naming = mapToTorchvisionNames(w);
     w.file = path;
     w.sha256 = sha256Hex(bytes.data(), bytes.size());
     return w;
