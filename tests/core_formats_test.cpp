@@ -306,7 +306,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"st_header_past_file.safetensors", "(truncated file)"},
         BadCase{"st_huge_header.safetensors", "more than the 100 MB safetensors allows"},
         BadCase{"st_not_json.safetensors", "the header is not valid JSON"},
-        BadCase{"st_deep_json.safetensors", "shape that is not a list of sizes"}),
+        BadCase{"st_deep_json.safetensors", "lacks a dtype, shape or [begin, end] data_offsets"}),
     [](const testing::TestParamInfo<BadCase>& p) { return test::identifier(p.param.file); });
 
 }  // namespace
