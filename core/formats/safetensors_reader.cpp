@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/formats/limits.h"
 
 namespace r18 {
 namespace {
@@ -203,6 +204,17 @@ private:
     }
 
     WeightSet materialize(const std::vector<Entry>& entries, const uint8_t* data) const {
+        // Bounded by the largest model the app runs, not by what the file declares.
+        if (entries.size() > limits::kMaxTensors)
+            fail("the file holds " + std::to_string(entries.size()) +
+                 " tensors, far more than any ResNet18/34 checkpoint.");
+        uint64_t values = 0;
+        for (const Entry& e : entries)
+            if (e.dtype->isFloat)
+                values += (e.end - e.begin) / static_cast<uint64_t>(e.dtype->bytes);
+        if (values > limits::kMaxWeightElements)
+            fail("the file holds " + std::to_string(values) +
+                 " floating-point values, far more than any ResNet18/34 needs.");
         WeightSet w;
         w.file = m_label;
         w.format = "safetensors";
