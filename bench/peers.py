@@ -119,13 +119,18 @@ def torch_folder(model, folder, bf16):
     return {"images_per_s": len(top1) / seconds, "seconds": seconds, "top1": top1}
 
 
-def ours_folder(cli, weights, folder, out, precision, batch):
+def ours_folder(cli, weights, folder, out, precision, batch, wait_policy=None):
     """`classify --csv` on the folder: the job's own images/s (it prints them) and the wall
-    time of the whole command (start-up, weights, compiling included)."""
-    csv = out / f"folder_{precision}_b{batch}.csv"
+    time of the whole command (start-up, weights, compiling included). `wait_policy` sets
+    OMP_WAIT_POLICY for the run (the decode thread competes with the spinning OpenMP threads)."""
+    csv = out / f"folder_{precision}_b{batch}_{wait_policy or 'default'}.csv"
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    if wait_policy:
+        env["OMP_WAIT_POLICY"] = wait_policy
     start = time.perf_counter()
     run = subprocess.run([cli, "classify", "--weights", str(weights), "--precision", precision, "--threads", "2",
-                          "--batch", str(batch), "--csv", str(csv), str(folder)], capture_output=True, text=True)
+                          "--batch", str(batch), "--csv", str(csv), str(folder)], capture_output=True, text=True,
+                         env=env)
     wall = time.perf_counter() - start
     if run.returncode != 0:
         return None
@@ -280,9 +285,9 @@ def main():
         if precision == "bf16" and not any(r["precision"] == "bf16" and r["supported"] for r in ours["results"]):
             folder_rows.append((f"this project {precision}", precision, None))
             continue
-        for batch in (1, 8):
-            folder_rows.append((f"this project {precision}, batch {batch}", precision,
-                                ours_folder(cli, weights, folder, out, precision, batch)))
+        for batch, policy in ((1, None), (8, None), (1, "PASSIVE")):
+            label = f"this project {precision}, batch {batch}" + (f", OMP_WAIT_POLICY={policy}" if policy else "")
+            folder_rows.append((label, precision, ours_folder(cli, weights, folder, out, precision, batch, policy)))
         folder_rows.append((f"PyTorch DataLoader(num_workers=2, batch_size=8) {precision}", precision,
                             torch_folder(model, folder, precision == "bf16")))
     for engine, precision, r in folder_rows:
