@@ -5,12 +5,13 @@
 // (a = -0.5, timm's a1/a2/a3 and Hugging Face's ResNets): those are PIL-exact as well.
 // Only the 224×224 window that survives the crop is ever resampled, so a 65535×1 strip costs
 // no more than a photo; the resampling is Pillow's integer arithmetic (int32 sums, as Pillow
-// keeps them), with an SSE4.1 horizontal pass and a vectorisable vertical one.
+// keeps them), with an AVX2 or SSE4.1 horizontal pass and a vectorisable vertical one.
 #pragma once
 
 #include <opencv2/core.hpp>
 
 #include <array>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -62,6 +63,13 @@ cv::Mat resizeAndCropDecoded(const cv::Mat& image, const PreprocessOptions& opti
 // ToTensor and Normalize on a crop from resizeAndCrop(): CHW float32 RGB planes written to
 // dst[0 .. 3*crop*crop).
 void cropToTensor(const cv::Mat& crop, float* dst, const PreprocessOptions& options = {});
+
+namespace detail {
+// The resize kernel's variants, all byte-identical: tests run each one this CPU has.
+enum class ResizeKernel { Auto, Scalar, Sse41, Avx2 };
+std::vector<ResizeKernel> resizeKernels();    // those this CPU can run
+void forceResizeKernel(ResizeKernel kernel);  // Auto: the fastest; not thread-safe (tests only)
+}  // namespace detail
 
 // All of the above: normalised CHW float32 (RGB planes) written to dst[0 .. 3*crop*crop).
 void preprocessInto(const cv::Mat& image, float* dst, const PreprocessOptions& options = {});
