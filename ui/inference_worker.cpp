@@ -120,6 +120,7 @@ bool InferenceWorker::compile(uint64_t engineId, std::shared_ptr<const Model> mo
         if (newModel || !m_gradCam) {
             m_gradCam.reset();
             m_gradCam = std::make_unique<GradCam>(model->spec(), model->weights());
+            m_input = Tensor();  // the next image is prepared with this model's preprocessing
         }
         m_pipeline = std::move(pipeline);
         m_info.engineId = engineId;

@@ -11,7 +11,8 @@ namespace r18::ui {
 namespace {
 
 const QStringList kWeightSuffixes = {QStringLiteral("pth"), QStringLiteral("pt"),
-                                     QStringLiteral("onnx"), QStringLiteral("safetensors")};
+                                     QStringLiteral("bin"), QStringLiteral("onnx"),
+                                     QStringLiteral("safetensors")};
 
 QString lastFolder() {
     return QSettings().value("files/lastFolder").toString();
@@ -61,7 +62,7 @@ void ModelController::loadWeights(const QString& path) {
 void ModelController::openWeightsDialog() {
     const QString path = QFileDialog::getOpenFileName(
         m_window, tr("Open Weights"), lastFolder(),
-        tr("Weights (*.pth *.pt *.onnx *.safetensors);;All files (*)"));
+        tr("Weights (*.pth *.pt *.bin *.safetensors *.onnx);;All files (*)"));
     if (!path.isEmpty()) loadWeights(path);
 }
 

@@ -41,7 +41,7 @@ public:
     WeightsDialog* weightsDialog() const { return m_weightsDialog; }
     QMessageBox* confirmBox() const { return m_confirmBox; }
 
-    static bool isWeightsFile(const QString& path);  // by suffix: .pth .pt .onnx .safetensors
+    static bool isWeightsFile(const QString& path);  // by suffix: .pth .pt .bin .onnx .safetensors
 
 signals:
     void error(const QString& title, const QString& message);

@@ -101,7 +101,7 @@ public:
 signals:
     void resultShown(const r18::ui::ResultPtr& result);  // result() changed
     void tapShown();                                     // tapResult() may have changed
-    void sourceOpening(const QString& label);  // a still image was asked for
+    void sourceOpening(const QString& label);            // a still image was asked for
     void imageFailed(const QString& label, const QString& message);
     void engineChanged(const r18::ui::EngineInfo& engine);
     void modelLoading(const QString& weightsPath);
