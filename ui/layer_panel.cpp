@@ -97,7 +97,8 @@ void LayerPanel::refresh() {
         m_shown.reset();
         m_title->setText(tr("Feature maps — %1").arg(node));
         if (!m_session->shownSource() || m_features->channelCount() == 0) {
-            m_features->clear(m_session->shownSource() || m_session->isLive()
+            m_features->clear(m_session->shownSource() || m_session->openingSource() ||
+                                      m_session->isLive()
                                   ? tr("Computing %1…").arg(node)
                                   : tr("Open an image to see the feature maps of %1.").arg(node));
             m_topChannels->clear();
