@@ -34,6 +34,11 @@ const std::set<std::string>& callableGlobals() {
     return names;
 }
 
+// A TorchScript module class (its code lives in the archive's code/ folder and is never read).
+bool isTorchScriptClass(const std::string& name) {
+    return name.rfind("__torch__.", 0) == 0 && name.find('\n') == std::string::npos;
+}
+
 class Unpickler {
 public:
     Unpickler(const uint8_t* data, size_t size, const std::string& label)
@@ -150,10 +155,10 @@ private:
 
 PyRef Unpickler::global(const std::string& module, const std::string& name) {
     const std::string full = module + "." + name;
-    if (!callableGlobals().count(full) && !storageTypes().count(full))
+    if (!callableGlobals().count(full) && !storageTypes().count(full) && !isTorchScriptClass(full))
         fail("refusing to load: the pickle names the global '" + full +
-             "', which a state dict never needs (allowed: OrderedDict, torch tensors and "
-             "storages). Nothing from the file was executed.");
+             "', which a state dict never needs (allowed: OrderedDict, torch tensors, "
+             "storages and TorchScript module classes). Nothing from the file was executed.");
     PyRef g = make(PyObject::Type::Global);
     g->s = full;
     return g;
@@ -391,8 +396,30 @@ PyRef Unpickler::run(size_t* consumed) {
                 for (PyRef v : values) addItem(*top(), v);
                 break;
             }
+            case 0x81: {  // NEWOBJ: only a TorchScript module, made as an inert Object
+                PyRef args = pop();
+                PyRef cls = pop();
+                if (cls->type != T::Global || !isTorchScriptClass(cls->s))
+                    fail("refusing to load: the pickle creates an instance of '" + cls->s +
+                         "', which is not a TorchScript module. Nothing from the file was "
+                         "executed.");
+                if (args->type != T::Tuple || !args->items.empty())
+                    fail("the pickle creates TorchScript module '" + cls->s +
+                         "' with arguments, which TorchScript never does.");
+                PyRef o = make(T::Object);
+                o->s = cls->s;
+                push(o);
+                break;
+            }
             case 'b': {  // BUILD: state on a dict (_metadata) or a tensor is ignored
-                pop();
+                PyRef state = pop();
+                if (top()->type == T::Object) {  // a TorchScript module's attributes
+                    if (state->type != T::Dict || !top()->items.empty())
+                        fail("the pickle sets the state of TorchScript module '" + top()->s +
+                             "' to something other than one dict of attributes.");
+                    for (PyRef item : state->items) addItem(*top(), item);
+                    break;
+                }
                 if (top()->type != T::Dict && top()->type != T::Tensor)
                     fail("the pickle sets state on an object that is not a dict or tensor.");
                 break;
