@@ -30,6 +30,13 @@ const std::set<std::string>& callableGlobals() {
         "collections.OrderedDict",
         "torch._utils._rebuild_tensor_v2",
         "torch._utils._rebuild_parameter",
+        // TorchScript's typed containers for module attributes (kernel sizes, strides): each
+        // returns its list argument as it is.
+        "torch.jit._pickle.build_intlist",
+        "torch.jit._pickle.build_floatlist",
+        "torch.jit._pickle.build_boollist",
+        "torch.jit._pickle.build_tensorlist",
+        "torch.jit._pickle.restore_type_tag",
     };
     return names;
 }
@@ -216,6 +223,11 @@ PyRef Unpickler::reduce(const PyRef& callable, const PyRef& args) {
         if (!a.empty())
             fail("the pickle builds an OrderedDict with arguments, which a state dict never does.");
         return make(PyObject::Type::Dict);
+    }
+    if (callable->s.rfind("torch.jit._pickle.", 0) == 0) {
+        if (a.empty() || (a[0]->type != PyObject::Type::List && a[0]->type != PyObject::Type::Dict))
+            fail("the pickle calls '" + callable->s + "' on something that is not a list or dict.");
+        return a[0];
     }
     if (callable->s == "torch._utils._rebuild_parameter") {
         if (a.empty() || a[0]->type != PyObject::Type::Tensor)
