@@ -153,23 +153,31 @@ struct Found {
 // The dict of tensors inside whatever torch.save stored, found by structure: of every dict
 // reachable from the root (a state dict, a pytorch/examples or Lightning checkpoint with its
 // epoch, optimizer state and metrics, a dict of several models), the one with the most tensors
-// named like parameters; the first such in breadth-first order on a tie (so 'state_dict' wins
-// over a later 'state_dict_ema'). Each object is visited once: pickles can build cycles.
+// named like parameters, then with the most tensors; the first such in breadth-first order on
+// a tie (so 'state_dict' wins over a later 'state_dict_ema'). Each object is visited once:
+// pickles can build cycles.
 Found findStateDict(const PyRef& root, const std::string& label) {
     Found best;
-    size_t bestCount = 0;
+    std::pair<size_t, size_t> bestScore{0, 0};  // tensors named like parameters, then any
+    bool cycle = false;
     std::vector<std::pair<const PyObject*, std::string>> queue{{root, ""}};
     std::set<const PyObject*> seen;
     for (size_t next = 0; next < queue.size(); ++next) {
         const auto [o, where] = queue[next];
-        if (!o || !seen.insert(o).second) continue;
+        if (!o) continue;
+        if (!seen.insert(o).second) {
+            cycle = true;
+            continue;
+        }
         if (o->type == PyObject::Type::Dict) {
-            size_t count = 0;
+            std::pair<size_t, size_t> score{0, 0};
             for (size_t i = 0; i + 1 < o->items.size(); i += 2) {
                 const PyObject& key = *o->items[i];
                 const PyObject& value = *o->items[i + 1];
-                if (key.type == PyObject::Type::String && value.type == PyObject::Type::Tensor)
-                    count += looksLikeParameter(key.s) ? 1 : 0;
+                if (key.type == PyObject::Type::String && value.type == PyObject::Type::Tensor) {
+                    score.first += looksLikeParameter(key.s) ? 1 : 0;
+                    ++score.second;
+                }
                 const std::string step =
                     key.type == PyObject::Type::String ? "'" + key.s.substr(0, 64) + "'"
                     : key.type == PyObject::Type::Int  ? "[" + std::to_string(key.i) + "]"
@@ -178,8 +186,8 @@ Found findStateDict(const PyRef& root, const std::string& label) {
                     value.type == PyObject::Type::Tuple)
                     queue.emplace_back(&value, where + step);
             }
-            if (count > bestCount) {
-                bestCount = count;
+            if (score > bestScore) {
+                bestScore = score;
                 best = {o, where};
             }
         } else if (o->type == PyObject::Type::List || o->type == PyObject::Type::Tuple) {
@@ -187,6 +195,10 @@ Found findStateDict(const PyRef& root, const std::string& label) {
                 queue.emplace_back(o->items[i], where + "[" + std::to_string(i) + "]");
         }
     }
+    if (!best.dict && cycle)
+        throw WeightsError(label +
+                           ": the file's dicts refer to each other in a cycle and none of "
+                           "them holds tensors; it is not a state dict.");
     if (!best.dict)
         throw WeightsError(label +
                            ": the file holds no state dict (no dict of tensors named like "
