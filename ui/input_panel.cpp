@@ -77,6 +77,7 @@ void InputPanel::refresh() {
         emit heatmapClassShown(-1);
         return;
     }
+    if (m_session->hasModel()) m_view->setPreprocess(m_session->engine().model->preprocess());
     if (r->source->sourceId != m_shownSourceId) {
         m_view->setImage(r->display, r->originalSize, r->source->label);
         m_shownSourceId = r->source->sourceId;

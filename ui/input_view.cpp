@@ -56,7 +56,7 @@ QImage InputView::composite() const {
 
 // The overlays and the crop outline over an image drawn at `target`.
 void InputView::paintLayers(QPainter& p, const QRectF& target) const {
-    const QRectF crop = cropRect(m_original);
+    const QRectF crop = cropRect(m_original, m_preprocess);
     const double sx = target.width() / m_original.width();
     const double sy = target.height() / m_original.height();
     const QRectF onScreen(target.left() + crop.left() * sx, target.top() + crop.top() * sy,
@@ -77,9 +77,13 @@ void InputView::paintLayers(QPainter& p, const QRectF& target) const {
     p.drawRect(onScreen.intersected(target));
 }
 
-QRectF InputView::cropRect(QSize original) {
+void InputView::setPreprocess(const PreprocessOptions& options) {
+    m_preprocess = options;
+    update();
+}
+
+QRectF InputView::cropRect(QSize original, const PreprocessOptions& options) {
     if (original.isEmpty()) return {};
-    const PreprocessOptions options;
     const CropWindow w = cropWindow(original.width(), original.height(), options);
     const double sx = static_cast<double>(original.width()) / w.resizedWidth;
     const double sy = static_cast<double>(original.height()) / w.resizedHeight;

@@ -5,6 +5,8 @@
 #include <QImage>
 #include <QWidget>
 
+#include "core/media/preprocess.h"
+
 namespace r18::ui {
 
 class InputView : public QWidget {
@@ -29,7 +31,9 @@ public:
 
     // The centre crop torchvision takes (Resize(256) then CenterCrop(224)), in the
     // coordinates of the original image (core's cropWindow(), scaled back).
-    static QRectF cropRect(QSize original);
+    static QRectF cropRect(QSize original, const PreprocessOptions& options = {});
+    // The preprocessing of the model on screen (its config may crop 0.95 instead of 0.875).
+    void setPreprocess(const PreprocessOptions& options);
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -43,6 +47,7 @@ private:
     QImage m_overlay;
     qreal m_opacity = 0.6;
     QImage m_heatmap;
+    PreprocessOptions m_preprocess;
     qreal m_heatOpacity = 0.5;
 };
 

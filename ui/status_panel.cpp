@@ -179,7 +179,7 @@ void StatusPanel::refresh() {
         m_model->setToolTip(tr("weights: %1\nformat: %2\nlabels: %3\npreprocessing: %4\n%5")
                                 .arg(m.file().empty() ? tr("built-in untrained weights")
                                                       : QString::fromStdString(m.file()),
-                                     QString::fromStdString(m.weights().format),
+                                     QString::fromStdString(m.weightsSource()),
                                      QString::fromStdString(m.labelsSource()),
                                      QString::fromStdString(m.preprocessSource()),
                                      QString::fromStdString(m.trustNote())));
