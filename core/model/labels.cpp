@@ -5,12 +5,15 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/files.h"
 
 namespace r18 {
 
 extern const char* const kImagenetLabelsText;  // generated from resources/imagenet_classes.txt
 
 namespace {
+
+constexpr uint64_t kMaxBytes = uint64_t{16} << 20;  // 100,000 classes of long names fit
 
 std::vector<std::string> splitLines(const std::string& text) {
     std::vector<std::string> lines;
@@ -84,11 +87,9 @@ Labels Labels::imagenet() {
 }
 
 Labels Labels::fromFile(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw Error(path + ": cannot open the labels file.");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    const std::string text = ss.str();
+    const std::vector<uint8_t> bytes =
+        readRegularFileOrThrow<Error>(path, "labels file", kMaxBytes);
+    const std::string text(bytes.begin(), bytes.end());
     const size_t first = text.find_first_not_of(" \t\r\n");
     std::vector<std::string> names = (first != std::string::npos && text[first] == '[')
                                          ? parseJsonList(text, path)
@@ -106,7 +107,9 @@ std::string Labels::fileBesideWeights(const std::string& weightsPath) {
             : weightsPath;
     for (const char* suffix : {".labels.txt", ".labels.json"}) {
         const std::string candidate = stem + suffix;
-        if (std::ifstream(candidate).good()) return candidate;
+        // Anything there counts (a FIFO too, so that fromFile() can say what it is); nothing
+        // is opened here.
+        if (fileKind(candidate) != FileKind::Missing) return candidate;
     }
     return {};
 }
