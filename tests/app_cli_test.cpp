@@ -103,7 +103,8 @@ TEST(Cli, BadImagesAmongGoodOnesExitThreeButGoodOnesAreClassified) {
     EXPECT_EQ(r.out.find(bad), std::string::npos) << r.out;
     EXPECT_NE(r.err.find("error: " + bad + ": the JPEG file is truncated"), std::string::npos)
         << r.err;
-    EXPECT_NE(r.err.find("error: /no/such.png: cannot open the file"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("error: /no/such.png: cannot open the image file"), std::string::npos)
+        << r.err;
 }
 
 TEST(Cli, MissingWeightsExplainHowToGetThem) {

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,10 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/files.h"
+#include "core/formats/npy.h"
+#include "core/media/image_io.h"
+#include "core/media/preprocess.h"
 #include "core/model/weights.h"
 #include "tests/test_util.h"
 
@@ -135,9 +140,154 @@ TEST_P(OddWeights, LoadExactlyWhatPyTorchSaved) {
 INSTANTIATE_TEST_SUITE_P(Corpus, OddWeights, testing::ValuesIn(hostileCases("weights-ok")),
                          caseName);
 
+// Decompression bombs in every format OpenCV decodes, formats it cannot size up front, broken
+// PNM: refused from the header, before any pixel is decoded.
+class HostileImages : public testing::TestWithParam<HostileCase> {};
+
+TEST_P(HostileImages, RefusedFromTheHeader) {
+    const std::string path = fixture("hostile/" + GetParam().file);
+    try {
+        readImage(path);
+        FAIL() << path << " was decoded";
+    } catch (const ImageError& e) {
+        const std::string message = e.what();
+        EXPECT_EQ(message.rfind(path + ": ", 0), 0u) << message;
+        EXPECT_NE(message.find(GetParam().expected), std::string::npos) << message;
+    }
+}
+
+TEST_P(HostileImages, CommandLineRefusesWithinBoundedMemory) {
+    const std::string path = fixture("hostile/" + GetParam().file);
+    const Measured m = runMeasured({"/usr/bin/timeout", "60", R18_CLI, "classify", "--weights",
+                                    fixture("weights/resnet18_seeded.pth"), path});
+    EXPECT_EQ(m.exitCode, 3) << m.err;
+    EXPECT_NE(m.err.find(path + ": "), std::string::npos) << m.err;
+    EXPECT_NE(m.err.find(GetParam().expected), std::string::npos) << m.err;
+    EXPECT_LT(m.peakMb, 1024.0) << path;
+    std::printf("[ memory ] %s: peak %.0f MB\n", GetParam().file.c_str(), m.peakMb);
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, HostileImages, testing::ValuesIn(hostileCases("image")), caseName);
+
+// Images the app once read differently from PIL (PNM maxvals, 16-bit samples, EXIF orientation
+// in WebP, PNG text chunks, TIFF): the network input equals torchvision's on PIL's image, and
+// the logits through the command line agree with PyTorch's to 1e-4 of the largest.
+class PilImages : public testing::TestWithParam<HostileCase> {};
+
+TEST_P(PilImages, InputEqualsTorchvisionOnPil) {
+    const std::string path = fixture("hostile/" + GetParam().file);
+    const Tensor ref = readNpy(fixture("hostile/" + GetParam().expected + "/input.npy"));
+    const Tensor got = preprocess(readImage(path));
+    const test::Comparison c = test::compare(ref, got);
+    ASSERT_TRUE(c.sameShape) << c.report("input", ref, got);
+    EXPECT_LE(c.maxAbsDiff, 1e-5) << c.report("input", ref, got);
+}
+
+TEST_P(PilImages, LogitsAgreeWithPyTorch) {
+    const std::string path = fixture("hostile/" + GetParam().file);
+    const std::string out = test::tempDir() + "/logits.npy";
+    const Measured m =
+        runMeasured({R18_CLI, "classify", "--weights", fixture("weights/resnet18_seeded.pth"),
+                     "--save-logits", out, path});
+    ASSERT_EQ(m.exitCode, 0) << m.err;
+    const Tensor ref = readNpy(fixture("hostile/" + GetParam().expected + "/logits.npy"));
+    const Tensor got = readNpy(out);
+    const test::Comparison c = test::compare(ref, got);
+    EXPECT_LE(c.maxAbsDiff, 1e-4 * c.maxAbsRef) << c.report("logits", ref, got);
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, PilImages, testing::ValuesIn(hostileCases("image-ok")), caseName);
+
+// Special files wherever a path is taken: refused with what they are, before open() could
+// block (a FIFO) or a read run forever (/dev/zero); the good images after them still run.
+struct Special {
+    std::string dir = test::tempDir();
+    std::string fifo = dir + "/pipe.jpg";
+    std::string weights = fixture("weights/resnet18_seeded.pth");
+    Special() { EXPECT_EQ(mkfifo(fifo.c_str(), 0600), 0); }
+    Measured classify(const std::vector<std::string>& args) const {
+        std::vector<std::string> all = {"/usr/bin/timeout", "30", R18_CLI, "classify"};
+        all.insert(all.end(), args.begin(), args.end());
+        return runMeasured(all);
+    }
+};
+
+TEST(SpecialFiles, AFifoAmongImagesIsRefusedAndTheOthersClassified) {
+    const Special s;
+    const std::string dog = test::fixtureImage("dog").path;
+    const std::string out = s.dir + "/logits.npy";
+    const Measured m =
+        s.classify({"--weights", s.weights, "--save-logits", out, s.fifo, dog, "/dev/zero"});
+    EXPECT_EQ(m.exitCode, 3) << m.err;  // not 124: nothing blocked
+    EXPECT_NE(m.err.find(s.fifo + ": is a named pipe (FIFO), not an image file"), std::string::npos)
+        << m.err;
+    EXPECT_NE(m.err.find("/dev/zero: is a character device, not an image file"), std::string::npos)
+        << m.err;
+    EXPECT_EQ(readNpy(out).dims, (std::vector<int64_t>{1, 1000}));  // the dog was classified
+}
+
+TEST(SpecialFiles, WeightsLabelsAndCalibrationRefuseThem) {
+    const Special s;
+    const std::string dog = test::fixtureImage("dog").path;
+    const Measured weights = s.classify({"--weights", s.fifo, dog});
+    EXPECT_EQ(weights.exitCode, 3);
+    EXPECT_NE(weights.err.find(s.fifo + ": is a named pipe (FIFO), not a weights file"),
+              std::string::npos)
+        << weights.err;
+    const Measured device = s.classify({"--weights", "/dev/null", dog});
+    EXPECT_NE(device.err.find("/dev/null: is a character device, not a weights file"),
+              std::string::npos)
+        << device.err;
+    for (const std::string& labels : {s.fifo, std::string("/dev/zero")}) {
+        const Measured m = s.classify({"--weights", s.weights, "--labels", labels, dog});
+        EXPECT_EQ(m.exitCode, 3) << m.err;
+        EXPECT_NE(m.err.find(labels + ": is a "), std::string::npos) << m.err;
+        EXPECT_NE(m.err.find("not a labels file"), std::string::npos) << m.err;
+        EXPECT_LT(m.peakMb, 1024.0);
+    }
+    const Measured calibration =
+        s.classify({"--weights", s.weights, "--precision", "int8", "--calibration", s.fifo, dog});
+    EXPECT_EQ(calibration.exitCode, 3) << calibration.err;
+    EXPECT_NE(calibration.err.find(s.fifo + ": is a named pipe (FIFO)"), std::string::npos)
+        << calibration.err;
+}
+
+TEST(SpecialFiles, AFifoBesideTheWeightsAsTheirLabels) {
+    const Special s;
+    const std::string weights = s.dir + "/model.pth";
+    ASSERT_EQ(std::system(("cp " + s.weights + " " + weights).c_str()), 0);
+    const std::string labels = s.dir + "/model.labels.txt";
+    ASSERT_EQ(mkfifo(labels.c_str(), 0600), 0);
+    // The model still opens (labels beside the weights are optional), saying why they were not
+    // used, instead of blocking in open().
+    const Measured m = s.classify({"--weights", weights, test::fixtureImage("dog").path});
+    EXPECT_EQ(m.exitCode, 0) << m.err;
+    EXPECT_NE(m.err.find(labels + ": is a named pipe (FIFO), not a labels file"), std::string::npos)
+        << m.err;
+}
+
+TEST(SpecialFiles, KindsAreNamedWithoutOpening) {
+    const Special s;
+    EXPECT_EQ(fileKind(s.fifo), FileKind::Fifo);
+    EXPECT_EQ(fileKind("/dev/null"), FileKind::CharDevice);
+    EXPECT_EQ(fileKind(s.dir), FileKind::Folder);
+    EXPECT_EQ(fileKind(s.dir + "/none"), FileKind::Missing);
+    EXPECT_EQ(regularFileProblem(s.fifo, "image file"),
+              s.fifo + ": is a named pipe (FIFO), not an image file; it was not opened.");
+    EXPECT_EQ(folderProblem(s.fifo), s.fifo + ": is a named pipe (FIFO), not a folder.");
+    std::vector<uint8_t> bytes;
+    std::string problem;
+    EXPECT_FALSE(readRegularFile("/dev/zero", "labels file", 1024, bytes, problem));
+    EXPECT_TRUE(readRegularFile("/proc/self/status", "status", 1 << 20, bytes, problem));
+    EXPECT_FALSE(bytes.empty());  // st_size is 0 there: read to the end anyway
+    EXPECT_THROW(writeFileChecked("/dev/full", std::string("x")), Error);
+}
+
 TEST(HostileCorpus, CoversEveryClass) {
     EXPECT_GE(hostileCases("weights").size(), 30u);
     EXPECT_GE(hostileCases("weights-ok").size(), 4u);
+    EXPECT_GE(hostileCases("image").size(), 15u);
+    EXPECT_GE(hostileCases("image-ok").size(), 25u);
 }
 
 }  // namespace
