@@ -11,15 +11,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include "core/batch.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/formats/npy.h"
 #include "core/media/image_io.h"
 #include "core/media/preprocess.h"
+#include "core/model/labels.h"
 #include "core/model/weights.h"
 #include "tests/test_util.h"
 
@@ -35,6 +39,10 @@ struct HostileCase {
     std::string kind;
     std::string expected;
 };
+
+void PrintTo(const HostileCase& c, std::ostream* os) {
+    *os << c.file;
+}
 
 std::vector<HostileCase> hostileCases(const std::string& kind) {
     std::vector<HostileCase> cases;
@@ -283,11 +291,109 @@ TEST(SpecialFiles, KindsAreNamedWithoutOpening) {
     EXPECT_THROW(writeFileChecked("/dev/full", std::string("x")), Error);
 }
 
+// Labels files: bad JSON, nesting, text that is not UTF-8. A clear error, in the library and
+// through the command line (which used to abort with exit code 134 on a bad \u escape).
+class HostileLabels : public testing::TestWithParam<HostileCase> {};
+
+TEST_P(HostileLabels, ClearErrorNamingFileAndProblem) {
+    const std::string path = fixture("hostile/" + GetParam().file);
+    try {
+        Labels::fromFile(path);
+        FAIL() << path << " was accepted";
+    } catch (const Error& e) {
+        const std::string message = e.what();
+        EXPECT_EQ(message.rfind(path + ": ", 0), 0u) << message;
+        EXPECT_NE(message.find(GetParam().expected), std::string::npos) << message;
+    }
+}
+
+TEST_P(HostileLabels, CommandLineExitsThree) {
+    const std::string path = fixture("hostile/" + GetParam().file);
+    const Measured m = runMeasured({"/usr/bin/timeout", "60", R18_CLI, "classify", "--weights",
+                                    fixture("weights/resnet18_seeded.pth"), "--labels", path,
+                                    test::fixtureImage("dog").path});
+    EXPECT_EQ(m.exitCode, 3) << m.err;
+    EXPECT_NE(m.err.find(GetParam().expected), std::string::npos) << m.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, HostileLabels, testing::ValuesIn(hostileCases("labels")),
+                         caseName);
+
+// 1000 labels with quotes, backslashes, tabs, control characters, accents and a character
+// outside the BMP (a surrogate pair when escaped): read exactly, and --json gives them back as
+// valid JSON.
+class TrickyLabels : public testing::TestWithParam<HostileCase> {};
+
+TEST_P(TrickyLabels, ReadExactlyAndReturnedAsValidJson) {
+    const std::string path = fixture("hostile/" + GetParam().file);
+    const auto expected =
+        nlohmann::json::parse(test::readText(fixture("hostile/" + GetParam().expected)));
+    const Labels labels = Labels::fromFile(path);
+    ASSERT_EQ(labels.size(), expected.size());
+    for (size_t i = 0; i < labels.size(); ++i)
+        ASSERT_EQ(labels.name(static_cast<int64_t>(i)), expected[i].get<std::string>()) << i;
+    EXPECT_NE(labels.name(0).find("\xF0\x9F\x90\xB6"), std::string::npos);  // U+1F436, 4 bytes
+    EXPECT_EQ(labels.name(0).find("\xED"), std::string::npos);              // not CESU-8
+
+    const auto r = test::runCommand(std::string(R18_CLI) + " classify --json --weights " +
+                                    fixture("weights/resnet18_seeded.pth") + " --labels " + path +
+                                    " " + test::fixtureImage("dog").path);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    nlohmann::json out;
+    ASSERT_NO_THROW(out = nlohmann::json::parse(r.out)) << r.out;
+    ASSERT_EQ(out.size(), 1u);
+    for (const auto& p : out[0]["top"])
+        EXPECT_EQ(p["label"].get<std::string>(),
+                  expected[p["index"].get<size_t>()].get<std::string>());
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, TrickyLabels, testing::ValuesIn(hostileCases("labels-ok")),
+                         caseName);
+
+// Symbolic links in folders: links to the folder itself and to a parent used to branch
+// exponentially (or classify each image 33 times). Each real directory is visited once.
+TEST(FolderWalk, SymbolicLinkLoopsAddNothing) {
+    const std::string dir = test::tempDir();
+    const std::string dog = test::fixtureImage("dog").path;
+    const std::string outside = test::tempDir();
+    ASSERT_EQ(
+        std::system(("mkdir -p " + dir + "/sub/deeper && cp " + dog + " " + dir + "/a.jpg && cp " +
+                     dog + " " + dir + "/sub/b.jpg && cp " + dog + " " + dir +
+                     "/sub/deeper/c.jpg && cp " + dog + " " + outside + "/d.jpg && ln -s . " + dir +
+                     "/self1 && ln -s " + dir + " " + dir + "/self2 && ln -s .. " + dir +
+                     "/sub/up && ln -s ../.. " + dir + "/sub/deeper/top && ln -s " + outside + " " +
+                     dir + "/elsewhere && ln -s " + dir + "/sub " + dir + "/sub_again")
+                        .c_str()),
+        0);
+    ASSERT_EQ(mkfifo((dir + "/pipe.jpg").c_str(), 0600), 0);  // an image name, not a file
+    const std::vector<std::string> found = findImages(dir);
+    EXPECT_EQ(found, (std::vector<std::string>{dir + "/a.jpg", dir + "/elsewhere/d.jpg",
+                                               dir + "/sub/b.jpg", dir + "/sub/deeper/c.jpg"}));
+    EXPECT_EQ(findImages(dir, false), (std::vector<std::string>{dir + "/a.jpg"}));
+
+    const std::string csv = dir + "/../rows.csv";
+    const Measured m = runMeasured({"/usr/bin/timeout", "120", R18_CLI, "classify", "--weights",
+                                    fixture("weights/resnet18_seeded.pth"), "--csv", csv, dir});
+    EXPECT_EQ(m.exitCode, 0) << m.err;
+    EXPECT_NE(m.err.find("wrote 4 rows"), std::string::npos) << m.err;
+}
+
+TEST(FolderWalk, NotAFolderSaysWhatItIs) {
+    EXPECT_THROW(findImages("/dev/null"), ImageError);
+    try {
+        findImages("/dev/null");
+    } catch (const ImageError& e) {
+        EXPECT_EQ(std::string(e.what()), "/dev/null: is a character device, not a folder.");
+    }
+}
+
 TEST(HostileCorpus, CoversEveryClass) {
     EXPECT_GE(hostileCases("weights").size(), 30u);
     EXPECT_GE(hostileCases("weights-ok").size(), 4u);
     EXPECT_GE(hostileCases("image").size(), 15u);
     EXPECT_GE(hostileCases("image-ok").size(), 25u);
+    EXPECT_GE(hostileCases("labels").size(), 10u);
+    EXPECT_GE(hostileCases("labels-ok").size(), 2u);
 }
 
 }  // namespace
