@@ -5,6 +5,8 @@
 #include <QThread>
 #include <QTimer>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -26,6 +28,14 @@
 
 namespace r18::cli {
 namespace {
+
+using nlohmann::ordered_json;
+
+// One JSON document on stdout, written by nlohmann-json (paths escaped; bytes that are not
+// UTF-8 become U+FFFD).
+void printJson(const ordered_json& doc) {
+    std::cout << doc.dump(-1, ' ', false, ordered_json::error_handler_t::replace) << "\n";
+}
 
 constexpr int kWarmup = 5;
 
@@ -233,24 +243,23 @@ int benchLive(const QString& video, const QString& weights,
     for (Precision p : precisions)
         results.emplace_back(p, measureLive(video, weights, p, threads, seconds, paced));
     if (json) {
-        std::cout << "{\"live\": \"" << video.toStdString() << "\", \"threads\": " << threads
-                  << ", \"results\": [";
-        for (size_t i = 0; i < results.size(); ++i) {
-            const LiveMeasurement& m = results[i].second;
-            std::cout << (i ? ", " : "") << "{\"precision\": \"" << precisionName(results[i].first)
-                      << "\"";
-            if (m.processed > 0)
-                std::cout << ", \"source_fps\": " << m.sourceFps
-                          << ", \"processed_fps\": " << m.processedFps
-                          << ", \"latency_median_ms\": " << m.latencyMedianMs
-                          << ", \"latency_p95_ms\": " << m.latencyP95Ms
-                          << ", \"dropped\": " << m.dropped
-                          << ", \"max_waiting\": " << m.maxWaiting;
-            else
-                std::cout << ", \"error\": \"" << m.error.toStdString() << "\"";
-            std::cout << "}";
+        ordered_json doc = {{"live", video.toStdString()}, {"threads", threads}};
+        doc["results"] = ordered_json::array();
+        for (const auto& [precision, m] : results) {
+            ordered_json row = {{"precision", precisionName(precision)}};
+            if (m.processed > 0) {
+                row["source_fps"] = m.sourceFps;
+                row["processed_fps"] = m.processedFps;
+                row["latency_median_ms"] = m.latencyMedianMs;
+                row["latency_p95_ms"] = m.latencyP95Ms;
+                row["dropped"] = m.dropped;
+                row["max_waiting"] = m.maxWaiting;
+            } else {
+                row["error"] = m.error.toStdString();
+            }
+            doc["results"].push_back(row);
         }
-        std::cout << "]}\n";
+        printJson(doc);
         return kExitOk;
     }
     std::printf("live pipeline: %s, one tap (layer3.1) per frame, %s threads, %s source\n",
@@ -289,11 +298,11 @@ int benchImage(const std::string& path, const std::shared_ptr<const Model>& mode
         std::sort(total.begin(), total.end());
         std::sort(prep.begin(), prep.end());
         if (json)
-            std::cout << "{\"image\": \"" << path
-                      << "\", \"median_ms\": " << total[total.size() / 2]
-                      << ", \"min_ms\": " << total.front()
-                      << ", \"decode_preprocess_ms\": " << prep[prep.size() / 2] << ", \"top1\": \""
-                      << top1 << "\"}\n";
+            printJson({{"image", path},
+                       {"median_ms", total[total.size() / 2]},
+                       {"min_ms", total.front()},
+                       {"decode_preprocess_ms", prep[prep.size() / 2]},
+                       {"top1", top1}});
         else
             std::printf(
                 "%s -> top-5: median %.2f ms (decode + preprocess %.2f ms), min %.2f ms; top-1 "
@@ -405,23 +414,23 @@ int bench(const QStringList& args) {
     const double rss = residentMemoryMb();
 
     if (p.isSet(jsonOpt)) {
-        std::cout << "{\"model\": \"" << spec.archName() << "\", \"batch\": " << batch
-                  << ", \"threads\": " << threads << ", \"background\": \"" << background
-                  << "\", \"isa\": \"" << Engine::cpuIsa() << "\", \"rss_mb\": " << rss
-                  << ", \"results\": [";
-        for (size_t i = 0; i < results.size(); ++i) {
-            const Measurement& m = results[i];
-            std::cout << (i ? ", " : "") << "{\"precision\": \"" << m.precision
-                      << "\", \"supported\": " << (m.supported ? "true" : "false");
-            if (m.supported)
-                std::cout << ", \"median_ms\": " << m.medianMs << ", \"min_ms\": " << m.minMs
-                          << ", \"images_per_s\": " << m.imagesPerSecond
-                          << ", \"gflops\": " << m.gflops
-                          << ", \"background_work_per_ms\": " << m.backgroundWork
-                          << ", \"implementations\": \"" << m.implementations << "\"";
-            std::cout << "}";
+        ordered_json doc = {{"model", spec.archName()}, {"batch", batch},
+                            {"threads", threads},       {"background", background},
+                            {"isa", Engine::cpuIsa()},  {"rss_mb", rss}};
+        doc["results"] = ordered_json::array();
+        for (const Measurement& m : results) {
+            ordered_json row = {{"precision", m.precision}, {"supported", m.supported}};
+            if (m.supported) {
+                row["median_ms"] = m.medianMs;
+                row["min_ms"] = m.minMs;
+                row["images_per_s"] = m.imagesPerSecond;
+                row["gflops"] = m.gflops;
+                row["background_work_per_ms"] = m.backgroundWork;
+                row["implementations"] = m.implementations;
+            }
+            doc["results"].push_back(row);
         }
-        std::cout << "]}\n";
+        printJson(doc);
         return kExitOk;
     }
     std::printf("%s, batch %d, %s threads, %s, CPU ISA %s\n", spec.archName().c_str(), batch,

@@ -1,61 +1,30 @@
 #include "core/batch.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
-#include <fstream>
+#include <deque>
+#include <filesystem>
+#include <set>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "core/media/image_io.h"
 
 namespace r18 {
 namespace {
-
-void scan(const std::string& dir, bool recursive, std::vector<std::string>& out, int depth) {
-    DIR* d = opendir(dir.c_str());
-    if (!d) return;
-    while (dirent* e = readdir(d)) {
-        const std::string name = e->d_name;
-        if (name == "." || name == "..") continue;
-        const std::string path = dir + "/" + name;
-        struct stat st {};
-        if (stat(path.c_str(), &st) != 0) continue;
-        if (S_ISDIR(st.st_mode)) {
-            if (recursive && depth < 32) scan(path, recursive, out, depth + 1);
-        } else if (S_ISREG(st.st_mode) && hasImageSuffix(name)) {
-            out.push_back(path);
-        }
-    }
-    closedir(d);
-}
 
 std::string csvField(const std::string& s) {
     if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
     std::string q = "\"";
     for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
     return q + "\"";
-}
-
-std::string jsonString(const std::string& s) {
-    std::string out = "\"";
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += ch;
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += ch;
-        }
-    }
-    return out + "\"";
 }
 
 std::string number(double v, int digits) {
@@ -67,11 +36,44 @@ std::string number(double v, int digits) {
 }  // namespace
 
 std::vector<std::string> findImages(const std::string& dir, bool recursive) {
-    struct stat st {};
-    if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-        throw ImageError(dir + ": not a folder that can be read.");
+    namespace fs = std::filesystem;
+    if (const std::string problem = folderProblem(dir); !problem.empty()) throw ImageError(problem);
+    // Each real directory (device, inode) is visited once, however many links lead to it, so a
+    // link to a parent cannot loop or multiply the images. Directories reached without passing
+    // a symbolic link are walked first, so an image is named by its real path when it has one.
+    std::set<std::pair<dev_t, ino_t>> visited;
+    std::vector<fs::path> real{fs::path(dir)};
+    std::deque<fs::path> linked;
     std::vector<std::string> files;
-    scan(dir, recursive, files, 0);
+    while (!real.empty() || !linked.empty()) {
+        fs::path folder;
+        if (!real.empty()) {
+            folder = std::move(real.back());
+            real.pop_back();
+        } else {
+            folder = std::move(linked.front());
+            linked.pop_front();
+        }
+        struct stat st {};
+        if (stat(folder.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+            !visited.emplace(st.st_dev, st.st_ino).second)
+            continue;
+        std::error_code error;
+        fs::directory_iterator it(folder, fs::directory_options::skip_permission_denied, error);
+        for (; !error && it != fs::directory_iterator(); it.increment(error)) {
+            const fs::directory_entry& entry = *it;
+            std::error_code statError;
+            const fs::file_status target = entry.status(statError);  // through links
+            if (fs::is_directory(target)) {
+                if (!recursive) continue;
+                (entry.is_symlink(statError) ? linked.push_back(entry.path())
+                                             : real.push_back(entry.path()));
+            } else if (fs::is_regular_file(target) &&
+                       hasImageSuffix(entry.path().filename().string())) {
+                files.push_back(entry.path().string());
+            }
+        }
+    }
     std::sort(files.begin(), files.end());
     return files;
 }
@@ -111,28 +113,31 @@ std::string toCsv(const std::vector<BatchRow>& rows) {
 }
 
 std::string toJson(const std::vector<BatchRow>& rows) {
-    std::ostringstream out;
-    out << "[";
+    using nlohmann::ordered_json;
+    // Six decimals for probabilities and three for milliseconds, as the CSV has them.
+    auto rounded = [](double v, double scale) { return std::round(v * scale) / scale; };
+    std::string out = "[";
     for (size_t i = 0; i < rows.size(); ++i) {
         const BatchRow& r = rows[i];
-        out << (i ? ",\n " : "\n ") << "{\"file\": " << jsonString(r.file) << ", \"top\": [";
-        for (size_t k = 0; k < r.top.size(); ++k)
-            out << (k ? ", " : "") << "{\"index\": " << r.top[k].index
-                << ", \"label\": " << jsonString(r.top[k].label)
-                << ", \"probability\": " << number(r.top[k].probability, 6) << "}";
-        out << "]";
-        if (!r.error.empty()) out << ", \"error\": " << jsonString(r.error);
-        out << ", \"ms\": " << number(r.ms, 3) << "}";
+        ordered_json row;
+        row["file"] = r.file;
+        row["top"] = ordered_json::array();
+        for (const Prediction& p : r.top)
+            row["top"].push_back({{"index", p.index},
+                                  {"label", p.label},
+                                  {"probability", rounded(p.probability, 1e6)}});
+        if (!r.error.empty()) row["error"] = r.error;
+        row["ms"] = rounded(r.ms, 1e3);
+        // File names are bytes; JSON is UTF-8: bytes that are not become U+FFFD here.
+        out +=
+            (i ? ",\n " : "\n ") + row.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
     }
-    out << (rows.empty() ? "]\n" : "\n]\n");
-    return out.str();
+    out += rows.empty() ? "]\n" : "\n]\n";
+    return out;
 }
 
 void writeText(const std::string& path, const std::string& text) {
-    std::ofstream f(path, std::ios::binary);
-    if (!f) throw Error(path + ": cannot create the file.");
-    f << text;
-    if (!f) throw Error(path + ": writing the file failed.");
+    writeFileChecked(path, text);
 }
 
 }  // namespace r18

@@ -11,8 +11,11 @@
 
 namespace r18 {
 
-// Image files (by extension) under `dir`, recursively if asked, sorted by path.
-// Throws ImageError if `dir` is not a readable folder.
+// Regular image files (by extension) under `dir`, recursively if asked, sorted by path. Walked
+// with std::filesystem, visiting each real directory once: symbolic links that loop (to the
+// folder itself, to a parent) add nothing, and an image reachable through a link and directly
+// is listed once, by its real path. FIFOs and devices with image names are not listed.
+// Throws ImageError if `dir` is not a folder that can be read.
 std::vector<std::string> findImages(const std::string& dir, bool recursive = true);
 
 struct BatchRow {
@@ -29,10 +32,12 @@ BatchRow classifyRow(Pipeline& pipeline, const std::string& path, int top = 5);
 // CSV with a header: file, top1_index, top1_label, top1_probability, top5, error. top5 is
 // "index:label:probability" joined by " | ". Fields are quoted as RFC 4180 wants.
 std::string toCsv(const std::vector<BatchRow>& rows);
-// A JSON array of {"file", "top": [{"index", "label", "probability"}], "error", "ms"}.
+// A JSON array of {"file", "top": [{"index", "label", "probability"}], "error", "ms"}, one row
+// per line, written by nlohmann-json; bytes of a file name that are not UTF-8 become U+FFFD.
 std::string toJson(const std::vector<BatchRow>& rows);
 
-// Writes text to a file; throws Error naming the file if it cannot.
+// Writes text to a file, checked after flushing and closing (a full disk is an error); throws
+// Error naming the file if it cannot.
 void writeText(const std::string& path, const std::string& text);
 
 }  // namespace r18

@@ -122,7 +122,7 @@ INSTANTIATE_TEST_SUITE_P(
                              "megapixels are refused"},
                     BadImage{"../weights", "is a folder, not an image file"},
                     BadImage{"no_such_file.png",
-                             "cannot open the file (No such file or directory)"}),
+                             "cannot open the image file (No such file or directory)"}),
     [](const testing::TestParamInfo<BadImage>& p) { return test::identifier(p.param.file); });
 
 // Inputs the image fuzzer once broke (a PNG header whose width × height overflowed int64).

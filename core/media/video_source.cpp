@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/files.h"
 
 namespace r18 {
 namespace {
@@ -83,8 +84,11 @@ std::unique_ptr<VideoSource> VideoSource::open(const std::string& spec, int widt
     } else {
         const size_t slash = spec.find_last_of('/');
         source->m_label = url ? spec : (slash == std::string::npos ? spec : spec.substr(slash + 1));
-        struct stat st {};
-        if (!url && stat(spec.c_str(), &st) != 0) throw VideoError(spec + ": no such video file.");
+        if (!url && fileKind(spec) == FileKind::Missing)
+            throw VideoError(spec + ": no such video file.");
+        // A FIFO or another device would block open() or stream forever: refused unopened.
+        if (!url && fileKind(spec) != FileKind::Regular)
+            throw VideoError(regularFileProblem(spec, "video file"));
         try {
             source->m_capture.open(spec, cv::CAP_ANY);
         } catch (const cv::Exception& e) {

@@ -1,16 +1,20 @@
 #include "core/model/labels.h"
 
-#include <cctype>
-#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/files.h"
 
 namespace r18 {
 
 extern const char* const kImagenetLabelsText;  // generated from resources/imagenet_classes.txt
 
 namespace {
+
+constexpr uint64_t kMaxBytes = uint64_t{16} << 20;  // 100,000 classes of long names fit
 
 std::vector<std::string> splitLines(const std::string& text) {
     std::vector<std::string> lines;
@@ -24,54 +28,71 @@ std::vector<std::string> splitLines(const std::string& text) {
     return lines;
 }
 
-void appendUtf8(std::string& s, uint32_t cp) {
-    if (cp < 0x80) {
-        s += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        s += static_cast<char>(0xC0 | (cp >> 6));
-        s += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        s += static_cast<char>(0xE0 | (cp >> 12));
-        s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        s += static_cast<char>(0x80 | (cp & 0x3F));
+// Where `s` stops being UTF-8 (overlong forms, surrogates and code points past U+10FFFF
+// included), or npos if it is valid throughout.
+size_t invalidUtf8At(const std::string& s) {
+    for (size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        size_t len = 0;
+        uint32_t cp = 0;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return i;
+        }
+        if (i + len > s.size()) return i;
+        for (size_t k = 1; k < len; ++k) {
+            const auto cc = static_cast<unsigned char>(s[i + k]);
+            if ((cc & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (cc & 0x3F);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return i;
+        i += len;
     }
+    return std::string::npos;
 }
 
-// A JSON array of strings: ["tench", "goldfish", ...].
+// A JSON array of strings: ["tench", "goldfish", ...], parsed by nlohmann-json (escapes,
+// surrogate pairs, UTF-8 checks); nesting deeper than the list itself is refused while parsing.
 std::vector<std::string> parseJsonList(const std::string& text, const std::string& path) {
-    auto fail = [&](const std::string& why) -> void {
-        throw Error(path + ": not a JSON list of label strings (" + why + ").");
+    using nlohmann::json;
+    auto fail = [&](const std::string& why) {
+        return Error(path + ": not a JSON list of label strings (" + why + ").");
     };
+    json list;
+    try {
+        list = json::parse(text, [&](int depth, json::parse_event_t event, json&) {
+            if (depth > 1 && event != json::parse_event_t::array_end &&
+                event != json::parse_event_t::object_end)
+                throw fail("an item is not a string");
+            return true;
+        });
+    } catch (const json::exception& e) {
+        std::string why = e.what();
+        if (const size_t at = why.find("] ");
+            why.rfind("[json.exception", 0) == 0 && at != std::string::npos)
+            why = why.substr(at + 2);  // drop nlohmann's "[json.exception.parse_error.101] "
+        throw fail(why);
+    }
+    if (!list.is_array()) throw fail("it is not a list");
     std::vector<std::string> out;
-    size_t i = text.find('[');
-    if (i == std::string::npos) fail("no '['");
-    ++i;
-    for (;;) {
-        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-        if (i >= text.size()) fail("it ends early");
-        if (text[i] == ']') break;
-        if (text[i] != '"') fail("an item is not a string");
-        std::string s;
-        for (++i; i < text.size() && text[i] != '"'; ++i) {
-            if (text[i] != '\\') {
-                s += text[i];
-                continue;
-            }
-            if (++i >= text.size()) fail("it ends inside a string");
-            const char e = text[i];
-            if (e == 'u' && i + 4 < text.size()) {
-                appendUtf8(s,
-                           static_cast<uint32_t>(std::stoul(text.substr(i + 1, 4), nullptr, 16)));
-                i += 4;
-            } else {
-                s += e == 'n' ? '\n' : e == 't' ? '\t' : e;
-            }
-        }
-        if (i >= text.size()) fail("it ends inside a string");
-        out.push_back(s);
-        ++i;
-        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-        if (i < text.size() && text[i] == ',') ++i;
+    out.reserve(list.size());
+    for (const json& item : list) {
+        if (!item.is_string()) throw fail("an item is not a string");
+        out.push_back(item.get<std::string>());
     }
     return out;
 }
@@ -84,15 +105,21 @@ Labels Labels::imagenet() {
 }
 
 Labels Labels::fromFile(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw Error(path + ": cannot open the labels file.");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    const std::string text = ss.str();
+    const std::vector<uint8_t> bytes =
+        readRegularFileOrThrow<Error>(path, "labels file", kMaxBytes);
+    std::string text(bytes.begin(), bytes.end());
+    if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // a UTF-8 byte-order mark
+    // Labels end up in JSON and on screen: they must be UTF-8. A file that is not is refused
+    // (rather than passing its bytes on or guessing an encoding).
+    if (const size_t bad = invalidUtf8At(text); bad != std::string::npos) {
+        const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(bad), '\n');
+        throw Error(path + ": line " + std::to_string(line) +
+                    " is not valid UTF-8; save the labels file as UTF-8.");
+    }
     const size_t first = text.find_first_not_of(" \t\r\n");
-    std::vector<std::string> names = (first != std::string::npos && text[first] == '[')
-                                         ? parseJsonList(text, path)
-                                         : splitLines(text);
+    const bool json = (first != std::string::npos && (text[first] == '[' || text[first] == '{')) ||
+                      (path.size() > 5 && path.compare(path.size() - 5, 5, ".json") == 0);
+    std::vector<std::string> names = json ? parseJsonList(text, path) : splitLines(text);
     if (names.empty()) throw Error(path + ": the labels file holds no labels.");
     return Labels(std::move(names));
 }
@@ -106,7 +133,9 @@ std::string Labels::fileBesideWeights(const std::string& weightsPath) {
             : weightsPath;
     for (const char* suffix : {".labels.txt", ".labels.json"}) {
         const std::string candidate = stem + suffix;
-        if (std::ifstream(candidate).good()) return candidate;
+        // Anything there counts (a FIFO too, so that fromFile() can say what it is); nothing
+        // is opened here.
+        if (fileKind(candidate) != FileKind::Missing) return candidate;
     }
     return {};
 }

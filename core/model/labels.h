@@ -15,7 +15,10 @@ public:
 
     // torchvision's 1000 ImageNet-1k categories (ResNet18_Weights.IMAGENET1K_V1.meta).
     static Labels imagenet();
-    // Throws Error naming the file when it cannot be read or parsed.
+    // Throws Error naming the file when it cannot be read or parsed, or is not UTF-8 (labels
+    // go into JSON output and onto the screen; a file in another encoding is refused, naming
+    // the line, rather than copied through as invalid text). A FIFO or device is refused
+    // before it is opened.
     static Labels fromFile(const std::string& path);
 
     // The labels file that goes with a weights file, if there is one: "<weights without its

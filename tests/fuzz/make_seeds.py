@@ -14,6 +14,7 @@ import numpy as np
 import onnx
 import torch
 from onnx import helper, numpy_helper
+from PIL import Image
 
 HERE = pathlib.Path(__file__).resolve().parent / "seeds"
 
@@ -104,6 +105,22 @@ def image_seeds(out):
     cv2.imwrite(str(out / "gray16.png"), (rgb[:, :, 0].astype(np.uint16) * 257))
     cv2.imwrite(str(out / "bgra.png"), np.dstack([rgb, rgb[:, :, :1]]))
     cv2.imwrite(str(out / "progressive.jpg"), rgb, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])
+    # Every other format OpenCV decodes (each must be sized up from its header), PNM maxvals PIL
+    # rescales, 16-bit samples, and EXIF orientation in each container PIL reads it from.
+    for ext in (".hdr", ".pfm", ".ras", ".pam"):
+        cv2.imwrite(str(out / ("rgb" + ext)), rgb.astype(np.float32) / 255 if ext in (".hdr", ".pfm") else rgb)
+    cv2.imwrite(str(out / "rgb.jp2"), cv2.resize(rgb, (64, 48)))  # OpenJPEG needs a few resolutions
+    wide = rgb.astype(np.uint16) * 3
+    (out / "p6_maxval_1000.ppm").write_bytes(b"P6\n13 9\n1000\n" + (wide * 1.3).astype(">u2").tobytes())
+    (out / "p5_maxval_4095.pgm").write_bytes(b"P5\n13 9\n4095\n" + (wide[:, :, 0] * 5).astype(">u2").tobytes())
+    (out / "p2_plain.pgm").write_bytes(b"P2\n# comment\n4 2\n7\n0 1 2 3\n4 5 6 7\n")
+    (out / "p4.pbm").write_bytes(b"P4\n13 9\n" + np.packbits(rgb[:, :, 0] > 128, axis=1).tobytes())
+    cv2.imwrite(str(out / "rgb16.tiff"), wide * 21)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(rgb).save(out / "exif6.webp", exif=exif.tobytes(), lossless=True)
+    Image.fromarray(rgb).save(out / "exif6.png", exif=exif.tobytes())
+    Image.fromarray(rgb).save(out / "exif6.jpg", exif=exif.tobytes(), quality=80)
 
 
 def safetensors_seeds(out):
