@@ -16,6 +16,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "core/app_data.h"
 #include "core/batch.h"
 #include "core/engine/calibration.h"
 #include "core/engine/engine.h"
@@ -56,10 +57,11 @@ std::string locateWeights(const QCommandLineParser& p, const QCommandLineOption&
 std::string noWeightsMessage() {
     std::string looked;
     for (const std::string& path : defaultWeightsCandidates()) looked += "\n  " + path;
-    return "error: no weights file found. Get torchvision's official ResNet18 weights with\n"
-           "  weights/fetch.sh\n"
-           "or pass --weights FILE (a .pth state dict or an .onnx model). Looked in:" +
-           looked;
+    const std::string script = fetchWeightsScript();
+    return "error: no weights file found. Get torchvision's official ResNet18 weights with\n  " +
+           (script.empty() ? std::string("Model > Download Official Weights in the window")
+                           : script) +
+           "\nor pass --weights FILE (a .pth state dict or an .onnx model). Looked in:" + looked;
 }
 
 // A file, or the image files directly inside a folder (by extension), sorted.
@@ -282,8 +284,13 @@ int info(const QStringList& args) {
             return kExitBadInput;
         }
     }
+    const std::vector<std::string> samples = sampleImages();
     std::cout << spec.archName() << ", " << spec.numClasses << " classes, input 3×"
-              << spec.inputSize << "×" << spec.inputSize << "\nweights: " << source << "\n\n";
+              << spec.inputSize << "×" << spec.inputSize << "\nweights: " << source << "\nsamples: "
+              << (samples.empty()
+                      ? "none installed"
+                      : dataDir() + "/samples (" + std::to_string(samples.size()) + " images)")
+              << "\n\n";
     std::cout << std::left << std::setw(22) << "name" << std::setw(9) << "kind" << std::setw(14)
               << "output" << std::right << std::setw(12) << "params" << std::setw(16) << "MACs"
               << "  stage\n";
