@@ -19,6 +19,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+const std::string kCli = R18_CLI;
+
 // Restores an environment variable when the test ends.
 class ScopedEnv {
 public:
@@ -108,6 +110,38 @@ TEST(AppData, WeightFilesAreToldApartFromImagesBySuffix) {
         EXPECT_TRUE(hasWeightsSuffix(p)) << p;
     for (const char* p : {"a.jpg", "pth", "dir.pth/photo.png", "a.pth.jpg", "a.ptx"})
         EXPECT_FALSE(hasWeightsSuffix(p)) << p;
+}
+
+// No DISPLAY, no WAYLAND_DISPLAY, no offscreen platform: a window could not open.
+test::CommandResult headless(const std::string& args) {
+    return test::runCommand("env -u DISPLAY -u WAYLAND_DISPLAY -u QT_QPA_PLATFORM " + kCli + " " +
+                            args);
+}
+
+TEST(Headless, VersionPrintsTheVersion) {
+    for (const char* flag : {"--version", "-v"}) {
+        const auto r = headless(flag);
+        EXPECT_EQ(r.exitCode, 0) << flag << ": " << r.err;
+        EXPECT_EQ(r.out, std::string("resnet18-explorer ") + appVersion() + "\n") << flag;
+    }
+}
+
+TEST(Headless, HelpListsTheWindowOptions) {
+    const auto r = headless("--help");
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("Usage: resnet18-explorer [options] [FILE...]", 0), 0U) << r.out;
+    for (const char* option : {"--weights", "--version", "--screenshot", "FILE"})
+        EXPECT_NE(r.out.find(option), std::string::npos) << option << " in\n" << r.out;
+    EXPECT_EQ(r.out.find("-platform"), std::string::npos) << "Qt's options stay hidden";
+}
+
+TEST(Headless, UsageErrorsNeedNoDisplay) {
+    auto r = headless("--no-such-option");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("no-such-option"), std::string::npos) << r.err;
+    r = headless("a.pth b.onnx");
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_NE(r.err.find("more than one weights file"), std::string::npos) << r.err;
 }
 
 }  // namespace
