@@ -16,11 +16,8 @@
 #include "app/cli.h"
 #include "core/engine/engine.h"
 #include "core/error.h"
-#include "core/media/image_io.h"
-#include "core/media/preprocess.h"
-#include "core/model/labels.h"
-#include "core/model/predictions.h"
-#include "core/model/weights.h"
+#include "core/model/model.h"
+#include "core/pipeline.h"
 #include "core/process_stats.h"
 #include "ui/capture_thread.h"
 #include "ui/inference_worker.h"
@@ -41,31 +38,33 @@ struct Measurement {
     std::string implementations;
 };
 
-Measurement measure(const NetworkSpec& spec, const WeightSet& weights, Precision precision,
-                    int batch, int threads, int iterations) {
+Measurement measure(const std::shared_ptr<const Model>& model, Precision precision, int batch,
+                    int threads, int iterations) {
+    const NetworkSpec& spec = model->spec();
     Measurement m;
     m.precision = precisionName(precision);
     Tensor input({batch, 3, spec.inputSize, spec.inputSize});
     for (size_t i = 0; i < input.data.size(); ++i)
         input.data[i] = static_cast<float>((i * 7919) % 255) / 128.0F - 1.0F;
-    std::unique_ptr<Engine> engine;
+    std::unique_ptr<Pipeline> pipeline;
     try {
         std::shared_ptr<const Calibration> calibration;
-        if (precision ==
-            Precision::Int8) {  // speed does not depend on the ranges: calibrate on the input
+        if (precision == Precision::Int8) {  // speed does not depend on the ranges
             Tensor one({1, 3, spec.inputSize, spec.inputSize});
             std::copy(input.data.begin(),
                       input.data.begin() + static_cast<std::ptrdiff_t>(one.data.size()),
                       one.data.begin());
-            calibration = std::make_shared<Calibration>(calibrate(spec, weights, {one}, threads));
+            calibration =
+                std::make_shared<Calibration>(calibrate(spec, model->weights(), {one}, threads));
         }
-        engine = std::make_unique<Engine>(spec, weights,
-                                          EngineOptions{precision, batch, threads, calibration});
+        pipeline = std::make_unique<Pipeline>(
+            model, EngineOptions{precision, batch, threads, calibration});
     } catch (const EngineError& e) {
         m.supported = false;
         m.note = e.what();
         return m;
     }
+    Engine* engine = &pipeline->engine();
     m.implementations = engine->implementations();
     for (int i = 0; i < kWarmup; ++i) engine->run(input);
     std::vector<double> ms;
@@ -239,25 +238,19 @@ int benchLive(const QString& video, const QString& weights,
 }
 
 // Decode + preprocess + network + top-5 for one image file, as `classify` does it per image.
-int benchImage(const std::string& path, const NetworkSpec& spec, const WeightSet& weights,
-               int threads, int iterations, bool json) {
+int benchImage(const std::string& path, const std::shared_ptr<const Model>& model, int threads,
+               int iterations, bool json) {
     try {
-        Engine engine(spec, weights, EngineOptions{Precision::Fp32, 1, threads});
-        Tensor input({1, 3, spec.inputSize, spec.inputSize});
-        const Labels labels = spec.numClasses == 1000 ? Labels::imagenet() : Labels();
+        Pipeline pipeline(model, EngineOptions{Precision::Fp32, 1, threads});
         std::vector<double> total;
         std::vector<double> prep;
         std::string top1;
         for (int i = 0; i < iterations + kWarmup; ++i) {
-            const auto t0 = std::chrono::steady_clock::now();
-            preprocessInto(readImage(path), input.ptr());
-            const auto t1 = std::chrono::steady_clock::now();
-            const RunResult r = engine.run(input);
-            top1 = topK(r.logits.ptr(), spec.numClasses, 5, labels)[0].label;
-            const auto t2 = std::chrono::steady_clock::now();
+            const Classification c = pipeline.classifyFile(path);
+            top1 = c.top.front().label;
             if (i < kWarmup) continue;
-            total.push_back(std::chrono::duration<double, std::milli>(t2 - t0).count());
-            prep.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+            total.push_back(c.decodeMs + c.preprocessMs + c.networkMs);
+            prep.push_back(c.decodeMs + c.preprocessMs);
         }
         std::sort(total.begin(), total.end());
         std::sort(prep.begin(), prep.end());
@@ -341,29 +334,30 @@ int bench(const QStringList& args) {
                          p.isSet(pacedOpt), p.isSet(jsonOpt));
     }
 
-    NetworkSpec spec = makeResNet18();
-    WeightSet weights;
+    std::shared_ptr<const Model> model;
     std::string source = "seeded random weights";
     try {
         if (p.isSet(weightsOpt)) {
-            weights = loadWeights(p.value(weightsOpt).toStdString());
-            spec = inferSpec(weights);
-            source = weights.file;
+            ModelOptions options;
+            options.weightsPath = p.value(weightsOpt).toStdString();
+            model = Model::open(options);
+            source = model->file();
         } else {
-            weights = makeRandomWeights(spec);
+            model = Model::demo();
         }
     } catch (const Error& e) {
         std::cerr << "error: " << e.what() << "\n";
         return kExitBadInput;
     }
+    const NetworkSpec& spec = model->spec();
 
     if (p.isSet(imageOpt))
-        return benchImage(p.value(imageOpt).toStdString(), spec, weights, threads, iterations,
+        return benchImage(p.value(imageOpt).toStdString(), model, threads, iterations,
                           p.isSet(jsonOpt));
 
     std::vector<Measurement> results;
     for (Precision precision : precisions)
-        results.push_back(measure(spec, weights, precision, batch, threads, iterations));
+        results.push_back(measure(model, precision, batch, threads, iterations));
     const double rss = residentMemoryMb();
 
     if (p.isSet(jsonOpt)) {

@@ -19,19 +19,14 @@
 #include "core/app_data.h"
 #include "core/batch.h"
 #include "core/engine/calibration.h"
-#include "core/engine/engine.h"
 #include "core/error.h"
 #include "core/formats/npy.h"
 #include "core/media/image_io.h"
-#include "core/media/preprocess.h"
-#include "core/model/labels.h"
-#include "core/model/predictions.h"
-#include "core/model/weights.h"
+#include "core/model/model.h"
+#include "core/pipeline.h"
 
 namespace r18::cli {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 const char* const kVerbs[] = {"classify", "info", "bench"};
 
@@ -46,22 +41,13 @@ std::string withThousands(int64_t v) {
     return digits;
 }
 
-// --weights, else $RESNET18_WEIGHTS, else the default locations. Empty if none exists.
-std::string locateWeights(const QCommandLineParser& p, const QCommandLineOption& opt) {
-    if (p.isSet(opt)) return p.value(opt).toStdString();
-    for (const std::string& path : defaultWeightsCandidates())
-        if (QFileInfo::exists(QString::fromStdString(path))) return path;
-    return {};
-}
-
-std::string noWeightsMessage() {
-    std::string looked;
-    for (const std::string& path : defaultWeightsCandidates()) looked += "\n  " + path;
-    const std::string script = fetchWeightsScript();
-    return "error: no weights file found. Get torchvision's official ResNet18 weights with\n  " +
-           (script.empty() ? std::string("Model > Download Official Weights in the window")
-                           : script) +
-           "\nor pass --weights FILE (a .pth state dict or an .onnx model). Looked in:" + looked;
+// --weights and --labels, else the default locations (Model::open()).
+ModelOptions modelOptions(const QCommandLineParser& p, const QCommandLineOption& weights,
+                          const QCommandLineOption* labels = nullptr) {
+    ModelOptions o;
+    if (p.isSet(weights)) o.weightsPath = p.value(weights).toStdString();
+    if (labels && p.isSet(*labels)) o.labelsPath = p.value(*labels).toStdString();
+    return o;
 }
 
 // A file, or the image files directly inside a folder (by extension), sorted.
@@ -117,29 +103,15 @@ int classify(const QStringList& args) {
     const QStringList images = p.positionalArguments();
     if (images.isEmpty()) throw UsageError{"classify needs at least one IMAGE"};
 
-    const std::string weightsPath = locateWeights(p, weightsOpt);
-    if (weightsPath.empty()) {
-        std::cerr << noWeightsMessage() << "\n";
-        return kExitBadInput;
-    }
-    WeightSet weights;
-    NetworkSpec spec;
-    Labels labels;
+    std::shared_ptr<const Model> model;
     try {
-        weights = loadWeights(weightsPath);
-        spec = inferSpec(weights);
-        validateWeights(spec, weights);
-        const std::string beside = Labels::fileBesideWeights(weightsPath);
-        if (p.isSet(labelsOpt))
-            labels = Labels::fromFile(p.value(labelsOpt).toStdString());
-        else if (!beside.empty())
-            labels = Labels::fromFile(beside);
-        else if (spec.numClasses == 1000)
-            labels = Labels::imagenet();
+        model = Model::open(modelOptions(p, weightsOpt, &labelsOpt));
     } catch (const Error& e) {
         std::cerr << "error: " << e.what() << "\n";
         return kExitBadInput;
     }
+    const NetworkSpec& spec = model->spec();
+    for (const std::string& note : model->notes()) std::cerr << "note: " << note << "\n";
 
     std::vector<std::pair<std::string, std::string>> tapFiles;  // node -> path
     for (const QString& t : p.values(tapOpt)) {
@@ -157,27 +129,29 @@ int classify(const QStringList& args) {
     std::vector<std::string> tapNames;
     for (const auto& tf : tapFiles) tapNames.push_back(tf.first);
 
-    std::unique_ptr<Engine> engine;
+    std::unique_ptr<Pipeline> pipeline;
     try {
         std::shared_ptr<const Calibration> calibration;
         if (*precision == Precision::Int8) {
             std::vector<Tensor> inputs;
             for (const QString& path : p.values(calibrationOpt))
                 for (const std::string& file : imageFilesIn(path.toStdString()))
-                    inputs.push_back(preprocess(readImage(file)));
+                    inputs.push_back(model->prepare(readImage(file)));
             if (inputs.empty())
                 throw ImageError("--calibration: no images found in " +
                                  p.values(calibrationOpt).join(' ').toStdString());
-            calibration = std::make_shared<Calibration>(calibrate(spec, weights, inputs, threads));
-            std::cerr << "note: int8 calibrated on " << inputs.size() << " images\n";
+            calibration =
+                std::make_shared<Calibration>(calibrate(spec, model->weights(), inputs, threads));
+            std::cerr << "note: int8 calibrated on " << inputs.size()
+                      << (inputs.size() == 1 ? " image\n" : " images\n");
         }
-        engine = std::make_unique<Engine>(spec, weights,
-                                          EngineOptions{*precision, 1, threads, calibration});
+        pipeline =
+            std::make_unique<Pipeline>(model, EngineOptions{*precision, 1, threads, calibration});
     } catch (const Error& e) {
         std::cerr << "error: " << e.what() << "\n";
         return kExitBadInput;
     }
-    if (!weights.isOfficialImageNet()) std::cerr << "note: " << weights.trustNote() << "\n";
+    if (model->trust() != Trust::Official) std::cerr << "note: " << model->trustNote() << "\n";
 
     // Folders expand to the images inside them, recursively.
     std::vector<std::string> files;
@@ -194,7 +168,6 @@ int classify(const QStringList& args) {
     std::vector<float> allLogits;
     std::map<std::string, Tensor> allTaps;
     std::vector<BatchRow> rows;
-    Tensor input({1, 3, spec.inputSize, spec.inputSize});
     for (size_t n = 0; n < files.size(); ++n) {
         const std::string& path = files[n];
         if (progress)
@@ -202,11 +175,12 @@ int classify(const QStringList& args) {
                       << std::flush;
         BatchRow row;
         row.file = path;
-        RunResult r;
-        const auto t0 = Clock::now();
+        Classification r;
         try {
-            preprocessInto(readImage(path), input.ptr());
-            r = engine->run(input, tapNames);
+            RunRequest request;
+            request.taps = tapNames;
+            request.topK = top;
+            r = pipeline->classifyFile(path, request);
         } catch (const Error& e) {
             row.error = e.what();
             std::cerr << (progress ? "\r" : "") << "error: " << e.what() << "\n";
@@ -214,8 +188,8 @@ int classify(const QStringList& args) {
             rows.push_back(row);
             continue;
         }
-        row.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-        row.top = topK(r.logits.ptr(), spec.numClasses, top, labels);
+        row.ms = r.decodeMs + r.preprocessMs + r.networkMs;
+        row.top = r.top;
         if (!p.isSet(jsonOpt) && !p.isSet(csvOpt)) {
             std::cout << path << "\n";
             for (size_t i = 0; i < row.top.size(); ++i)
@@ -272,13 +246,14 @@ int info(const QStringList& args) {
     if (!p.positionalArguments().isEmpty()) throw UsageError{"info takes no positional arguments"};
     NetworkSpec spec = makeResNet18();
     std::string source = "no weights file: torchvision's ResNet18 with 1000 classes";
-    const std::string path = locateWeights(p, weightsOpt);
-    if (!path.empty()) {
+    if (p.isSet(weightsOpt) || !findDefaultWeights().empty()) {
         try {
-            const WeightSet w = loadWeights(path);
-            spec = inferSpec(w);
-            validateWeights(spec, w);
-            source = path + " (" + w.format + "). " + w.trustNote();
+            const std::shared_ptr<const Model> model = Model::open(modelOptions(p, weightsOpt));
+            spec = model->spec();
+            source = model->file() + " (" + model->weights().format + "). " + model->trustNote() +
+                     "\nlabels: " + model->labelsSource() +
+                     "\npreprocessing: " + model->preprocessSource();
+            for (const std::string& note : model->notes()) source += "\nnote: " + note;
         } catch (const Error& e) {
             std::cerr << "error: " << e.what() << "\n";
             return kExitBadInput;

@@ -11,7 +11,6 @@
 
 #include "core/error.h"
 #include "core/media/image_io.h"
-#include "core/media/preprocess.h"
 
 namespace r18 {
 namespace {
@@ -77,21 +76,18 @@ std::vector<std::string> findImages(const std::string& dir, bool recursive) {
     return files;
 }
 
-BatchRow classifyFile(Engine& engine, const std::string& path, const Labels& labels, int top) {
+BatchRow classifyRow(Pipeline& pipeline, const std::string& path, int top) {
     BatchRow row;
     row.file = path;
-    const auto t0 = std::chrono::steady_clock::now();
     try {
-        const NetworkSpec& spec = engine.spec();
-        Tensor input({1, 3, spec.inputSize, spec.inputSize});
-        preprocessInto(readImage(path), input.ptr());
-        const RunResult r = engine.run(input);
-        row.top = topK(r.logits.ptr(), spec.numClasses, top, labels);
+        RunRequest request;
+        request.topK = top;
+        const Classification c = pipeline.classifyFile(path, request);
+        row.top = c.top;
+        row.ms = c.decodeMs + c.preprocessMs + c.networkMs;
     } catch (const Error& e) {
         row.error = e.what();
     }
-    row.ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return row;
 }
 

@@ -6,9 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "core/engine/engine.h"
-#include "core/model/labels.h"
 #include "core/model/predictions.h"
+#include "core/pipeline.h"
 
 namespace r18 {
 
@@ -23,9 +22,9 @@ struct BatchRow {
     double ms = 0.0;              // decode + preprocess + network
 };
 
-// Decodes, preprocesses and classifies one file with a batch-1 engine. Never throws for a bad
-// image: the row carries the error instead.
-BatchRow classifyFile(Engine& engine, const std::string& path, const Labels& labels, int top = 5);
+// Decodes, preprocesses and classifies one file through a batch-1 pipeline. Never throws for a
+// bad image: the row carries the error instead.
+BatchRow classifyRow(Pipeline& pipeline, const std::string& path, int top = 5);
 
 // CSV with a header: file, top1_index, top1_label, top1_probability, top5, error. top5 is
 // "index:label:probability" joined by " | ". Fields are quoted as RFC 4180 wants.

@@ -23,22 +23,17 @@ enum Column { kFile, kTop1, kProbability, kTop5, kMs, kColumns };
 
 }  // namespace
 
-BatchJob::BatchJob(std::shared_ptr<const NetworkSpec> spec,
-                   std::shared_ptr<const WeightSet> weights, std::shared_ptr<const Labels> labels,
-                   int threads)
-    : m_spec(std::move(spec)),
-      m_weights(std::move(weights)),
-      m_labels(std::move(labels)),
-      m_threads(threads) {}
+BatchJob::BatchJob(std::shared_ptr<const Model> model, int threads)
+    : m_model(std::move(model)), m_threads(threads) {}
 
 void BatchJob::run(const QString& folder) {
     try {
         const std::vector<std::string> files = findImages(folder.toStdString());
         emit found(static_cast<int>(files.size()));
-        Engine engine(*m_spec, *m_weights, EngineOptions{Precision::Fp32, 1, m_threads});
+        Pipeline pipeline(m_model, EngineOptions{Precision::Fp32, 1, m_threads});
         for (size_t i = 0; i < files.size(); ++i) {
             if (m_cancel) return emit finished(true, QString());
-            emit rowReady(static_cast<int>(i), classifyFile(engine, files[i], *m_labels));
+            emit rowReady(static_cast<int>(i), classifyRow(pipeline, files[i]));
         }
         emit finished(false, QString());
     } catch (const Error& e) {
@@ -115,9 +110,7 @@ void BatchWindow::stopThread() {
     m_job = nullptr;
 }
 
-void BatchWindow::start(const QString& folder, std::shared_ptr<const NetworkSpec> spec,
-                        std::shared_ptr<const WeightSet> weights,
-                        std::shared_ptr<const Labels> labels, int threads) {
+void BatchWindow::start(const QString& folder, std::shared_ptr<const Model> model, int threads) {
     stopThread();
     m_folder = folder;
     m_rows.clear();
@@ -125,11 +118,11 @@ void BatchWindow::start(const QString& folder, std::shared_ptr<const NetworkSpec
     m_errors = 0;
     m_model->removeRows(0, m_model->rowCount());
     m_title->setText(tr("%1 — %2").arg(QDir::toNativeSeparators(folder),
-                                       QString::fromStdString(spec->archName())));
+                                       QString::fromStdString(model->spec().archName())));
     m_progress->setRange(0, 0);
     m_cancel->setEnabled(true);
     m_running = true;
-    m_job = new BatchJob(std::move(spec), std::move(weights), std::move(labels), threads);
+    m_job = new BatchJob(std::move(model), threads);
     m_job->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_job, &QObject::deleteLater);
     connect(m_job, &BatchJob::found, this, [this](int total) {

@@ -13,9 +13,7 @@
 #include <vector>
 
 #include "core/batch.h"
-#include "core/model/labels.h"
-#include "core/model/network_spec.h"
-#include "core/model/weights.h"
+#include "core/model/model.h"
 
 class QLabel;
 class QProgressBar;
@@ -30,8 +28,7 @@ class BatchJob : public QObject {
     Q_OBJECT
 
 public:
-    BatchJob(std::shared_ptr<const NetworkSpec> spec, std::shared_ptr<const WeightSet> weights,
-             std::shared_ptr<const Labels> labels, int threads);
+    BatchJob(std::shared_ptr<const Model> model, int threads);
     void cancel() { m_cancel = true; }  // thread-safe; takes effect before the next file
 
 public slots:
@@ -43,9 +40,7 @@ signals:
     void finished(bool cancelled, const QString& error);
 
 private:
-    std::shared_ptr<const NetworkSpec> m_spec;
-    std::shared_ptr<const WeightSet> m_weights;
-    std::shared_ptr<const Labels> m_labels;
+    std::shared_ptr<const Model> m_model;
     int m_threads;
     std::atomic<bool> m_cancel{false};
 };
@@ -58,9 +53,7 @@ public:
     ~BatchWindow() override;
 
     // Starts on `folder` with the model's weights (cancelling a run in progress).
-    void start(const QString& folder, std::shared_ptr<const NetworkSpec> spec,
-               std::shared_ptr<const WeightSet> weights, std::shared_ptr<const Labels> labels,
-               int threads);
+    void start(const QString& folder, std::shared_ptr<const Model> model, int threads);
     void cancel();
     bool isRunning() const { return m_running; }
     const std::vector<BatchRow>& rows() const { return m_rows; }

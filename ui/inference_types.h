@@ -21,6 +21,7 @@
 #include "core/engine/engine.h"
 #include "core/engine/gradcam.h"
 #include "core/model/labels.h"
+#include "core/model/model.h"
 #include "core/model/network_spec.h"
 #include "core/model/predictions.h"
 #include "core/tensor.h"
@@ -87,6 +88,7 @@ struct ModelInfo {
     bool official = false;  // torchvision's ImageNet file, recognised by its hash
     QString trustNote;      // one plain sentence about what the weights are
     QString labelsFile;     // empty: ImageNet's for 1000 classes, else "class N"
+    std::shared_ptr<const Model> model;
     std::shared_ptr<const NetworkSpec> spec;
     std::shared_ptr<const WeightSet> weights;  // immutable: other jobs (folder batches) share them
     std::shared_ptr<const Labels> labels;

@@ -80,53 +80,38 @@ bool InferenceWorker::compile(Precision precision, int threads) {
 }
 
 void InferenceWorker::loadModel(const QString& weightsPath, Precision precision, int threads) {
-    auto weights = std::make_shared<WeightSet>();
-    auto spec = std::make_shared<NetworkSpec>();
+    std::shared_ptr<const Model> model;
     try {
-        std::string path = weightsPath.toStdString();
-        if (path.empty())
-            for (const std::string& candidate : defaultWeightsCandidates())
-                if (QFileInfo::exists(QString::fromStdString(candidate))) {
-                    path = candidate;
-                    break;
-                }
-        if (path.empty()) {
-            *spec = makeResNet18();
-            *weights = makeRandomWeights(*spec);
-        } else {
-            *weights = loadWeights(path);
-            *spec = inferSpec(*weights);
-            validateWeights(*spec, *weights);
-        }
+        ModelOptions options;
+        options.weightsPath = weightsPath.toStdString();
+        options.demoIfMissing = true;
+        model = Model::open(options);
     } catch (const Error& e) {
         emit modelFailed(QString::fromStdString(e.what()));
         if (m_engine) return;  // keep running the previous model
-        *spec = makeResNet18();
-        *weights = makeRandomWeights(*spec);
+        model = Model::demo();
     }
+    for (const std::string& note : model->notes()) emit modelFailed(QString::fromStdString(note));
     m_gradCam.reset();
     m_engine.reset();
-    m_weights = weights;
-    m_spec = spec;
+    m_model = model;
+    m_weights = model->weightsPtr();
+    m_spec = model->specPtr();
     m_gradCam = std::make_unique<GradCam>(*m_spec, *m_weights);
     m_info = ModelInfo{};
-    m_labels = std::make_shared<Labels>(spec->numClasses == 1000 ? Labels::imagenet() : Labels());
-    if (const std::string beside = Labels::fileBesideWeights(weights->file); !beside.empty()) {
-        try {
-            m_labels = std::make_shared<Labels>(Labels::fromFile(beside));
-            m_info.labelsFile = QString::fromStdString(beside);
-        } catch (const Error& e) {
-            emit modelFailed(QString::fromStdString(e.what()));
-        }
-    }
-    m_info.file = QString::fromStdString(weights->file);
-    m_info.format = QString::fromStdString(weights->format);
-    m_info.arch = QString::fromStdString(spec->archName());
-    m_info.classes = spec->numClasses;
-    m_info.official = weights->isOfficialImageNet();
-    m_info.trustNote = QString::fromStdString(weights->trustNote());
-    m_info.spec = spec;
-    m_info.weights = weights;
+    m_labels = std::make_shared<Labels>(model->labels());
+    if (model->labelsSource() != "ImageNet (built in)" &&
+        model->labelsSource().rfind("none", 0) != 0)
+        m_info.labelsFile = QString::fromStdString(model->labelsSource());
+    m_info.model = model;
+    m_info.file = QString::fromStdString(model->file());
+    m_info.format = QString::fromStdString(model->weights().format);
+    m_info.arch = QString::fromStdString(m_spec->archName());
+    m_info.classes = m_spec->numClasses;
+    m_info.official = model->trust() == Trust::Official;
+    m_info.trustNote = QString::fromStdString(model->trustNote());
+    m_info.spec = m_spec;
+    m_info.weights = m_weights;
     m_info.labels = m_labels;
     if (!compile(precision, threads) &&
         (precision == Precision::Fp32 || !compile(Precision::Fp32, threads)))
@@ -146,12 +131,10 @@ void InferenceWorker::configure(Precision precision, int threads) {
 
 void InferenceWorker::setLabels(const QString& path) {
     try {
-        Labels labels = Labels::fromFile(path.toStdString());
-        if (m_spec && static_cast<int64_t>(labels.size()) < m_spec->numClasses)
-            throw Error(path.toStdString() + ": the file has " + std::to_string(labels.size()) +
-                        " labels but the model has " + std::to_string(m_spec->numClasses) +
-                        " classes.");
-        m_labels = std::make_shared<Labels>(std::move(labels));
+        if (!m_model) throw Error("There is no model to name the classes of yet.");
+        m_model = m_model->withLabels(path.toStdString());
+        m_info.model = m_model;
+        m_labels = std::make_shared<Labels>(m_model->labels());
         m_info.labels = m_labels;
         m_info.labelsFile = path;
     } catch (const Error& e) {

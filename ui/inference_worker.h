@@ -20,6 +20,7 @@
 #include "core/engine/engine.h"
 #include "core/engine/gradcam.h"
 #include "core/model/labels.h"
+#include "core/model/model.h"
 #include "core/model/weights.h"
 #include "ui/inference_types.h"
 
@@ -75,6 +76,7 @@ private:
     std::atomic<uint64_t> m_dropped{0};
 
     // Worker-thread state.
+    std::shared_ptr<const Model> m_model;
     std::shared_ptr<const WeightSet> m_weights;
     std::shared_ptr<const NetworkSpec> m_spec;
     std::unique_ptr<Engine> m_engine;

@@ -1267,7 +1267,7 @@ void MainWindow::openFolderDialog() {
 }
 
 void MainWindow::classifyFolder(const QString& folder) {
-    if (!m_model.weights)
+    if (!m_model.model)
         return showError(tr("No model yet"),
                          tr("Wait for the model to load, then open the folder again."));
     if (!m_batch) {
@@ -1279,8 +1279,7 @@ void MainWindow::classifyFolder(const QString& folder) {
         });
     }
     m_lastFolder = folder;
-    m_batch->start(folder, m_model.spec, m_model.weights, m_model.labels,
-                   m_threadsBox->currentData().toInt());
+    m_batch->start(folder, m_model.model, m_threadsBox->currentData().toInt());
 }
 
 QString MainWindow::saveChannelPng(const QString& path) const {

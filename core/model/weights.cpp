@@ -118,6 +118,14 @@ std::vector<std::string> defaultWeightsCandidates() {
     return paths;
 }
 
+std::string findDefaultWeights() {
+    for (const std::string& path : defaultWeightsCandidates()) {
+        struct stat st {};
+        if (stat(path.c_str(), &st) == 0) return path;
+    }
+    return {};
+}
+
 bool WeightSet::isOfficialImageNet() const {
     return sha256.compare(0, 8, kOfficialWeightsHashPrefix) == 0;
 }

@@ -44,6 +44,8 @@ constexpr const char* kOfficialWeightsHashPrefix = "f37072fd";
 // the installed binary, then $XDG_DATA_DIRS, e.g. /usr/share/resnet18-explorer/), and, for a
 // binary still in its build tree, the weights/ folder of its source tree.
 std::vector<std::string> defaultWeightsCandidates();
+// The first of them that exists, or "".
+std::string findDefaultWeights();
 // $XDG_DATA_HOME/resnet18-explorer, or ~/.local/share/resnet18-explorer.
 std::string userWeightsDir();
 

@@ -1,0 +1,117 @@
+#include "core/model/model.h"
+
+#include "core/app_data.h"
+#include "core/error.h"
+
+namespace r18 {
+namespace {
+
+std::string baseName(const std::string& path) {
+    const size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string noWeightsMessage() {
+    std::string looked;
+    for (const std::string& path : defaultWeightsCandidates()) looked += "\n  " + path;
+    // The script as this binary can reach it: the checkout's weights/fetch.sh for a build-tree
+    // binary, the installed fetch-weights.sh otherwise.
+    const std::string script = fetchWeightsScript();
+    return "no weights file found. Get torchvision's official ResNet18 weights with\n  " +
+           (script.empty() ? std::string("Model > Download Official Weights in the window")
+                           : script) +
+           "\nor name a file (a .pth state dict or an .onnx model). Looked in:" + looked;
+}
+
+}  // namespace
+
+std::string labelsMismatch(const Labels& labels, const NetworkSpec& spec, const std::string& file) {
+    if (static_cast<int64_t>(labels.size()) >= spec.numClasses) return {};
+    return file + ": the file has " + std::to_string(labels.size()) + " labels but the model has " +
+           std::to_string(spec.numClasses) + " classes.";
+}
+
+std::shared_ptr<const Model> Model::open(const ModelOptions& options) {
+    const std::string path =
+        options.weightsPath.empty() ? findDefaultWeights() : options.weightsPath;
+    if (path.empty()) {
+        if (!options.demoIfMissing) throw WeightsError(noWeightsMessage());
+        return options.labelsPath.empty() ? demo() : demo()->withLabels(options.labelsPath);
+    }
+    auto weights = std::make_shared<WeightSet>(loadWeights(path));
+    auto spec = std::make_shared<NetworkSpec>(inferSpec(*weights));
+    validateWeights(*spec, *weights);
+    std::shared_ptr<Model> model(new Model);
+    model->m_spec = std::move(spec);
+    model->m_weights = std::move(weights);
+    model->m_trust = model->m_weights->isOfficialImageNet() ? Trust::Official : Trust::Unverified;
+    model->findLabels(options.labelsPath);
+    return model;
+}
+
+std::shared_ptr<const Model> Model::demo() {
+    std::shared_ptr<Model> model(new Model);
+    model->m_spec = std::make_shared<NetworkSpec>(makeResNet18());
+    model->m_weights = std::make_shared<WeightSet>(makeRandomWeights(*model->m_spec));
+    model->m_trust = Trust::Untrained;
+    model->findLabels({});
+    return model;
+}
+
+void Model::findLabels(const std::string& labelsPath) {
+    if (!labelsPath.empty()) {
+        Labels labels = Labels::fromFile(labelsPath);
+        if (const std::string why = labelsMismatch(labels, *m_spec, labelsPath); !why.empty())
+            throw Error(why);
+        m_labels = std::move(labels);
+        m_labelsSource = labelsPath;
+        return;
+    }
+    if (const std::string beside = Labels::fileBesideWeights(file()); !beside.empty()) {
+        try {
+            Labels labels = Labels::fromFile(beside);
+            if (const std::string why = labelsMismatch(labels, *m_spec, beside); !why.empty())
+                throw Error(why);
+            m_labels = std::move(labels);
+            m_labelsSource = beside;
+            return;
+        } catch (const Error& e) {
+            m_notes.push_back(std::string(e.what()) +
+                              " The labels beside the weights were skipped.");
+        }
+    }
+    if (m_spec->numClasses == 1000) {
+        m_labels = Labels::imagenet();
+        m_labelsSource = "ImageNet (built in)";
+    } else {
+        m_labels = Labels();
+        m_labelsSource = "none (classes are shown as \"class N\")";
+    }
+}
+
+std::shared_ptr<const Model> Model::withLabels(const std::string& labelsPath) const {
+    std::shared_ptr<Model> copy(new Model(*this));
+    copy->m_notes.clear();
+    copy->findLabels(labelsPath);
+    return copy;
+}
+
+std::string Model::summary() const {
+    const char* trust = m_trust == Trust::Official    ? "ImageNet-trained"
+                        : m_trust == Trust::Untrained ? "untrained demo weights"
+                                                      : "not verified";
+    return m_spec->archName() + " · " + (file().empty() ? "demo weights" : baseName(file())) +
+           " · " + std::to_string(m_spec->numClasses) + " classes · " + trust;
+}
+
+Tensor Model::prepare(const cv::Mat& decoded) const {
+    return prepareRgb(toRgb8(decoded));
+}
+
+Tensor Model::prepareRgb(const cv::Mat& rgb8) const {
+    Tensor t({1, 3, m_preprocess.crop, m_preprocess.crop});
+    cropToTensor(resizeAndCrop(rgb8, m_preprocess), t.ptr(), m_preprocess);
+    return t;
+}
+
+}  // namespace r18
