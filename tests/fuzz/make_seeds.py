@@ -7,6 +7,7 @@ format OpenCV reads), made with Debian's PyTorch, onnx and OpenCV. The seeds are
 """
 import collections
 import pathlib
+import struct
 
 import cv2
 import numpy as np
@@ -33,6 +34,19 @@ def pth_seeds(out):
     torch.save(sd, out / "small_legacy.pth", _use_new_zipfile_serialization=False)
     torch.save({"state_dict": {"fc.weight": torch.randn(2, 3)}}, out / "wrapped.pth")
     torch.save({"module.fc.weight": torch.randn(2, 2).bfloat16()}, out / "dataparallel.pth")
+    # Cycles (a dict inside itself; a list inside itself next to the tensors), many views of
+    # one storage, and a zip64 locator in a file too short for the record it points at.
+    cyclic = {}
+    cyclic["state_dict"] = cyclic
+    torch.save(cyclic, out / "cycle.pth")
+    torch.save(cyclic, out / "cycle_legacy.pth", _use_new_zipfile_serialization=False)
+    loop = []
+    loop.append(loop)
+    base = torch.arange(12.0)
+    torch.save({"history": loop, "state_dict": {"a.weight": base[:6].view(2, 3), "b.weight": base[6:].view(3, 2),
+                                                "c.weight": base}}, out / "views_and_loop.pth")
+    eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0, 0, 0, 0, 0)
+    (out / "zip64_locator.pth").write_bytes(b"PK\x03\x04" + b"\0" * 4 + struct.pack("<IIQI", 0x07064B50, 0, 4, 1) + eocd)
 
 
 def onnx_seeds(out):
@@ -67,6 +81,16 @@ def onnx_seeds(out):
                                [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 4])],
                                [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 4])])
     onnx.save(helper.make_model(graph2), str(out / "reshape.onnx"))
+    # Attributes that change meaning, an Identity chain, and a training-mode batch norm.
+    nodes[3] = helper.make_node("MaxPool", ["r0"], ["p0"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+                                ceil_mode=1, dilations=[1, 1])
+    nodes[1] = helper.make_node("BatchNormalization", ["c0", "g", "b", "m", "v"], ["n0", "rm", "rv"], epsilon=1e-5,
+                                training_mode=1)
+    nodes[11:12] = [helper.make_node("Identity", ["fw"], ["fw1"]), helper.make_node("Identity", ["fw1"], ["fw1b"]),
+                    helper.make_node("Identity", ["fw1b"], ["fw2"])]
+    graph3 = helper.make_graph(nodes, "attributes", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 32, 32])],
+                               [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 5])], inits)
+    onnx.save(helper.make_model(graph3), str(out / "attributes.onnx"))
 
 
 def image_seeds(out):
