@@ -41,7 +41,8 @@ int runWindow(int argc, char** argv) {
     p.setApplicationDescription(
         QStringLiteral("See ResNet18 at work. Without a verb, opens the Explorer window.\n"
                        "Verbs: classify, info, bench (run 'resnet18-explorer VERB --help')."));
-    const QCommandLineOption weights("weights", "Weights file (.pth or .onnx).", "FILE");
+    const QCommandLineOption weights("weights", "Weights file (.pth, .pt, .safetensors or .onnx).",
+                                     "FILE");
     const QCommandLineOption select("select", "Node selected at start, e.g. layer3.1.", "NODE");
     const QCommandLineOption screenshot(
         "screenshot", "Save the window as PNG once the first result is on screen, then quit.",
@@ -54,7 +55,8 @@ int runWindow(int argc, char** argv) {
     p.addHelpOption();
     p.addVersionOption();
     p.addPositionalArgument(
-        "FILE", "Image to open, or a weights file (.pth, .pt, .onnx, .safetensors).", "[FILE...]");
+        "FILE", "Image to open, or a weights file (.pth, .pt, .bin, .safetensors, .onnx).",
+        "[FILE...]");
     if (!p.parse(args)) {
         std::cerr << "usage error: " << p.errorText().toStdString() << "\n";
         return r18::cli::kExitUsage;

@@ -106,7 +106,8 @@ TEST(AppData, WeightsAreLookedForInTheDataFoldersAndTheCheckoutOfABuildTreeBinar
 }
 
 TEST(AppData, WeightFilesAreToldApartFromImagesBySuffix) {
-    for (const char* p : {"a.pth", "b.PT", "dir.x/c.onnx", "model.safetensors"})
+    for (const char* p :
+         {"a.pth", "b.PT", "dir.x/c.onnx", "model.safetensors", "pytorch_model.bin"})
         EXPECT_TRUE(hasWeightsSuffix(p)) << p;
     for (const char* p : {"a.jpg", "pth", "dir.pth/photo.png", "a.pth.jpg", "a.ptx"})
         EXPECT_FALSE(hasWeightsSuffix(p)) << p;

@@ -13,8 +13,10 @@
 #include "core/files.h"
 #include "core/formats/onnx_reader.h"
 #include "core/formats/pth_reader.h"
+#include "core/formats/safetensors_reader.h"
 #include "core/formats/sha256.h"
 #include "core/formats/zip_reader.h"
+#include "core/model/weight_names.h"
 
 namespace r18 {
 namespace {
@@ -62,14 +64,19 @@ WeightSet loadWeights(const std::string& path) {
     const size_t size = file.size();
     const bool onnxName = path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
     WeightSet w;
+    // By content, most specific first: a safetensors header length can start with 0x08 too.
     if (ZipArchive::looksLikeZip(bytes, size) || looksLikeLegacyPth(bytes, size))
         w = readPth(bytes, size, path);
+    else if (looksLikeSafetensors(bytes, size))
+        w = readSafetensors(bytes, size, path);
     else if (onnxName || bytes[0] == 0x08)  // ModelProto starts with ir_version (field 1, varint)
         w = readOnnx(bytes, size, path);
     else
         throw WeightsError(path +
                            ": not a weights file the app can read; expected a PyTorch "
-                           "state dict (.pth, as torch.save writes it) or an ONNX model (.onnx).");
+                           "state dict or checkpoint (.pth, .pt, as torch.save writes it), "
+                           "TorchScript (.pt), safetensors (.safetensors) or ONNX (.onnx).");
+    w.naming = mapToTorchvisionNames(w);
     w.file = path;
     w.sha256 = sha256Hex(bytes, size, [&](size_t at, size_t n) { file.release(at, n); });
     return w;
@@ -81,7 +88,8 @@ bool hasWeightsSuffix(const std::string& path) {
     std::string suffix = path.substr(dot + 1);
     std::transform(suffix.begin(), suffix.end(), suffix.begin(),
                    [](unsigned char c) { return std::tolower(c); });
-    return suffix == "pth" || suffix == "pt" || suffix == "onnx" || suffix == "safetensors";
+    return suffix == "pth" || suffix == "pt" || suffix == "bin" || suffix == "safetensors" ||
+           suffix == "onnx";
 }
 
 std::string userWeightsDir() {
