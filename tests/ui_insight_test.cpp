@@ -6,8 +6,11 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QElapsedTimer>
+#include <QHeaderView>
 #include <QSignalSpy>
 #include <QTableView>
+
+#include <algorithm>
 
 #include "core/engine/engine.h"
 #include "core/engine/gradcam.h"
@@ -183,6 +186,38 @@ TEST(Batch, RowsForEveryGoodImageAndAnErrorRow) {
     ASSERT_EQ(open.count(), 1);
     EXPECT_TRUE(open.first().first().toString().endsWith("dog.jpg"))
         << open.first().first().toString().toStdString();
+}
+
+// A second folder after sorting the first by another column: the header shows the order the
+// rows really have, and rows arriving under a sort take their sorted place.
+TEST(Batch, TheSortIndicatorAlwaysMatchesTheRows) {
+    auto w = window();
+    const std::string dir = test::tempDir();
+    for (const char* id : {"dog", "eagle", "kite", "horses"})
+        ASSERT_EQ(std::system(("cp " + test::fixtureImage(id).path + " " + dir + "/").c_str()), 0);
+    w->classifyFolder(QString::fromStdString(dir));
+    BatchWindow* batch = w->batchWindow();
+    QSignalSpy finished(batch, &BatchWindow::finished);
+    ASSERT_TRUE(test::waitForCount(finished, 1, 60000));
+    QHeaderView* header = batch->table()->horizontalHeader();
+    QTest::mouseClick(header->viewport(), Qt::LeftButton, {},
+                      QPoint(header->sectionViewportPosition(1) + 10, header->height() / 2));
+    ASSERT_EQ(header->sortIndicatorSection(), 1);  // by top-1 label: not the files' order
+    w->classifyFolder(QString::fromStdString(dir));
+    ASSERT_TRUE(test::waitForCount(finished, 2, 60000));
+    ASSERT_EQ(batch->table()->model()->rowCount(), 4);
+    // Whatever the header shows, the rows are in that order.
+    std::vector<QString> shown;
+    for (int r = 0; r < 4; ++r)
+        shown.push_back(batch->table()
+                            ->model()
+                            ->index(r, header->sortIndicatorSection())
+                            .data(Qt::UserRole)
+                            .toString());
+    if (header->sortIndicatorOrder() == Qt::AscendingOrder)
+        EXPECT_TRUE(std::is_sorted(shown.begin(), shown.end()));
+    else
+        EXPECT_TRUE(std::is_sorted(shown.rbegin(), shown.rend()));
 }
 
 TEST(Batch, CancelStopsPromptly) {
