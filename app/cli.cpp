@@ -16,6 +16,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "core/app_data.h"
 #include "core/batch.h"
 #include "core/engine/calibration.h"
 #include "core/error.h"
@@ -282,8 +283,13 @@ int info(const QStringList& args) {
             return kExitBadInput;
         }
     }
+    const std::vector<std::string> samples = sampleImages();
     std::cout << spec.archName() << ", " << spec.numClasses << " classes, input 3×"
-              << spec.inputSize << "×" << spec.inputSize << "\nweights: " << source << "\n\n";
+              << spec.inputSize << "×" << spec.inputSize << "\nweights: " << source << "\nsamples: "
+              << (samples.empty()
+                      ? "none installed"
+                      : dataDir() + "/samples (" + std::to_string(samples.size()) + " images)")
+              << "\n\n";
     std::cout << std::left << std::setw(22) << "name" << std::setw(9) << "kind" << std::setw(14)
               << "output" << std::right << std::setw(12) << "params" << std::setw(16) << "MACs"
               << "  stage\n";

@@ -8,19 +8,38 @@
 #include <string>
 
 #include "app/cli.h"
+#include "core/app_data.h"
 #include "core/engine/threads.h"
+#include "core/model/weights.h"
 #include "ui/main_window.h"
 
 namespace {
 
-int runWindow(int argc, char** argv) {
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("ResNet18Explorer"));
-    QApplication::setApplicationName(QStringLiteral("resnet18-explorer"));
-    QApplication::setApplicationDisplayName(QStringLiteral("ResNet18 Explorer"));
-    QApplication::setStyle(QStringLiteral("Fusion"));
+// Qt's own options (QGuiApplication, QApplication), taken out of argv by QApplication. They are
+// known to the parser, hidden, because it runs before QApplication exists.
+void addQtOptions(QCommandLineParser& p) {
+    for (const char* name :
+         {"platform", "platformpluginpath", "platformtheme", "plugin", "display", "qwindowgeometry",
+          "qwindowicon", "qwindowtitle", "geometry", "style", "stylesheet", "session"}) {
+        QCommandLineOption o(QString::fromLatin1(name), QString(), QStringLiteral("VALUE"));
+        o.setFlags(QCommandLineOption::HiddenFromHelp);
+        p.addOption(o);
+    }
+    for (const char* name : {"reverse", "widgetcount", "nograb", "dograb", "sync"}) {
+        QCommandLineOption o(QString::fromLatin1(name));
+        o.setFlags(QCommandLineOption::HiddenFromHelp);
+        p.addOption(o);
+    }
+}
 
+// The arguments are parsed before QApplication exists, so --help, --version and usage errors
+// work without a display.
+int runWindow(int argc, char** argv) {
+    QStringList args;
+    for (int i = 0; i < argc; ++i) args << QString::fromLocal8Bit(argv[i]);
     QCommandLineParser p;
+    p.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);  // Qt's -platform
+    addQtOptions(p);
     p.setApplicationDescription(
         QStringLiteral("See ResNet18 at work. Without a verb, opens the Explorer window.\n"
                        "Verbs: classify, info, bench (run 'resnet18-explorer VERB --help')."));
@@ -36,19 +55,38 @@ int runWindow(int argc, char** argv) {
     const QCommandLineOption loop("loop", "Loop a video file.");
     p.addOptions({weights, select, screenshot, size, camera, loop});
     p.addHelpOption();
-    p.addPositionalArgument("IMAGE", "Image to open.", "[IMAGE...]");
-    if (!p.parse(QApplication::arguments())) {
+    p.addVersionOption();
+    p.addPositionalArgument(
+        "FILE", "Image to open, or a weights file (.pth, .pt, .bin, .safetensors, .onnx).",
+        "[FILE...]");
+    if (!p.parse(args)) {
         std::cerr << "usage error: " << p.errorText().toStdString() << "\n";
         return r18::cli::kExitUsage;
     }
-    if (p.isSet("help")) {
-        std::cout << p.helpText().toStdString();
+    if (p.isSet("help") || p.isSet("help-all")) {  // no QCoreApplication to name the binary yet
+        std::cout << p.helpText()
+                         .replace(QStringLiteral("<executable_name>"),
+                                  QStringLiteral("resnet18-explorer"))
+                         .toStdString();
+        return r18::cli::kExitOk;
+    }
+    if (p.isSet("version")) {
+        std::cout << "resnet18-explorer " << r18::appVersion() << "\n";
         return r18::cli::kExitOk;
     }
     r18::ui::WindowOptions options;
     options.weightsPath = p.value(weights);
     options.selectNode = p.value(select);
-    options.images = p.positionalArguments();
+    for (const QString& file : p.positionalArguments()) {  // as the .desktop file's %F passes them
+        if (!r18::hasWeightsSuffix(file.toStdString())) {
+            options.images << file;
+        } else if (options.weightsPath.isEmpty()) {
+            options.weightsPath = file;
+        } else {
+            std::cerr << "usage error: more than one weights file given\n";
+            return r18::cli::kExitUsage;
+        }
+    }
     options.screenshotPath = p.value(screenshot);
     options.camera = p.value(camera);
     options.loop = p.isSet(loop);
@@ -64,6 +102,12 @@ int runWindow(int argc, char** argv) {
         std::cerr << "usage error: --screenshot needs an IMAGE or a --camera to show\n";
         return r18::cli::kExitUsage;
     }
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("ResNet18Explorer"));
+    QApplication::setApplicationName(QStringLiteral("resnet18-explorer"));
+    QApplication::setApplicationDisplayName(QStringLiteral("ResNet18 Explorer"));
+    QApplication::setApplicationVersion(QString::fromLatin1(r18::appVersion()));
+    QApplication::setStyle(QStringLiteral("Fusion"));
     r18::ui::MainWindow window(options);
     window.show();
     return QApplication::exec();

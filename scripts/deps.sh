@@ -8,10 +8,12 @@ R18_BUILD_PACKAGES=(
     libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev nlohmann-json3-dev
     libgtest-dev libgmock-dev
     fontconfig fonts-dejavu-core
+    librsvg2-bin
 )
 R18_TEST_PACKAGES=(
     python3-torch python3-torchvision python3-onnx python3-numpy python3-pil python3-opencv
     darknet xvfb xauth curl
+    desktop-file-utils appstream shared-mime-info
 )
 
 r18_install_deps() {

@@ -1,5 +1,6 @@
 #include "core/model/model.h"
 
+#include "core/app_data.h"
 #include "core/error.h"
 
 namespace r18 {
@@ -13,10 +14,13 @@ std::string baseName(const std::string& path) {
 std::string noWeightsMessage() {
     std::string looked;
     for (const std::string& path : defaultWeightsCandidates()) looked += "\n  " + path;
-    return "no weights file found. Get torchvision's official ResNet18 weights with\n"
-           "  weights/fetch.sh\n"
-           "or name a file (a .pth state dict or an .onnx model). Looked in:" +
-           looked;
+    // The script as this binary can reach it: the checkout's weights/fetch.sh for a build-tree
+    // binary, the installed fetch-weights.sh otherwise.
+    const std::string script = fetchWeightsScript();
+    return "no weights file found. Get torchvision's official ResNet18 weights with\n  " +
+           (script.empty() ? std::string("Model > Download Official Weights in the window")
+                           : script) +
+           "\nor name a file (a .pth state dict or an .onnx model). Looked in:" + looked;
 }
 
 }  // namespace

@@ -1,12 +1,14 @@
 #include "core/model/weights.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <random>
 #include <set>
 
+#include "core/app_data.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/formats/onnx_reader.h"
@@ -80,6 +82,16 @@ WeightSet loadWeights(const std::string& path) {
     return w;
 }
 
+bool hasWeightsSuffix(const std::string& path) {
+    const size_t dot = path.find_last_of('.');
+    if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return false;
+    std::string suffix = path.substr(dot + 1);
+    std::transform(suffix.begin(), suffix.end(), suffix.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    return suffix == "pth" || suffix == "pt" || suffix == "bin" || suffix == "safetensors" ||
+           suffix == "onnx";
+}
+
 std::string userWeightsDir() {
     const char* xdg = std::getenv("XDG_DATA_HOME");
     if (xdg && *xdg) return std::string(xdg) + "/resnet18-explorer";
@@ -92,9 +104,10 @@ std::vector<std::string> defaultWeightsCandidates() {
     const char* env = std::getenv("RESNET18_WEIGHTS");
     if (env && *env) paths.emplace_back(env);
     paths.push_back(userWeightsDir() + "/" + kOfficialWeightsName);
-#ifdef R18_SOURCE_DIR
-    paths.push_back(std::string(R18_SOURCE_DIR) + "/weights/" + kOfficialWeightsName);
-#endif
+    for (const std::string& dir : dataDirCandidates())
+        paths.push_back(dir + "/" + kOfficialWeightsName);
+    if (const std::string src = sourceTreeDir(); !src.empty())
+        paths.push_back(src + "/weights/" + kOfficialWeightsName);
     return paths;
 }
 

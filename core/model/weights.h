@@ -44,12 +44,18 @@ constexpr const char* kOfficialWeightsHashPrefix = "f37072fd";
 
 // Where weights are looked for when none is named, in order: $RESNET18_WEIGHTS, the user's data
 // folder (userWeightsDir()/resnet18-f37072fd.pth, where weights/fetch.sh and the app's download
-// put it), and the weights/ folder of the source tree this binary was built from.
+// put it), the app's data folders for all users (dataDirCandidates() in core/app_data.h: beside
+// the installed binary, then $XDG_DATA_DIRS, e.g. /usr/share/resnet18-explorer/), and, for a
+// binary still in its build tree, the weights/ folder of its source tree.
 std::vector<std::string> defaultWeightsCandidates();
 // The first of them that exists, or "".
 std::string findDefaultWeights();
 // $XDG_DATA_HOME/resnet18-explorer, or ~/.local/share/resnet18-explorer.
 std::string userWeightsDir();
+
+// True if the file name ends in a weights suffix (.pth, .pt, .bin, .safetensors, .onnx; any
+// case): how a path given on the command line, dropped or pasted is told apart from an image.
+bool hasWeightsSuffix(const std::string& path);
 
 // Reads a .pth/.pt/.bin (zip or legacy torch.save format), .safetensors or .onnx file, chosen
 // by content, and maps its names onto torchvision's (weight_names.h).
