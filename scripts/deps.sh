@@ -6,7 +6,7 @@ R18_BUILD_PACKAGES=(
     qt6-base-dev qt6-base-dev-tools libgl-dev
     libopencv-dev libdnnl-dev ocl-icd-opencl-dev
     libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
-    libgtest-dev libgmock-dev
+    libgtest-dev libgmock-dev nlohmann-json3-dev
     fontconfig fonts-dejavu-core
 )
 R18_TEST_PACKAGES=(
