@@ -93,28 +93,6 @@ Tensor pixelScores(const Tensor& map, int64_t inputSize) {
     return scores;
 }
 
-std::vector<float> gaussianNoise(uint64_t seed, size_t count) {
-    uint64_t state = seed;
-    auto next = [&state] {
-        state += 0x9E3779B97F4A7C15ULL;
-        uint64_t z = state;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31);
-    };
-    constexpr double kTwoPi = 6.283185307179586476925286766559;
-    constexpr double kUnit = 1.0 / 9007199254740992.0;  // 2^-53
-    std::vector<float> out(count);
-    for (size_t i = 0; i < count; i += 2) {
-        const double u = static_cast<double>(next() >> 11) * kUnit;
-        const double v = static_cast<double>(next() >> 11) * kUnit;
-        const double r = std::sqrt(-2.0 * std::log(1.0 - u));
-        out[i] = static_cast<float>(r * std::cos(kTwoPi * v));
-        if (i + 1 < count) out[i + 1] = static_cast<float>(r * std::sin(kTwoPi * v));
-    }
-    return out;
-}
-
 double curveArea(const std::vector<float>& curve) {
     if (curve.size() < 2) return curve.empty() ? 0.0 : curve[0];
     double area = 0.0;

@@ -14,8 +14,8 @@
 //                         completeness gap Σ IG − (f(x) − f(0)) reported
 //   smoothgrad            (1/N) Σ ∇f(x + ε_i), ε_i ~ N(0, (σ·(max x − min x))²) per element,
 //                         N = samples, σ = noise; ε_i is σ·(max x − min x) times elements
-//                         [i·3S², (i+1)·3S²) of gaussianNoise(seed), so another program can
-//                         draw the very same noise
+//                         [i·3S², (i+1)·3S²) of gaussianNoise(seed) (core/noise.h), so another
+//                         program can draw the very same noise
 // Input-space maps are [1,3,S,S] in normalised input space; cam and gradcam are [1,h,w] at the
 // layer's resolution, before any upsampling.
 //
@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "core/model/model.h"
+#include "core/noise.h"
 #include "core/progress.h"
 #include "core/tensor.h"
 
@@ -101,13 +102,6 @@ struct Faithfulness {
 // One score per input pixel, [S,S] row-major: |a| maxed over colour channels for input-space
 // maps, bilinear upsampling for [1,h,w] maps. What the heat map shows and faithfulness ranks.
 Tensor pixelScores(const Tensor& map, int64_t inputSize);
-
-// `count` standard normal numbers, reproducible in any language: splitmix64 from state `seed`
-// (state += 0x9E3779B97F4A7C15; z = state; z = (z ^ z>>30)·0xBF58476D1CE4E5B9;
-// z = (z ^ z>>27)·0x94D049BB133111EB; out = z ^ z>>31, all mod 2^64), consecutive outputs a, b
-// as u = (a>>11)·2^-53 and v = (b>>11)·2^-53, then Box–Muller in double precision:
-// r = √(−2·ln(1 − u)), numbers 2j and 2j+1 are r·cos(2πv) and r·sin(2πv), rounded to float.
-std::vector<float> gaussianNoise(uint64_t seed, size_t count);
 
 // Trapezoid-rule area under `curve` sampled evenly on [0, 1].
 double curveArea(const std::vector<float>& curve);
