@@ -19,6 +19,7 @@
 #include "core/batch.h"
 #include "core/engine/calibration.h"
 #include "core/error.h"
+#include "core/folder_job.h"
 #include "core/formats/npy.h"
 #include "core/media/image_io.h"
 #include "core/model/model.h"
@@ -71,15 +72,24 @@ int classify(const QStringList& args) {
                                           "fp32");
     const QCommandLineOption calibrationOpt(
         "calibration", "int8: images (a folder or files) to calibrate on.", "PATH");
-    const QCommandLineOption threadsOpt("threads", "Threads (default: all cores).", "N", "0");
+    const QCommandLineOption threadsOpt("threads", "Inference threads (default: all cores).", "N",
+                                        "0");
+    const QCommandLineOption batchOpt(
+        "batch", "Images per inference (default 1; larger batches may change the last digits).",
+        "B", "1");
+    const QCommandLineOption decodeOpt(
+        "decode-threads",
+        "Threads decoding images while the network runs (default: the cores inference leaves "
+        "free, at least 1).",
+        "N", "0");
     const QCommandLineOption jsonOpt("json", "Print one JSON document.");
     const QCommandLineOption csvOpt("csv", "Write a CSV row per image, errors included.",
                                     "OUT.csv");
     const QCommandLineOption logitsOpt("save-logits", "Save N×classes logits as .npy.", "OUT.npy");
     const QCommandLineOption tapOpt("save-tap", "Save a node's output as .npy (repeatable).",
                                     "NODE=OUT.npy");
-    p.addOptions({weightsOpt, labelsOpt, topOpt, precisionOpt, calibrationOpt, threadsOpt, jsonOpt,
-                  csvOpt, logitsOpt, tapOpt});
+    p.addOptions({weightsOpt, labelsOpt, topOpt, precisionOpt, calibrationOpt, threadsOpt, batchOpt,
+                  decodeOpt, jsonOpt, csvOpt, logitsOpt, tapOpt});
     p.addHelpOption();
     p.addPositionalArgument(
         "IMAGE", "Images to classify, or folders of them (searched recursively).", "IMAGE...");
@@ -93,6 +103,10 @@ int classify(const QStringList& args) {
     if (!ok || top < 1) throw UsageError{"--top needs a positive number"};
     const int threads = p.value(threadsOpt).toInt(&ok);
     if (!ok || threads < 0) throw UsageError{"--threads needs a number >= 0"};
+    const int batch = p.value(batchOpt).toInt(&ok);
+    if (!ok || batch < 1) throw UsageError{"--batch needs a positive number"};
+    const int decodeThreads = p.value(decodeOpt).toInt(&ok);
+    if (!ok || decodeThreads < 0) throw UsageError{"--decode-threads needs a number >= 0"};
     const auto precision = parsePrecision(p.value(precisionOpt).toStdString());
     if (!precision) throw UsageError{"--precision must be fp32, bf16 or int8"};
     if (*precision == Precision::Int8 && !p.isSet(calibrationOpt))
@@ -128,7 +142,7 @@ int classify(const QStringList& args) {
     std::vector<std::string> tapNames;
     for (const auto& tf : tapFiles) tapNames.push_back(tf.first);
 
-    std::unique_ptr<Pipeline> pipeline;
+    FolderJobOptions jobOptions;
     try {
         std::shared_ptr<const Calibration> calibration;
         if (*precision == Precision::Int8) {
@@ -144,8 +158,8 @@ int classify(const QStringList& args) {
             std::cerr << "note: int8 calibrated on " << inputs.size()
                       << (inputs.size() == 1 ? " image\n" : " images\n");
         }
-        pipeline =
-            std::make_unique<Pipeline>(model, EngineOptions{*precision, 1, threads, calibration});
+        jobOptions.precision = *precision;
+        jobOptions.calibration = calibration;
     } catch (const Error& e) {
         std::cerr << "error: " << e.what() << "\n";
         return kExitBadInput;
@@ -167,36 +181,38 @@ int classify(const QStringList& args) {
     std::vector<float> allLogits;
     std::map<std::string, Tensor> allTaps;
     std::vector<BatchRow> rows;
-    for (size_t n = 0; n < files.size(); ++n) {
-        const std::string& path = files[n];
+    // Decoding overlaps with the network; results come back in file order.
+    jobOptions.threads = threads;
+    jobOptions.batch = std::min<int>(batch, static_cast<int>(std::max<size_t>(files.size(), 1)));
+    jobOptions.decodeThreads = decodeThreads;
+    jobOptions.topK = top;
+    jobOptions.taps = tapNames;
+    std::unique_ptr<FolderJob> job;
+    try {
+        job = std::make_unique<FolderJob>(model, jobOptions);
+    } catch (const Error& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    job->run(files, [&](FolderResult&& r) {
+        BatchRow& row = r.row;
         if (progress)
-            std::cerr << "\r[" << n + 1 << "/" << files.size() << "] " << path << "\x1b[K"
+            std::cerr << "\r[" << r.index + 1 << "/" << files.size() << "] " << row.file << "\x1b[K"
                       << std::flush;
-        BatchRow row;
-        row.file = path;
-        Classification r;
-        try {
-            RunRequest request;
-            request.taps = tapNames;
-            request.topK = top;
-            r = pipeline->classifyFile(path, request);
-        } catch (const Error& e) {
-            row.error = e.what();
-            std::cerr << (progress ? "\r" : "") << "error: " << e.what() << "\n";
+        if (!row.error.empty()) {
+            std::cerr << (progress ? "\r" : "") << "error: " << row.error << "\n";
             exitCode = kExitBadInput;
-            rows.push_back(row);
-            continue;
+            rows.push_back(std::move(row));
+            return;
         }
-        row.ms = r.decodeMs + r.preprocessMs + r.networkMs;
-        row.top = r.top;
         if (!p.isSet(jsonOpt) && !p.isSet(csvOpt)) {
-            std::cout << path << "\n";
+            std::cout << row.file << "\n";
             for (size_t i = 0; i < row.top.size(); ++i)
                 std::cout << std::setw(3) << i + 1 << "  " << std::fixed << std::setprecision(4)
                           << row.top[i].probability << std::defaultfloat << "  " << std::setw(4)
                           << row.top[i].index << "  " << row.top[i].label << "\n";
         }
-        rows.push_back(row);
+        rows.push_back(std::move(row));
         allLogits.insert(allLogits.end(), r.logits.data.begin(), r.logits.data.end());
         for (auto& [name, t] : r.taps) {
             Tensor& acc = allTaps[name];
@@ -204,7 +220,7 @@ int classify(const QStringList& args) {
             acc.data.insert(acc.data.end(), t.data.begin(), t.data.end());
             acc.dims[0] += 1;
         }
-    }
+    });
     if (progress) std::cerr << "\r\x1b[K";
     std::vector<BatchRow> classified;
     std::copy_if(rows.begin(), rows.end(), std::back_inserter(classified),
@@ -213,8 +229,14 @@ int classify(const QStringList& args) {
     try {
         if (p.isSet(csvOpt)) {
             writeText(p.value(csvOpt).toStdString(), toCsv(rows));
+            const FolderJobStats& stats = job->stats();
             std::cerr << "wrote " << rows.size() << " rows (" << rows.size() - classified.size()
-                      << " errors) to " << p.value(csvOpt).toStdString() << "\n";
+                      << " errors) to " << p.value(csvOpt).toStdString() << "; " << std::fixed
+                      << std::setprecision(2) << stats.seconds << " s, " << std::setprecision(1)
+                      << static_cast<double>(stats.images) / std::max(stats.seconds, 1e-9)
+                      << " images/s (batch " << job->batch() << ", " << job->decodeThreads()
+                      << " decode threads)\n"
+                      << std::defaultfloat;
         }
         if (p.isSet(logitsOpt)) {
             Tensor logits({static_cast<int64_t>(classified.size()), spec.numClasses});

@@ -1,5 +1,6 @@
 #include "core/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/media/image_io.h"
@@ -32,6 +33,31 @@ Classification Pipeline::run(const Tensor& input, const RunRequest& request) {
     c.nodeMs = std::move(r.nodeMs);
     c.networkMs = r.networkMs;
     return c;
+}
+
+std::vector<Classification> Pipeline::runBatch(const Tensor& input, const RunRequest& request) {
+    RunResult r = m_engine.run(input, request.taps, request.profile);
+    const int64_t batch = m_engine.options().batch;
+    const int64_t classes = m_model->spec().numClasses;
+    std::vector<Classification> out(static_cast<size_t>(batch));
+    for (int64_t b = 0; b < batch; ++b) {
+        Classification& c = out[static_cast<size_t>(b)];
+        c.logits = Tensor({1, classes});
+        std::copy_n(r.logits.ptr() + b * classes, classes, c.logits.ptr());
+        c.top = topK(c.logits.ptr(), static_cast<int>(classes), request.topK, m_model->labels());
+        for (const auto& [name, t] : r.taps) {
+            std::vector<int64_t> dims = t.dims;
+            dims[0] = 1;
+            Tensor one(dims);
+            const size_t per = one.data.size();
+            std::copy_n(t.data.begin() + static_cast<std::ptrdiff_t>(per * static_cast<size_t>(b)),
+                        per, one.data.begin());
+            c.taps.emplace(name, std::move(one));
+        }
+        c.nodeMs = r.nodeMs;
+        c.networkMs = r.networkMs;
+    }
+    return out;
 }
 
 Classification Pipeline::classifyFile(const std::string& path, const RunRequest& request) {

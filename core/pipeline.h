@@ -52,6 +52,10 @@ public:
     // Decode, preprocess and run one image file, timing each step. Throws ImageError naming
     // the file.
     Classification classifyFile(const std::string& path, const RunRequest& request = {});
+    // A batch of prepared inputs ([B,3,S,S], B = options().batch) through the network at
+    // once: one Classification per image, each as run() would give it for that image alone
+    // (logits [1,classes], taps [1,...]); networkMs is the whole batch's time.
+    std::vector<Classification> runBatch(const Tensor& input, const RunRequest& request = {});
 
 private:
     std::shared_ptr<const Model> m_model;

@@ -15,6 +15,7 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "core/folder_job.h"
 
 namespace r18::ui {
 namespace {
@@ -30,12 +31,14 @@ void BatchJob::run(const QString& folder) {
     try {
         const std::vector<std::string> files = findImages(folder.toStdString());
         emit found(static_cast<int>(files.size()));
-        Pipeline pipeline(m_model, EngineOptions{Precision::Fp32, 1, m_threads});
-        for (size_t i = 0; i < files.size(); ++i) {
-            if (m_cancel) return emit finished(true, QString());
-            emit rowReady(static_cast<int>(i), classifyRow(pipeline, files[i]));
-        }
-        emit finished(false, QString());
+        // The core's folder job: decoding overlaps with the network, rows come in file order.
+        FolderJobOptions options;
+        options.threads = m_threads;
+        FolderJob job(m_model, options);
+        const bool completed = job.run(
+            files, [this](FolderResult&& r) { emit rowReady(static_cast<int>(r.index), r.row); },
+            &m_cancel);
+        emit finished(!completed, QString());
     } catch (const Error& e) {
         emit finished(false, QString::fromStdString(e.what()));
     }

@@ -23,13 +23,14 @@ class QTableView;
 
 namespace r18::ui {
 
-// Classifies the files of a folder one by one; lives in BatchWindow's thread.
+// Classifies the files of a folder with the core's FolderJob (decoding overlapped with the
+// network); lives in BatchWindow's thread.
 class BatchJob : public QObject {
     Q_OBJECT
 
 public:
     BatchJob(std::shared_ptr<const Model> model, int threads);
-    void cancel() { m_cancel = true; }  // thread-safe; takes effect before the next file
+    void cancel() { m_cancel = true; }  // thread-safe; takes effect before the next image
 
 public slots:
     void run(const QString& folder);

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <limits>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 
@@ -65,6 +68,34 @@ dnnl::primitive_attr scaleAttr(int mask, const std::vector<float>& scales) {
     return attr;
 }
 
+// Winograd against direct, per ISA, threads and convolution shape: measured once per process.
+std::mutex winogradChoiceMutex;
+std::map<std::string, bool> winogradChoices;  // key -> Winograd was faster
+
+// The best of a few runs of one convolution on zeroed buffers, in ms.
+double timeConv(const dnnl::convolution_forward::primitive_desc& pd, const dnnl::engine& eng,
+                dnnl::stream& strm) {
+    std::unordered_map<int, dnnl::memory> args;
+    for (const auto& [arg, md] :
+         {std::pair{DNNL_ARG_SRC, pd.src_desc()}, std::pair{DNNL_ARG_WEIGHTS, pd.weights_desc()},
+          std::pair{DNNL_ARG_BIAS, pd.bias_desc()}, std::pair{DNNL_ARG_DST, pd.dst_desc()}}) {
+        dnnl::memory m(md, eng);
+        std::memset(m.get_data_handle(), 0, md.get_size());
+        args.emplace(arg, m);
+    }
+    const dnnl::convolution_forward conv(pd);
+    conv.execute(strm, args);  // first run: page faults, lazy set-up
+    strm.wait();
+    double best = std::numeric_limits<double>::infinity();
+    for (int i = 0; i < 3; ++i) {
+        const auto t0 = Clock::now();
+        conv.execute(strm, args);
+        strm.wait();
+        best = std::min(best, msSince(t0));
+    }
+    return best;
+}
+
 // The same layout as `md` with another data type.
 dnnl::memory::desc withType(dnnl::memory::desc md, dt type) {
     md.data.data_type = dnnl::memory::convert_to_c(type);
@@ -94,19 +125,25 @@ struct Engine::Impl {
         std::vector<Step> steps;
         std::vector<std::pair<int, dnnl::memory>> taps;  // node -> plain f32 destination
     };
+    // kind ("conv") -> oneDNN implementation -> how many nodes use it
+    using Implementations = std::map<std::string, std::map<std::string, int>>;
 
     NetworkSpec spec;
     EngineOptions opt;
     dnnl::engine eng{dnnl::engine::kind::cpu, 0};
     dnnl::stream strm{eng};
-    std::vector<Storage> storage;              // per node
-    dnnl::memory userInput;                    // plain NCHW f32, handle set per run
-    dnnl::memory logits;                       // plain NC f32, handle set per run
-    std::vector<dnnl::memory> out;             // per node: memory holding its output after its step
-    std::vector<Step> steps;                   // the plain list
-    std::map<std::string, std::string> impls;  // primitive kind -> oneDNN implementation
-    std::map<std::vector<int>, Plan> plans;    // per tap set
-    std::string building;                      // node being compiled, for error messages
+    std::vector<Storage> storage;   // per node
+    dnnl::memory userInput;         // plain NCHW f32, handle set per run
+    dnnl::memory logits;            // plain NC f32, handle set per run
+    std::vector<dnnl::memory> out;  // per node: memory holding its output after its step
+    std::vector<Step> steps;        // the plain list
+    Implementations impls;
+    tag blocked = tag::undef;                // the layout activations are pinned to, if any
+    bool tryWinograd = false;                // 3×3 stride-1 convs try Winograd
+    bool measureWinograd = false;            // ... and keep it only if a timing says it is faster
+    std::vector<std::string> wino;           // nodes computed with Winograd
+    std::map<std::vector<int>, Plan> plans;  // per tap set
+    std::string building;                    // node being compiled, for error messages
 
     dnnl::memory::dims batchDims(const std::vector<int64_t>& shape) const {
         dnnl::memory::dims d{opt.batch};
@@ -117,10 +154,18 @@ struct Engine::Impl {
     dnnl::memory::desc anyDesc(const std::vector<int64_t>& shape, dt type) const {
         return {batchDims(shape), type, tag::any};
     }
+    // Where a node's output lives: nChw16c when pinned, else oneDNN's choice.
+    dnnl::memory::desc activationDesc(const std::vector<int64_t>& shape, dt type) const {
+        return {batchDims(shape), type, blocked != tag::undef ? blocked : tag::any};
+    }
     const Storage& at(int node) const { return storage[static_cast<size_t>(node)]; }
     bool int8() const { return opt.precision == Precision::Int8; }
 
     void planStorage();
+    void chooseLayout();
+    bool winogradIsFaster(const Node& n, bool sum, bool relu,
+                          const dnnl::convolution_forward::primitive_desc& winograd,
+                          const dnnl::convolution_forward::primitive_desc& direct);
     void compile(const WeightSet& w);
     void addConv(int index, const WeightSet& w);
     void addPool(int index);
@@ -187,7 +232,7 @@ void Engine::Impl::addConv(int index, const WeightSet& w) {
     // (int8: a u8 block output over an s8 projection).
     const dnnl::memory::desc dstMd =
         add >= 0 ? withType(out[static_cast<size_t>(skip)].get_desc(), dst.type)
-                 : anyDesc(n.outShape, dst.type);
+                 : activationDesc(n.outShape, dst.type);
     const int64_t cout = n.outShape[0];
     const dnnl::memory::dims wDims{cout, n.inShape[0], n.kernel, n.kernel};
     const dt weightType = int8() ? dt::s8 : src.type;
@@ -225,12 +270,26 @@ void Engine::Impl::addConv(int index, const WeightSet& w) {
     if (relu) ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_relu, 0.0F, 0.0F);
     attr.set_post_ops(ops);
 
-    dnnl::convolution_forward::desc desc(
-        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, srcMd,
-        {wDims, weightType, tag::any}, {{cout}, dt::f32, tag::x}, dstMd, {n.stride, n.stride},
-        {n.pad, n.pad}, {n.pad, n.pad});
-    dnnl::convolution_forward::primitive_desc pd(desc, attr, eng);
-    impls["conv"] = pd.impl_info_str();
+    auto primitiveDesc = [&](dnnl::algorithm algorithm) {
+        const dnnl::convolution_forward::desc desc(
+            dnnl::prop_kind::forward_inference, algorithm, srcMd, {wDims, weightType, tag::any},
+            {{cout}, dt::f32, tag::x}, dstMd, {n.stride, n.stride}, {n.pad, n.pad}, {n.pad, n.pad});
+        return dnnl::convolution_forward::primitive_desc(desc, attr, eng);
+    };
+    dnnl::convolution_forward::primitive_desc pd =
+        primitiveDesc(dnnl::algorithm::convolution_direct);
+    if (tryWinograd && n.kernel == 3 && n.stride == 1 && !fromInput) {
+        try {
+            const auto winograd = primitiveDesc(dnnl::algorithm::convolution_winograd);
+            if (!measureWinograd || winogradIsFaster(n, add >= 0, relu, winograd, pd)) {
+                pd = winograd;
+                wino.push_back(n.name);
+            }
+        } catch (const dnnl::error&) {
+            // not on this CPU or layout: direct
+        }
+    }
+    ++impls["conv"][pd.impl_info_str()];
     dnnl::memory wMem = upload(folded, wDims, tag::oihw, pd.weights_desc(), weightAttr);
     dnnl::memory bMem = upload(bias, {cout}, tag::x, pd.bias_desc());
 
@@ -286,9 +345,9 @@ void Engine::Impl::addPool(int index) {
     dnnl::pooling_forward::desc desc(
         dnnl::prop_kind::forward_inference,
         isMax ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding,
-        src.get_desc(), anyDesc(outShape, at(index).type), stride, kernel, pad, pad);
+        src.get_desc(), activationDesc(outShape, at(index).type), stride, kernel, pad, pad);
     dnnl::pooling_forward::primitive_desc pd(desc, eng);
-    impls["pool"] = pd.impl_info_str();
+    ++impls["pool"][pd.impl_info_str()];
     dnnl::memory dst(pd.dst_desc(), eng);
     steps.push_back(
         {index, index, dnnl::pooling_forward(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}});
@@ -305,7 +364,7 @@ void Engine::Impl::addFc(int index, const WeightSet& w) {
         dnnl::prop_kind::forward_inference, src.get_desc(), {wDims, weightType, tag::any},
         {{classes}, dt::f32, tag::x}, {{opt.batch, classes}, dt::f32, tag::nc});
     dnnl::inner_product_forward::primitive_desc pd(desc, eng);
-    impls["fc"] = pd.impl_info_str();
+    ++impls["fc"][pd.impl_info_str()];
     dnnl::memory wMem = upload(w.get("fc.weight")->data, wDims, tag::oihw, pd.weights_desc());
     dnnl::memory bMem = upload(w.get("fc.bias")->data, {classes}, tag::x, pd.bias_desc());
     logits = dnnl::memory(pd.dst_desc(), eng, DNNL_MEMORY_NONE);
@@ -319,8 +378,44 @@ void Engine::Impl::addFc(int index, const WeightSet& w) {
     out[static_cast<size_t>(index)] = logits;
 }
 
+// Winograd exists in oneDNN 2.6 for fp32 on AVX-512, and only on nChw16c activations.
+void Engine::Impl::chooseLayout() {
+    const bool fp32 = opt.precision == Precision::Fp32;
+    const ConvAlgorithm algorithm = fp32 ? opt.algorithm : ConvAlgorithm::Direct;
+    const bool winogradHere = algorithm != ConvAlgorithm::Direct && Engine::hasWinograd();
+    switch (fp32 ? opt.layout : ActivationLayout::Library) {
+        case ActivationLayout::Auto: blocked = winogradHere ? tag::nChw16c : tag::undef; break;
+        case ActivationLayout::Library: blocked = tag::undef; break;
+        case ActivationLayout::Blocked:
+            blocked = Engine::cpuIsa().rfind("avx512", 0) == 0 ? tag::nChw16c : tag::nChw8c;
+            break;
+        case ActivationLayout::Blocked16: blocked = tag::nChw16c; break;
+    }
+    tryWinograd = blocked == tag::nChw16c && algorithm != ConvAlgorithm::Direct;
+    measureWinograd = algorithm == ConvAlgorithm::Auto;
+}
+
+bool Engine::Impl::winogradIsFaster(const Node& n, bool sum, bool relu,
+                                    const dnnl::convolution_forward::primitive_desc& winograd,
+                                    const dnnl::convolution_forward::primitive_desc& direct) {
+    const std::string key = Engine::cpuIsa() + " threads " + std::to_string(omp_get_max_threads()) +
+                            " batch " + std::to_string(opt.batch) + " in " +
+                            shapeToString(n.inShape) + " out " + shapeToString(n.outShape) +
+                            (sum ? " sum" : "") + (relu ? " relu" : "");
+    {
+        const std::lock_guard<std::mutex> lock(winogradChoiceMutex);
+        const auto it = winogradChoices.find(key);
+        if (it != winogradChoices.end()) return it->second;
+    }
+    const bool faster = timeConv(winograd, eng, strm) < timeConv(direct, eng, strm);
+    const std::lock_guard<std::mutex> lock(winogradChoiceMutex);
+    winogradChoices.emplace(key, faster);
+    return faster;
+}
+
 void Engine::Impl::compile(const WeightSet& w) {
     planStorage();
+    chooseLayout();
     const int64_t s = spec.inputSize;
     userInput = dnnl::memory({{opt.batch, 3, s, s}, dt::f32, tag::nchw}, eng, DNNL_MEMORY_NONE);
     out.resize(spec.nodes.size());
@@ -403,8 +498,27 @@ const EngineOptions& Engine::options() const {
 
 std::string Engine::implementations() const {
     std::string s;
-    for (const auto& [kind, impl] : d->impls) s += (s.empty() ? "" : ", ") + kind + " " + impl;
+    for (const auto& [kind, counts] : d->impls) {
+        s += (s.empty() ? "" : ", ") + kind + " ";
+        std::string each;
+        for (const auto& [impl, count] : counts)
+            each += (each.empty() ? "" : " + ") + impl +
+                    (counts.size() > 1 ? " ×" + std::to_string(count) : "");
+        s += each;
+    }
     return s;
+}
+
+std::string Engine::activationLayout() const {
+    switch (d->blocked) {
+        case tag::nChw16c: return "nChw16c";
+        case tag::nChw8c: return "nChw8c";
+        default: return "oneDNN's choice";
+    }
+}
+
+std::vector<std::string> Engine::winogradLayers() const {
+    return d->wino;
 }
 
 RunResult Engine::run(const Tensor& input, const std::vector<std::string>& tapNames, bool profile) {
@@ -488,6 +602,23 @@ bool Engine::supports(Precision precision) {
     static const bool bf16 = probe(dt::bf16, dt::bf16);
     static const bool int8 = probe(dt::u8, dt::s8);
     return precision == Precision::Bf16 ? bf16 : int8;
+}
+
+bool Engine::hasWinograd() {
+    static const bool winograd = [] {
+        try {
+            const dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+            const dnnl::memory::desc md({1, 64, 14, 14}, dt::f32, tag::nChw16c);
+            dnnl::convolution_forward::desc desc(
+                dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_winograd, md,
+                {{64, 64, 3, 3}, dt::f32, tag::any}, md, {1, 1}, {1, 1}, {1, 1});
+            dnnl::convolution_forward::primitive_desc pd(desc, eng);
+            return true;
+        } catch (const dnnl::error&) {
+            return false;
+        }
+    }();
+    return winograd;
 }
 
 std::string Engine::cpuIsa() {

@@ -1,8 +1,17 @@
 // Engine: ResNet inference on oneDNN, compiled once and executed many times.
 //
 // Compiling folds batch-norm into the convolutions, fuses ReLU and the residual add as
-// post-ops, lets oneDNN pick every layout (format_tag::any), reorders the weights once and
-// allocates every buffer. run() only executes the prebuilt list.
+// post-ops, chooses the activation layout and each convolution's algorithm for the CPU at hand
+// (below), reorders the weights once and allocates every buffer. run() only executes the
+// prebuilt list.
+//
+// Layout and algorithm: oneDNN 2.6 has fp32 Winograd for 3×3 stride-1 convolutions on AVX-512
+// only, and only on the blocked layout nChw16c (its direct kernels pick NHWC under
+// format_tag::any). With ConvAlgorithm::Auto an fp32 engine on such a CPU keeps every
+// activation in nChw16c and, per 3×3 stride-1 convolution, times Winograd against direct once
+// (a few runs each, cached per ISA, threads and shape for the life of the process) and keeps
+// the faster. Elsewhere (AVX2, bf16, int8) every convolution is direct and oneDNN picks the
+// layouts. The options below force either choice, so both paths can be tested on any CPU.
 //
 // Taps, like ncnn's Extractor::extract(): run() takes the names of the nodes whose outputs the
 // caller wants (see NetworkSpec::tapNames()). Only those are reordered to plain float32; the
@@ -31,6 +40,22 @@ enum class Precision { Fp32, Bf16, Int8 };
 const char* precisionName(Precision p);  // "fp32", "bf16", "int8"
 std::optional<Precision> parsePrecision(const std::string& name);
 
+// How fp32 3×3 stride-1 convolutions are computed.
+enum class ConvAlgorithm {
+    Auto,      // Winograd where oneDNN has it and a timing at compile says it is faster
+    Direct,    // always direct
+    Winograd,  // Winograd wherever oneDNN can build it (no timing), direct elsewhere
+};
+
+// How fp32 activations are stored between layers.
+enum class ActivationLayout {
+    Auto,       // nChw16c when Winograd is possible for the chosen algorithm, else Library
+    Library,    // oneDNN's choice under format_tag::any (NHWC for its direct kernels)
+    Blocked,    // the CPU's own blocked layout: nChw16c on AVX-512, nChw8c below
+    Blocked16,  // nChw16c, what Winograd needs (forced: also where oneDNN has no fast kernel
+                // for it, e.g. AVX2, where its generic kernels run ~100× slower)
+};
+
 struct EngineOptions {
     EngineOptions(Precision p = Precision::Fp32, int b = 1, int t = 0,
                   std::shared_ptr<const Calibration> c = {})
@@ -43,6 +68,9 @@ struct EngineOptions {
     // per output channel; activations per tensor, u8 after a ReLU and s8 elsewhere; the stem
     // input is s8, the head (average pool, fc) runs in fp32 on dequantized layer4 outputs.
     std::shared_ptr<const Calibration> calibration;
+    // fp32 only (bf16 and int8 are always direct, in oneDNN's layouts).
+    ConvAlgorithm algorithm = ConvAlgorithm::Auto;
+    ActivationLayout layout = ActivationLayout::Auto;
 };
 
 struct RunResult {
@@ -70,8 +98,15 @@ public:
 
     const NetworkSpec& spec() const;
     const EngineOptions& options() const;
-    // oneDNN's implementation of each kind of primitive, e.g. "conv jit:avx2, pool jit:avx2".
+    // oneDNN's implementations of each kind of primitive, with how many nodes use each when
+    // there is more than one, e.g. "conv jit:avx2, fc gemm:jit, pool jit:avx2" or
+    // "conv jit:avx512_core ×7 + jit_fp32_wino_2x3:avx512_core ×13, ...".
     std::string implementations() const;
+    // What compiling chose: the activation layout ("nChw16c", "nChw8c" or "oneDNN's choice"),
+    // and the
+    // convolutions computed with Winograd (torchvision names; empty where none are).
+    std::string activationLayout() const;
+    std::vector<std::string> winogradLayers() const;
 
     // Whether this CPU can run the precision (bf16 needs AVX-512 in oneDNN 2.6; int8 needs
     // AVX2). Without VNNI, int8 weights of convs on u8 inputs use 7 bits (±63) so oneDNN's
@@ -79,6 +114,8 @@ public:
     static bool supports(Precision precision);
     // The instruction set oneDNN dispatches to on this CPU ("avx2", "avx512_core_amx", ...).
     static std::string cpuIsa();
+    // Whether oneDNN can build an fp32 Winograd convolution on this CPU (AVX-512 in 2.6).
+    static bool hasWinograd();
 
 private:
     struct Impl;

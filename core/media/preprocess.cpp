@@ -2,7 +2,12 @@
 
 #include <opencv2/imgproc.hpp>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "core/error.h"
@@ -60,10 +65,100 @@ Coefficients precompute(int inSize, int outSize, int first, int count) {
     return c;
 }
 
-uint8_t clip8(int64_t v) {
-    if (v >= (int64_t{1} << kPrecisionBits << 8)) return 255;
-    if (v <= 0) return 0;
-    return static_cast<uint8_t>(v >> kPrecisionBits);
+// Pillow's clip8(): the accumulated sum (int32, as Pillow keeps it) back to 8 bits.
+inline uint8_t clip8(int32_t v) {
+    v >>= kPrecisionBits;
+    return static_cast<uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+// Where a crop is read from: `cn` bytes per pixel, and for each output channel (R, G, B) the
+// byte of the pixel it comes from (BGR: 2,1,0; gray: 0,0,0). Reading the decoded image
+// directly is exact because Pillow resamples every channel on its own with the same weights.
+struct PixelLayout {
+    int cn = 3;
+    int order[3] = {0, 1, 2};
+};
+
+// Pillow's horizontal pass for output columns [0, cx.xmin.size()) of one row, written as RGB.
+// Scalar; every SIMD variant below must give the same bytes.
+void horizontalRowScalar(const uint8_t* src, const PixelLayout& px, const Coefficients& cx,
+                         uint8_t* dst) {
+    const int count = static_cast<int>(cx.xmin.size());
+    for (int x = 0; x < count; ++x) {
+        const int32_t* k = &cx.kk[static_cast<size_t>(x) * static_cast<size_t>(cx.ksize)];
+        const uint8_t* p = src + static_cast<ptrdiff_t>(px.cn) * cx.xmin[static_cast<size_t>(x)];
+        const int taps = cx.taps[static_cast<size_t>(x)];
+        for (int c = 0; c < 3; ++c) {
+            int32_t ss = int32_t{1} << (kPrecisionBits - 1);
+            const uint8_t* q = p + px.order[c];
+            for (int t = 0; t < taps; ++t) ss += int32_t{q[t * px.cn]} * k[t];
+            dst[3 * x + c] = clip8(ss);
+        }
+    }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+// The same with SSE4.1 for 3- and 4-byte pixels: one pixel's channels per vector, one
+// multiply-add per tap for all of them (exact: 32-bit integer arithmetic, as Pillow's).
+__attribute__((target("sse4.1"))) void horizontalRowSse41(const uint8_t* src, int width,
+                                                          const PixelLayout& px,
+                                                          const Coefficients& cx, uint8_t* dst) {
+    const int count = static_cast<int>(cx.xmin.size());
+    const __m128i half = _mm_set1_epi32(int32_t{1} << (kPrecisionBits - 1));
+    for (int x = 0; x < count; ++x) {
+        const int32_t* k = &cx.kk[static_cast<size_t>(x) * static_cast<size_t>(cx.ksize)];
+        const int x0 = cx.xmin[static_cast<size_t>(x)];
+        const int taps = cx.taps[static_cast<size_t>(x)];
+        // A 4-byte load of the row's last 3-byte pixel would read past the row.
+        const int vectorTaps = px.cn == 3 && x0 + taps == width ? taps - 1 : taps;
+        const uint8_t* p = src + static_cast<ptrdiff_t>(px.cn) * x0;
+        __m128i acc = half;
+        for (int t = 0; t < vectorTaps; ++t) {
+            int32_t four;
+            std::memcpy(&four, p + t * px.cn, 4);
+            const __m128i v = _mm_cvtepu8_epi32(_mm_cvtsi32_si128(four));
+            acc = _mm_add_epi32(acc, _mm_mullo_epi32(v, _mm_set1_epi32(k[t])));
+        }
+        if (vectorTaps < taps) {
+            const uint8_t* last = p + vectorTaps * px.cn;
+            const __m128i v = _mm_setr_epi32(last[0], last[1], last[2], 0);
+            acc = _mm_add_epi32(acc, _mm_mullo_epi32(v, _mm_set1_epi32(k[vectorTaps])));
+        }
+        // clip8 on every lane: shift, then saturate to 0..255 as Pillow's comparisons do.
+        const __m128i shifted = _mm_srai_epi32(acc, kPrecisionBits);
+        const __m128i bytes = _mm_packus_epi16(_mm_packs_epi32(shifted, shifted), shifted);
+        const uint32_t lanes = static_cast<uint32_t>(_mm_cvtsi128_si32(bytes));
+        for (int c = 0; c < 3; ++c)
+            dst[3 * x + c] = static_cast<uint8_t>(lanes >> (8 * px.order[c]));
+    }
+}
+
+bool hasSse41() {
+    static const bool yes = __builtin_cpu_supports("sse4.1");
+    return yes;
+}
+#endif
+
+void horizontalRow(const uint8_t* src, int width, const PixelLayout& px, const Coefficients& cx,
+                   uint8_t* dst) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (px.cn >= 3 && hasSse41()) return horizontalRowSse41(src, width, px, cx, dst);
+#endif
+    (void)width;
+    horizontalRowScalar(src, px, cx, dst);
+}
+
+// Pillow's vertical pass for one output row: `taps` rows of `n` bytes from `rows[0]` on,
+// `stride` bytes apart. The inner loop runs along the row, so compilers vectorise it.
+void verticalRow(const uint8_t* rows, size_t stride, const int32_t* k, int taps, int n,
+                 int32_t* acc, uint8_t* dst) {
+    for (int i = 0; i < n; ++i) acc[i] = int32_t{1} << (kPrecisionBits - 1);
+    for (int t = 0; t < taps; ++t) {
+        const uint8_t* row = rows + static_cast<size_t>(t) * stride;
+        const int32_t kt = k[t];
+        for (int i = 0; i < n; ++i) acc[i] += int32_t{row[i]} * kt;
+    }
+    for (int i = 0; i < n; ++i) dst[i] = clip8(acc[i]);
 }
 
 // Python's round() is round-half-to-even; torchvision's CenterCrop uses it.
@@ -113,10 +208,14 @@ CropWindow cropWindow(int inW, int inH, const PreprocessOptions& o) {
     return w;
 }
 
-cv::Mat resizeAndCrop(const cv::Mat& rgb, const PreprocessOptions& o) {
-    CV_Assert(rgb.type() == CV_8UC3 && o.crop <= o.resize);
-    const int inW = rgb.cols;
-    const int inH = rgb.rows;
+namespace {
+
+// Resize + CenterCrop of an 8-bit image whose pixels are laid out as `px` says.
+cv::Mat resizeAndCropLayout(const cv::Mat& image, const PixelLayout& px,
+                            const PreprocessOptions& o) {
+    CV_Assert(image.depth() == CV_8U && image.channels() == px.cn && o.crop <= o.resize);
+    const int inW = image.cols;
+    const int inH = image.rows;
     const CropWindow window = cropWindow(inW, inH, o);
     const int outW = window.resizedWidth;
     const int outH = window.resizedHeight;
@@ -134,44 +233,52 @@ cv::Mat resizeAndCrop(const cv::Mat& rgb, const PreprocessOptions& o) {
 
     cv::Mat mid(rowLast - rowFirst, o.crop, CV_8UC3);
     for (int y = rowFirst; y < rowLast; ++y) {
-        const uint8_t* src = rgb.ptr<uint8_t>(y);
+        const uint8_t* src = image.ptr<uint8_t>(y);
         uint8_t* dst = mid.ptr<uint8_t>(y - rowFirst);
-        for (int x = 0; x < o.crop; ++x) {
-            if (!horizontal) {
-                for (int c = 0; c < 3; ++c) dst[3 * x + c] = src[3 * (left + x) + c];
-                continue;
-            }
-            const int32_t* k = &cx.kk[static_cast<size_t>(x * cx.ksize)];
-            const int x0 = cx.xmin[static_cast<size_t>(x)];
-            for (int c = 0; c < 3; ++c) {
-                int64_t ss = int64_t{1} << (kPrecisionBits - 1);
-                for (int t = 0; t < cx.taps[static_cast<size_t>(x)]; ++t)
-                    ss += int64_t{src[3 * (x0 + t) + c]} * k[t];
-                dst[3 * x + c] = clip8(ss);
-            }
+        if (horizontal) {
+            horizontalRow(src, inW, px, cx, dst);
+            continue;
         }
+        for (int x = 0; x < o.crop; ++x)
+            for (int c = 0; c < 3; ++c) dst[3 * x + c] = src[px.cn * (left + x) + px.order[c]];
     }
     cv::Mat out(o.crop, o.crop, CV_8UC3);
+    const int rowBytes = 3 * o.crop;
+    std::vector<int32_t> acc(static_cast<size_t>(rowBytes));
     for (int y = 0; y < o.crop; ++y) {
         uint8_t* dst = out.ptr<uint8_t>(y);
         if (!vertical) {
-            std::memcpy(dst, mid.ptr<uint8_t>(top + y - rowFirst), static_cast<size_t>(3 * o.crop));
+            std::memcpy(dst, mid.ptr<uint8_t>(top + y - rowFirst), static_cast<size_t>(rowBytes));
             continue;
         }
-        const int32_t* k = &cy.kk[static_cast<size_t>(y * cy.ksize)];
-        const int y0 = cy.xmin[static_cast<size_t>(y)] - rowFirst;
-        for (int i = 0; i < 3 * o.crop; ++i) {
-            int64_t ss = int64_t{1} << (kPrecisionBits - 1);
-            for (int t = 0; t < cy.taps[static_cast<size_t>(y)]; ++t)
-                ss += int64_t{mid.ptr<uint8_t>(y0 + t)[i]} * k[t];
-            dst[i] = clip8(ss);
-        }
+        verticalRow(mid.ptr<uint8_t>(cy.xmin[static_cast<size_t>(y)] - rowFirst), mid.step[0],
+                    &cy.kk[static_cast<size_t>(y) * static_cast<size_t>(cy.ksize)],
+                    cy.taps[static_cast<size_t>(y)], rowBytes, acc.data(), dst);
     }
     return out;
 }
 
+}  // namespace
+
+cv::Mat resizeAndCrop(const cv::Mat& rgb, const PreprocessOptions& o) {
+    CV_Assert(rgb.type() == CV_8UC3);
+    return resizeAndCropLayout(rgb, PixelLayout{3, {0, 1, 2}}, o);
+}
+
+cv::Mat resizeAndCropDecoded(const cv::Mat& image, const PreprocessOptions& o) {
+    if (!image.empty() && image.dims == 2 && image.depth() == CV_8U) {
+        switch (image.channels()) {
+            case 1: return resizeAndCropLayout(image, PixelLayout{1, {0, 0, 0}}, o);
+            case 3: return resizeAndCropLayout(image, PixelLayout{3, {2, 1, 0}}, o);
+            case 4: return resizeAndCropLayout(image, PixelLayout{4, {2, 1, 0}}, o);
+            default: break;
+        }
+    }
+    return resizeAndCrop(toRgb8(image), o);  // 16-bit, float: converted first (and errors)
+}
+
 void preprocessInto(const cv::Mat& image, float* dst, const PreprocessOptions& o) {
-    cropToTensor(resizeAndCrop(toRgb8(image), o), dst, o);
+    cropToTensor(resizeAndCropDecoded(image, o), dst, o);
 }
 
 void cropToTensor(const cv::Mat& crop, float* dst, const PreprocessOptions& o) {

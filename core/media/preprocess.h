@@ -2,7 +2,8 @@
 //   Resize(256) (shorter side, PIL's antialiased bilinear in 8-bit fixed point),
 //   CenterCrop(224), ToTensor, Normalize(ImageNet mean, std).
 // Only the 224×224 window that survives the crop is ever resampled, so a 65535×1 strip costs
-// no more than a photo.
+// no more than a photo; the resampling is Pillow's integer arithmetic (int32 sums, as Pillow
+// keeps them), with an SSE4.1 horizontal pass and a vectorisable vertical one.
 #pragma once
 
 #include <opencv2/core.hpp>
@@ -37,6 +38,10 @@ CropWindow cropWindow(int width, int height, const PreprocessOptions& options = 
 
 // The crop the network sees: 8-bit RGB, crop×crop, before normalisation.
 cv::Mat resizeAndCrop(const cv::Mat& rgb8, const PreprocessOptions& options = {});
+// The same crop from any decoded image (toRgb8()'s inputs), value for value equal to
+// resizeAndCrop(toRgb8(image)) but reading 8-bit gray, BGR and BGRA pixels in place instead
+// of converting the whole image first. Throws ImageError for layouts toRgb8() refuses.
+cv::Mat resizeAndCropDecoded(const cv::Mat& image, const PreprocessOptions& options = {});
 
 // ToTensor and Normalize on a crop from resizeAndCrop(): CHW float32 RGB planes written to
 // dst[0 .. 3*crop*crop).

@@ -101,7 +101,9 @@ std::string Model::summary() const {
 }
 
 Tensor Model::prepare(const cv::Mat& decoded) const {
-    return prepareRgb(toRgb8(decoded));
+    Tensor t({1, 3, m_preprocess.crop, m_preprocess.crop});
+    cropToTensor(resizeAndCropDecoded(decoded, m_preprocess), t.ptr(), m_preprocess);
+    return t;
 }
 
 Tensor Model::prepareRgb(const cv::Mat& rgb8) const {
