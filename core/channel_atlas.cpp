@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 #include <algorithm>
+#include <atomic>
 
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +13,7 @@
 
 #include "core/batch.h"
 #include "core/error.h"
+#include "core/folder_job.h"
 #include "core/formats/sha256.h"
 
 namespace r18 {
@@ -192,11 +194,11 @@ FolderFiles listFolder(const std::string& folder) {
     return f;
 }
 
-std::string cachePathFor(const Model& model, Precision precision, const FolderFiles& f,
-                         const AtlasOptions& options) {
+std::string cachePathFor(const Model& model, const FolderFiles& f, const AtlasOptions& options) {
     if (options.topK < 1) throw EngineError("The number of top images must be at least 1.");
     const std::string dir = options.cacheDir.empty() ? defaultAtlasCacheDir() : options.cacheDir;
-    return dir + "/" + cacheKey(model, precision, f.absolute, f.folder, f.files, options.topK) +
+    return dir + "/" +
+           cacheKey(model, options.precision, f.absolute, f.folder, f.files, options.topK) +
            ".json";
 }
 
@@ -217,51 +219,58 @@ std::string defaultAtlasCacheDir() {
     return std::string(home && *home ? home : ".") + "/.cache/resnet18-explorer/channels";
 }
 
-std::string atlasCachePath(const Pipeline& pipeline, const std::string& folder,
+std::string atlasCachePath(const Model& model, const std::string& folder,
                            const AtlasOptions& options) {
-    return cachePathFor(pipeline.model(), pipeline.options().precision, listFolder(folder),
-                        options);
+    return cachePathFor(model, listFolder(folder), options);
 }
 
-std::optional<ChannelAtlas> buildChannelAtlas(Pipeline& pipeline, const std::string& folder,
+std::optional<ChannelAtlas> buildChannelAtlas(const std::shared_ptr<const Model>& model,
+                                              const std::string& folder,
                                               const AtlasOptions& options,
                                               const ProgressFn& progress) {
     const FolderFiles f = listFolder(folder);
-    const Model& model = pipeline.model();
-    const std::string cachePath = cachePathFor(model, pipeline.options().precision, f, options);
+    const std::string cachePath = cachePathFor(*model, f, options);
     const std::string key = fs::path(cachePath).stem().string();
-    const ReceptiveFields fields(model.spec());
+    const ReceptiveFields fields(model->spec());
+    const int total = static_cast<int>(f.files.size());
     if (options.useCache) {
         if (std::optional<ChannelAtlas> cached = readCache(cachePath, key, f.folder)) {
             fillBoxes(*cached, fields);
-            keepGoing(progress, static_cast<int>(f.files.size()), static_cast<int>(f.files.size()));
+            keepGoing(progress, total, total);
             return cached;
         }
     }
     ChannelAtlas atlas;
     atlas.folder = f.folder;
     atlas.topK = options.topK;
-    RunRequest request;
-    request.topK = 1;
-    for (const std::string& tap : model.spec().tapNames())
-        if (tap != "input") request.taps.push_back(tap);
-    const int total = static_cast<int>(f.files.size());
-    for (int i = 0; i < total; ++i) {
-        const std::string& path = f.files[static_cast<size_t>(i)];
-        try {
-            const Classification c = pipeline.classifyFile(path, request);
-            const int file = static_cast<int>(atlas.files.size());
-            atlas.files.push_back(path);
-            for (const auto& [name, tap] : c.taps) {
-                LayerAtlas& layer = atlas.layers[name];
-                layer.layer = name;
-                addImage(layer, tap, file, options.topK);
+    FolderJobOptions jobOptions;
+    jobOptions.precision = options.precision;
+    jobOptions.calibration = options.calibration;
+    jobOptions.threads = options.threads;
+    jobOptions.topK = 1;
+    for (const std::string& tap : model->spec().tapNames())
+        if (tap != "input") jobOptions.taps.push_back(tap);
+    FolderJob job(model, jobOptions);
+    std::atomic<bool> cancel{false};
+    int done = 0;
+    job.run(
+        f.files,
+        [&](FolderResult&& r) {
+            if (!r.row.error.empty()) {
+                atlas.skipped.push_back(r.row.error);
+            } else {
+                const int file = static_cast<int>(atlas.files.size());
+                atlas.files.push_back(r.row.file);
+                for (const auto& [name, tap] : r.taps) {
+                    LayerAtlas& layer = atlas.layers[name];
+                    layer.layer = name;
+                    addImage(layer, tap, file, options.topK);
+                }
             }
-        } catch (const ImageError& e) {
-            atlas.skipped.push_back(e.what());
-        }
-        if (!keepGoing(progress, i + 1, total)) return std::nullopt;
-    }
+            if (!keepGoing(progress, ++done, total)) cancel = true;
+        },
+        &cancel);
+    if (cancel) return std::nullopt;
     fillBoxes(atlas, fields);
     if (options.useCache) writeCache(cachePath, toCacheJson(atlas, key));
     return atlas;

@@ -3,10 +3,11 @@
 // own data.
 //
 // For each image (found by findImages(), recursively, sorted by path) one forward pass through
-// the Pipeline fills every tap; per layer and channel the image's score is the channel's maximum
-// over spatial positions, found at the first such position in row-major order, and a channel
-// keeps the K best images (ties: earlier file first). For avgpool and fc, a 1×1 "map" whose
-// receptive field is the whole input. Images that cannot be read are skipped and listed.
+// a FolderJob (decoding overlapped with inference) fills every tap; per layer and channel the
+// image's score is the channel's maximum over spatial positions, found at the first such position
+// in row-major order, and a channel keeps the K best images (ties: earlier file first). For avgpool
+// and fc, a 1×1 "map" whose receptive field is the whole input. Images that cannot be read are
+// skipped and listed.
 //
 // Cached per model and folder: the cache file (under cacheDir()) is named by the SHA-256 of the
 // weights' SHA-256, the folder's absolute path, K and every image's relative path, size and
@@ -15,12 +16,14 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/engine/engine.h"
+#include "core/model/model.h"
 #include "core/model/receptive_field.h"
-#include "core/pipeline.h"
 #include "core/progress.h"
 
 namespace r18 {
@@ -54,24 +57,29 @@ struct ChannelAtlas {
 
 struct AtlasOptions {
     int topK = 9;
-    bool useCache = true;  // read and write the cache
-    std::string cacheDir;  // empty: defaultAtlasCacheDir()
+    Precision precision = Precision::Fp32;
+    std::shared_ptr<const Calibration> calibration;  // int8
+    int threads = 0;                                 // inference threads; 0: all cores
+    bool useCache = true;                            // read and write the cache
+    std::string cacheDir;                            // empty: defaultAtlasCacheDir()
 };
 
 // $XDG_CACHE_HOME/resnet18-explorer/channels, or ~/.cache/resnet18-explorer/channels.
 std::string defaultAtlasCacheDir();
 
-// Builds (or loads from the cache) the atlas of `folder` with the pipeline's model. Progress
-// counts images; returns nullopt if it asked to stop (nothing is cached then). Throws
-// ImageError if `folder` is not a readable folder or holds no image, EngineError for topK < 1.
-// Like Pipeline, used from one thread at a time.
-std::optional<ChannelAtlas> buildChannelAtlas(Pipeline& pipeline, const std::string& folder,
+// Builds (or loads from the cache) the atlas of `folder` for `model`. Progress counts images;
+// returns nullopt if it asked to stop (nothing is cached then). Throws ImageError if `folder` is
+// not a readable folder or holds no image, EngineError for topK < 1 or an engine that cannot be
+// built (bf16 on a CPU without it, int8 without a calibration). Runs on the calling thread (and
+// the FolderJob's decode threads).
+std::optional<ChannelAtlas> buildChannelAtlas(const std::shared_ptr<const Model>& model,
+                                              const std::string& folder,
                                               const AtlasOptions& options = {},
                                               const ProgressFn& progress = {});
 
-// The cache file the atlas of `folder` with this pipeline would use (it may not exist yet).
-// Throws like buildChannelAtlas().
-std::string atlasCachePath(const Pipeline& pipeline, const std::string& folder,
+// The cache file the atlas of `folder` would use (it may not exist yet). Throws like
+// buildChannelAtlas().
+std::string atlasCachePath(const Model& model, const std::string& folder,
                            const AtlasOptions& options = {});
 
 }  // namespace r18

@@ -11,6 +11,7 @@
 
 #include "core/channel_atlas.h"
 #include "core/engine/backprop.h"
+#include "core/engine/engine.h"
 #include "core/error.h"
 #include "core/formats/npy.h"
 #include "core/model/receptive_field.h"
@@ -31,9 +32,9 @@ std::shared_ptr<const Model> seededModel() {
     return m;
 }
 
-Pipeline& pipeline() {
-    static Pipeline p(seededModel(), EngineOptions());
-    return p;
+Engine& engine() {
+    static Engine e(seededModel()->spec(), seededModel()->weights());
+    return e;
 }
 
 TEST(ReceptiveFields, SizesAndJumpsOfResNet18) {
@@ -70,7 +71,7 @@ TEST(ReceptiveFields, ContainWhereTheGradientOfAPositionReaches) {
         request.seed = Tensor({1, shape[0], shape[1], shape[2]});
         for (int64_t c = 0; c < shape[0]; ++c)
             request.seed.data[static_cast<size_t>((c * shape[1] + y) * shape[2] + x)] = 1.0F;
-        const RunResult r = pipeline().engine().run(input, bp.neededTaps(node, "input", true));
+        const RunResult r = engine().run(input, bp.neededTaps(node, "input", true));
         const Tensor g = bp.backward(r.taps, request);
         PixelBox reach{224, 224, 0, 0};
         for (int64_t c = 0; c < 3; ++c)
@@ -115,7 +116,7 @@ TEST(ChannelAtlas, TopImagesOfEveryChannelAreTorchs) {
     options.topK = 4;
     options.cacheDir = cache;
     const std::optional<ChannelAtlas> atlas =
-        buildChannelAtlas(pipeline(), fixture("insight/folder"), options);
+        buildChannelAtlas(seededModel(), fixture("insight/folder"), options);
     ASSERT_TRUE(atlas);
     EXPECT_FALSE(atlas->fromCache);
     const std::vector<std::string> files = referenceFiles();
@@ -184,20 +185,21 @@ TEST(ChannelAtlas, CachedPerModelAndFolderAndRecomputedWhenAFileChanges) {
     options.cacheDir = dir + "/cache";
 
     int lastDone = 0;
-    const ChannelAtlas first = *buildChannelAtlas(pipeline(), folder, options, [&](int done, int) {
-        lastDone = done;
-        return true;
-    });
+    const ChannelAtlas first =
+        *buildChannelAtlas(seededModel(), folder, options, [&](int done, int) {
+            lastDone = done;
+            return true;
+        });
     EXPECT_EQ(lastDone, 3);
     EXPECT_FALSE(first.fromCache);
     ASSERT_EQ(first.files.size(), 2u);
     EXPECT_EQ(first.files[1], folder + "/sub/kite.jpg");
     ASSERT_EQ(first.skipped.size(), 1u);
     EXPECT_NE(first.skipped[0].find("broken.png"), std::string::npos) << first.skipped[0];
-    const std::string path = atlasCachePath(pipeline(), folder, options);
+    const std::string path = atlasCachePath(*seededModel(), folder, options);
     EXPECT_TRUE(fs::exists(path));
 
-    const ChannelAtlas second = *buildChannelAtlas(pipeline(), folder, options);
+    const ChannelAtlas second = *buildChannelAtlas(seededModel(), folder, options);
     EXPECT_TRUE(second.fromCache);
     EXPECT_EQ(second.files, first.files);
     EXPECT_EQ(second.skipped, first.skipped);
@@ -216,26 +218,27 @@ TEST(ChannelAtlas, CachedPerModelAndFolderAndRecomputedWhenAFileChanges) {
 
     // Another K, or a touched file, is another atlas.
     options.topK = 3;
-    EXPECT_FALSE(buildChannelAtlas(pipeline(), folder, options)->fromCache);
+    EXPECT_FALSE(buildChannelAtlas(seededModel(), folder, options)->fromCache);
     options.topK = 2;
     fs::last_write_time(folder + "/dog.jpg",
                         fs::last_write_time(folder + "/dog.jpg") + std::chrono::seconds(5));
-    EXPECT_NE(atlasCachePath(pipeline(), folder, options), path);
-    EXPECT_FALSE(buildChannelAtlas(pipeline(), folder, options)->fromCache);
+    EXPECT_NE(atlasCachePath(*seededModel(), folder, options), path);
+    EXPECT_FALSE(buildChannelAtlas(seededModel(), folder, options)->fromCache);
 
     // A damaged cache file is recomputed, not trusted.
-    std::ofstream(atlasCachePath(pipeline(), folder, options)) << "{\"version\": 1, \"key\": ";
-    EXPECT_FALSE(buildChannelAtlas(pipeline(), folder, options)->fromCache);
-    EXPECT_TRUE(buildChannelAtlas(pipeline(), folder, options)->fromCache);
+    std::ofstream(atlasCachePath(*seededModel(), folder, options)) << "{\"version\": 1, \"key\": ";
+    EXPECT_FALSE(buildChannelAtlas(seededModel(), folder, options)->fromCache);
+    EXPECT_TRUE(buildChannelAtlas(seededModel(), folder, options)->fromCache);
 
     // Cancelled: nothing returned, nothing cached.
     options.topK = 5;
-    EXPECT_FALSE(buildChannelAtlas(pipeline(), folder, options, [](int, int) { return false; }));
-    EXPECT_FALSE(fs::exists(atlasCachePath(pipeline(), folder, options)));
+    EXPECT_FALSE(buildChannelAtlas(seededModel(), folder, options, [](int, int) { return false; }));
+    EXPECT_FALSE(fs::exists(atlasCachePath(*seededModel(), folder, options)));
 
-    EXPECT_THROW(buildChannelAtlas(pipeline(), dir + "/cache", options), ImageError);  // no images
+    EXPECT_THROW(buildChannelAtlas(seededModel(), dir + "/cache", options),
+                 ImageError);  // no images
     options.topK = 0;
-    EXPECT_THROW(buildChannelAtlas(pipeline(), folder, options), EngineError);
+    EXPECT_THROW(buildChannelAtlas(seededModel(), folder, options), EngineError);
     fs::remove_all(dir);
 }
 
