@@ -93,6 +93,46 @@ Tensor pixelScores(const Tensor& map, int64_t inputSize) {
     return scores;
 }
 
+namespace {
+
+// The q-quantile (0 … 1) of |values|, > 0 unless every value is 0.
+float absQuantile(const std::vector<float>& values, double q) {
+    std::vector<float> a(values.size());
+    std::transform(values.begin(), values.end(), a.begin(), [](float v) { return std::fabs(v); });
+    if (a.empty()) return 0.0F;
+    const auto k = static_cast<size_t>(q * static_cast<double>(a.size() - 1));
+    std::nth_element(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(k), a.end());
+    const float at = a[k];
+    return at > 0.0F ? at : *std::max_element(a.begin(), a.end());
+}
+
+}  // namespace
+
+Tensor heatValues(const Tensor& map, int64_t inputSize) {
+    Tensor h = pixelScores(map, inputSize);
+    const float top = map.dims.size() == 4 ? absQuantile(h.data, 0.99)
+                                           : *std::max_element(h.data.begin(), h.data.end());
+    for (float& v : h.data) v = top > 0.0F ? std::min(v / top, 1.0F) : 0.0F;
+    return h;
+}
+
+cv::Mat signedRgb(const Tensor& map) {
+    if (map.dims.size() != 4 || map.dims[1] != 3 || map.dims[2] != map.dims[3])
+        throw EngineError("Signed RGB needs an input-space map [1,3,S,S], not " +
+                          shapeToString(map.dims) + ".");
+    const int s = static_cast<int>(map.dims[2]);
+    const auto plane = static_cast<size_t>(s) * static_cast<size_t>(s);
+    const float m = absQuantile(map.data, 0.99);
+    cv::Mat rgb(s, s, CV_8UC3);
+    for (size_t i = 0; i < plane; ++i)
+        for (size_t c = 0; c < 3; ++c) {
+            const float v = m > 0.0F ? map.data[c * plane + i] / m : 0.0F;
+            rgb.data[3 * i + c] =
+                static_cast<uint8_t>(std::lround(128.0F + 127.0F * std::clamp(v, -1.0F, 1.0F)));
+        }
+    return rgb;
+}
+
 double curveArea(const std::vector<float>& curve) {
     if (curve.size() < 2) return curve.empty() ? 0.0 : curve[0];
     double area = 0.0;

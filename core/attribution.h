@@ -37,6 +37,8 @@
 // halves the backward pass's time per image).
 #pragma once
 
+#include <opencv2/core.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -102,6 +104,16 @@ struct Faithfulness {
 // One score per input pixel, [S,S] row-major: |a| maxed over colour channels for input-space
 // maps, bilinear upsampling for [1,h,w] maps. What the heat map shows and faithfulness ranks.
 Tensor pixelScores(const Tensor& map, int64_t inputSize);
+
+// The heat map shown for a map: pixelScores() scaled to [0, 1] — input-space maps by their 99th
+// percentile (a few extreme gradients would otherwise leave the rest black), cam/gradcam by
+// their maximum — and clipped. [S,S] row-major.
+Tensor heatValues(const Tensor& map, int64_t inputSize);
+
+// An input-space map ([1,3,S,S]) as signed RGB: each colour channel 128 + 127·a/m, m the 99th
+// percentile of |a| over the map, clipped: grey where nothing matters, brighter where raising
+// that colour raises the class, darker where lowering it does. S×S CV_8UC3, RGB order.
+cv::Mat signedRgb(const Tensor& map);
 
 // Trapezoid-rule area under `curve` sampled evenly on [0, 1].
 double curveArea(const std::vector<float>& curve);

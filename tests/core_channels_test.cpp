@@ -13,6 +13,7 @@
 #include "core/engine/backprop.h"
 #include "core/engine/engine.h"
 #include "core/error.h"
+#include "core/feature_vis.h"
 #include "core/formats/npy.h"
 #include "core/model/receptive_field.h"
 #include "tests/test_util.h"
@@ -240,6 +241,52 @@ TEST(ChannelAtlas, CachedPerModelAndFolderAndRecomputedWhenAFileChanges) {
     options.topK = 0;
     EXPECT_THROW(buildChannelAtlas(seededModel(), folder, options), EngineError);
     fs::remove_all(dir);
+}
+
+// Feature visualisation's bookkeeping (its 3×-the-best-photo result is app_insight_test's):
+// seeded, cached, cancellable, and checked arguments.
+TEST(FeatureVisualizer, SeededCachedCancellable) {
+    const std::string cache = test::tempDir();
+    FeatureVisualizer fv(seededModel());
+    VisualizeOptions o;
+    o.layer = "layer1.1";
+    o.channel = 3;
+    o.steps = 3;
+    o.cacheDir = cache;
+    int calls = 0;
+    const Visualization a = *fv.visualize(o, [&](int done, int total) {
+        EXPECT_EQ(total, 3);
+        EXPECT_EQ(done, ++calls);
+        return true;
+    });
+    EXPECT_EQ(calls, 3);
+    EXPECT_FALSE(a.fromCache);
+    ASSERT_EQ(a.objective.size(), 3u);
+    EXPECT_EQ(a.input.dims, (std::vector<int64_t>{1, 3, 224, 224}));
+    EXPECT_EQ(a.rgb.cols, 224);
+    EXPECT_EQ(a.rgb.type(), CV_8UC3);
+    EXPECT_FLOAT_EQ(a.activation, fv.channelMean(a.input, "layer1.1", 3));
+    const Visualization cached = *fv.visualize(o);
+    EXPECT_TRUE(cached.fromCache);
+    EXPECT_EQ(cached.input.data, a.input.data);
+    o.useCache = false;
+    const Visualization again = *fv.visualize(o);
+    EXPECT_EQ(again.input.data, a.input.data) << "same seed, same picture";
+    o.seed = 1;
+    EXPECT_NE(fv.visualize(o)->input.data, a.input.data);
+    EXPECT_FALSE(fv.visualize(o, [](int, int) { return false; }));
+    o.layer = "fc";
+    o.channel = 258;
+    o.steps = 2;
+    EXPECT_EQ(fv.visualize(o)->objective.size(), 2u);
+    o.channel = 1000;
+    EXPECT_THROW(fv.visualize(o), EngineError);
+    o.layer = "input";
+    o.channel = 0;
+    EXPECT_THROW(fv.visualize(o), EngineError);
+    o.layer = "layer2.0.conv2";  // fused into the add: no output of its own
+    EXPECT_THROW(fv.visualize(o), EngineError);
+    fs::remove_all(cache);
 }
 
 }  // namespace
