@@ -6,12 +6,14 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "app/cli.h"
 #include "core/engine/engine.h"
@@ -27,6 +29,40 @@ namespace {
 
 constexpr int kWarmup = 5;
 
+// A thread competing with inference for the cores, as the window's GUI and capture threads do:
+// "gui" works 4 ms of every 16 (a 60 Hz repaint), "spin" never rests (a capture thread
+// decoding frames). It counts the work it gets done, so a wait policy that wins latency by
+// starving the other threads shows.
+class Background {
+public:
+    explicit Background(const std::string& mode) {
+        if (mode == "none") return;
+        const bool gui = mode == "gui";
+        m_thread = std::thread([this, gui] {
+            using Clock = std::chrono::steady_clock;
+            while (!m_stop.load(std::memory_order_relaxed)) {
+                const auto until = Clock::now() + std::chrono::milliseconds(gui ? 4 : 1);
+                while (Clock::now() < until) {
+                    volatile uint64_t x = 0;
+                    for (int i = 0; i < 1000; ++i) x = x + static_cast<uint64_t>(i);
+                    m_work.fetch_add(1, std::memory_order_relaxed);
+                }
+                if (gui) std::this_thread::sleep_for(std::chrono::milliseconds(12));
+            }
+        });
+    }
+    ~Background() {
+        m_stop = true;
+        if (m_thread.joinable()) m_thread.join();
+    }
+    uint64_t work() const { return m_work.load(); }
+
+private:
+    std::atomic<bool> m_stop{false};
+    std::atomic<uint64_t> m_work{0};
+    std::thread m_thread;
+};
+
 struct Measurement {
     std::string precision;
     bool supported = true;
@@ -36,10 +72,11 @@ struct Measurement {
     double imagesPerSecond = 0.0;
     double gflops = 0.0;
     std::string implementations;
+    double backgroundWork = 0.0;  // the background thread's work units per ms while timing
 };
 
 Measurement measure(const std::shared_ptr<const Model>& model, Precision precision, int batch,
-                    int threads, int iterations) {
+                    int threads, int iterations, const std::string& background) {
     const NetworkSpec& spec = model->spec();
     Measurement m;
     m.precision = precisionName(precision);
@@ -68,6 +105,9 @@ Measurement measure(const std::shared_ptr<const Model>& model, Precision precisi
     m.implementations = engine->implementations();
     for (int i = 0; i < kWarmup; ++i) engine->run(input);
     std::vector<double> ms;
+    const Background competitor(background);
+    const uint64_t work0 = competitor.work();
+    const auto begin = std::chrono::steady_clock::now();
     for (int i = 0; i < iterations; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
         engine->run(input);
@@ -75,6 +115,9 @@ Measurement measure(const std::shared_ptr<const Model>& model, Precision precisi
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                 .count());
     }
+    m.backgroundWork =
+        static_cast<double>(competitor.work() - work0) /
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
     std::sort(ms.begin(), ms.end());
     m.medianMs = ms[ms.size() / 2];
     m.minMs = ms.front();
@@ -293,8 +336,13 @@ int bench(const QStringList& args) {
         "paced", "--live: deliver frames at the video's rate, not as fast as possible.");
     const QCommandLineOption imageOpt(
         "image", "Measure decode + preprocess + network + top-5 on this file instead.", "FILE");
+    const QCommandLineOption backgroundOpt(
+        "background",
+        "A thread competing for the cores while timing: none, gui (busy 4 ms of every 16) or "
+        "spin (always busy). See bench/wait_policy.sh.",
+        "MODE", "none");
     p.addOptions({weightsOpt, precisionOpt, threadsOpt, batchOpt, iterOpt, jsonOpt, liveOpt,
-                  secondsOpt, pacedOpt, imageOpt});
+                  secondsOpt, pacedOpt, imageOpt, backgroundOpt});
     p.addHelpOption();
     if (!p.parse(args)) {
         std::cerr << "usage error: " << p.errorText().toStdString() << "\n";
@@ -355,15 +403,21 @@ int bench(const QStringList& args) {
         return benchImage(p.value(imageOpt).toStdString(), model, threads, iterations,
                           p.isSet(jsonOpt));
 
+    const std::string background = p.value(backgroundOpt).toStdString();
+    if (background != "none" && background != "gui" && background != "spin") {
+        std::cerr << "usage error: --background must be none, gui or spin\n";
+        return kExitUsage;
+    }
     std::vector<Measurement> results;
     for (Precision precision : precisions)
-        results.push_back(measure(model, precision, batch, threads, iterations));
+        results.push_back(measure(model, precision, batch, threads, iterations, background));
     const double rss = residentMemoryMb();
 
     if (p.isSet(jsonOpt)) {
         std::cout << "{\"model\": \"" << spec.archName() << "\", \"batch\": " << batch
-                  << ", \"threads\": " << threads << ", \"isa\": \"" << Engine::cpuIsa()
-                  << "\", \"rss_mb\": " << rss << ", \"results\": [";
+                  << ", \"threads\": " << threads << ", \"background\": \"" << background
+                  << "\", \"isa\": \"" << Engine::cpuIsa() << "\", \"rss_mb\": " << rss
+                  << ", \"results\": [";
         for (size_t i = 0; i < results.size(); ++i) {
             const Measurement& m = results[i];
             std::cout << (i ? ", " : "") << "{\"precision\": \"" << m.precision
@@ -371,7 +425,9 @@ int bench(const QStringList& args) {
             if (m.supported)
                 std::cout << ", \"median_ms\": " << m.medianMs << ", \"min_ms\": " << m.minMs
                           << ", \"images_per_s\": " << m.imagesPerSecond
-                          << ", \"gflops\": " << m.gflops;
+                          << ", \"gflops\": " << m.gflops
+                          << ", \"background_work_per_ms\": " << m.backgroundWork
+                          << ", \"implementations\": \"" << m.implementations << "\"";
             std::cout << "}";
         }
         std::cout << "]}\n";
@@ -390,6 +446,11 @@ int bench(const QStringList& args) {
         std::printf("%-9s %11.3f %11.3f %10.1f %9.1f   (%s)\n", m.precision.c_str(), m.medianMs,
                     m.minMs, m.imagesPerSecond, m.gflops, m.implementations.c_str());
     }
+    if (background != "none")
+        for (const Measurement& m : results)
+            if (m.supported)
+                std::printf("%s: the background thread (%s) did %.1f work units per ms meanwhile\n",
+                            m.precision.c_str(), background.c_str(), m.backgroundWork);
     std::printf("process RSS %.0f MB\n", rss);
     return kExitOk;
 }

@@ -65,7 +65,8 @@ void parseOrThrow(QCommandLineParser& p, const QStringList& args) {
 int classify(const QStringList& args) {
     QCommandLineParser p;
     p.setApplicationDescription("Classify images with ResNet18.");
-    const QCommandLineOption weightsOpt("weights", "Weights file (.pth or .onnx).", "FILE");
+    const QCommandLineOption weightsOpt("weights",
+                                        "Weights file (.pth, .pt, .safetensors or .onnx).", "FILE");
     const QCommandLineOption labelsOpt("labels", "Labels file (one per line, or a JSON list).",
                                        "FILE");
     const QCommandLineOption topOpt("top", "Number of classes to print (default 5).", "K", "5");
@@ -257,7 +258,8 @@ int info(const QStringList& args) {
     QCommandLineParser p;
     p.setApplicationDescription(
         "Print the network's nodes: name, kind, output shape, params, MACs.");
-    const QCommandLineOption weightsOpt("weights", "Weights file (.pth or .onnx).", "FILE");
+    const QCommandLineOption weightsOpt("weights",
+                                        "Weights file (.pth, .pt, .safetensors or .onnx).", "FILE");
     p.addOption(weightsOpt);
     p.addHelpOption();
     parseOrThrow(p, args);
@@ -272,7 +274,7 @@ int info(const QStringList& args) {
         try {
             const std::shared_ptr<const Model> model = Model::open(modelOptions(p, weightsOpt));
             spec = model->spec();
-            source = model->file() + " (" + model->weights().format + "). " + model->trustNote() +
+            source = model->file() + " (" + model->weightsSource() + "). " + model->trustNote() +
                      "\nlabels: " + model->labelsSource() +
                      "\npreprocessing: " + model->preprocessSource();
             for (const std::string& note : model->notes()) source += "\nnote: " + note;

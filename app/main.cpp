@@ -23,7 +23,8 @@ int runWindow(int argc, char** argv) {
         QStringLiteral("See ResNet18 at work. Without a verb, opens the Explorer window.\n"
                        "Verbs: classify, info, bench, explain, channels, visualize (run "
                        "'resnet18-explorer VERB --help')."));
-    const QCommandLineOption weights("weights", "Weights file (.pth or .onnx).", "FILE");
+    const QCommandLineOption weights("weights", "Weights file (.pth, .pt, .safetensors or .onnx).",
+                                     "FILE");
     const QCommandLineOption select("select", "Node selected at start, e.g. layer3.1.", "NODE");
     const QCommandLineOption screenshot(
         "screenshot", "Save the window as PNG once the first result is on screen, then quit.",

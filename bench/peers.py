@@ -12,6 +12,7 @@ import json
 import os
 import pathlib
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -59,6 +60,86 @@ def agree(name, ref, got, bound):
     ok = err <= bound
     log(f"  {name:34s} max |diff| {err:.2e} × max|ref| (bound {bound:g}) {'ok' if ok else 'DISAGREES'}")
     return {"relative_error": err, "bound": bound, "ok": ok}
+
+
+def make_folder(out, count=420):
+    """`count` JPEGs of 200-1000 px (longer side), cut and scaled from darknet's photos with a
+    fixed seed, written at bench time. Returns the folder and a one-line description."""
+    folder = out / f"folder{count}"
+    if not folder.is_dir() or len(list(folder.glob("*.jpg"))) != count:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        rng = np.random.default_rng(SEED)
+        photos = [cv2.imread(str(p)) for p in sorted(PHOTO.parent.glob("*.jpg"))]
+        for i in range(count):
+            img = photos[i % len(photos)]
+            h, w = img.shape[:2]
+            ch, cw = int(h * rng.uniform(0.6, 1.0)), int(w * rng.uniform(0.6, 1.0))
+            y, x = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+            crop = img[y:y + ch, x:x + cw]
+            side = int(rng.integers(200, 1001))
+            scale = side / max(ch, cw)
+            size = (max(1, round(cw * scale)), max(1, round(ch * scale)))
+            crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+            if rng.uniform() < 0.5:
+                crop = crop[:, ::-1]
+            cv2.imwrite(str(folder / f"{i:04d}.jpg"), crop, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    files = sorted(folder.glob("*.jpg"))
+    sides = [max(Image.open(f).size) for f in files]
+    megabytes = sum(f.stat().st_size for f in files) / 1e6
+    pixels = statistics.median(Image.open(f).size[0] * Image.open(f).size[1] for f in files) / 1e6
+    return folder, (f"{len(files)} JPEGs, longer side {min(sides)}-{max(sides)} px (median {statistics.median(sides):.0f}), "
+                    f"median {pixels:.2f} megapixels, {megabytes:.0f} MB")
+
+
+class FolderImages(torch.utils.data.Dataset):
+    """The folder as a PyTorch user writes it: PIL + torchvision transforms per file."""
+
+    def __init__(self, folder):
+        self.files = sorted(folder.glob("*.jpg"))
+
+    def __len__(self):
+        return len(self.files)
+
+    def __getitem__(self, i):
+        return TRANSFORM(Image.open(self.files[i]).convert("RGB"))
+
+
+def torch_folder(model, folder, bf16):
+    """DataLoader(num_workers=2, batch_size=8) + top-5: images/s and every top-1."""
+    loader = torch.utils.data.DataLoader(FolderImages(folder), batch_size=8, num_workers=2)
+    top1 = []
+    start = time.perf_counter()
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        for x in loader:
+            logits = model(x).float()
+            top = torch.topk(logits.softmax(1), 5)
+            top1 += top.indices[:, 0].tolist()
+    seconds = time.perf_counter() - start
+    return {"images_per_s": len(top1) / seconds, "seconds": seconds, "top1": top1}
+
+
+def ours_folder(cli, weights, folder, out, precision, batch, wait_policy=None):
+    """`classify --csv` on the folder: the job's own images/s (it prints them) and the wall
+    time of the whole command (start-up, weights, compiling included). `wait_policy` sets
+    OMP_WAIT_POLICY for the run (the decode thread competes with the spinning OpenMP threads)."""
+    csv = out / f"folder_{precision}_b{batch}_{wait_policy or 'default'}.csv"
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    if wait_policy:
+        env["OMP_WAIT_POLICY"] = wait_policy
+    start = time.perf_counter()
+    run = subprocess.run([cli, "classify", "--weights", str(weights), "--precision", precision, "--threads", "2",
+                          "--batch", str(batch), "--csv", str(csv), str(folder)], capture_output=True, text=True,
+                         env=env)
+    wall = time.perf_counter() - start
+    if run.returncode != 0:
+        return None
+    line = [l for l in run.stderr.splitlines() if l.startswith("wrote ")][-1]
+    rate = float(line.split(" images/s")[0].split(", ")[-1])
+    import csv as csvmod
+    with open(csv) as f:
+        top1 = [int(r["top1_index"]) for r in csvmod.DictReader(f)]
+    return {"images_per_s": rate, "wall_s": wall, "summary": line, "top1": top1}
 
 
 def without_identity(src, dst):
@@ -171,18 +252,49 @@ def main():
             rows.append(("PyTorch bf16 autocast", threads, batch, timed(lambda: torch_bf16(x), max(5, iterations // 3))))
             rows.append(("OpenCV DNN fp32", threads, batch, timed(lambda: opencv(x), iterations)))
 
-    # End to end: a 768×576 JPEG from disk to top-5, 2 threads.
+    # End to end: a 768×576 JPEG and a phone-sized 4032×3024 one from disk to top-5, 2 threads.
     torch.set_num_threads(2)
-    ours_e2e = json.loads(subprocess.run([cli, "bench", "--weights", str(weights), "--image", str(jpeg), "--threads", "2",
-                                          "--iterations", str(iterations), "--json"], check=True, capture_output=True,
-                                         text=True).stdout)
+    phone = out / "photo_4032x3024.jpg"
+    grain = np.random.default_rng(SEED).integers(-6, 7, (3024, 4032, 3))
+    big = cv2.resize(cv2.imread(str(PHOTO)), (4032, 3024), interpolation=cv2.INTER_CUBIC)
+    cv2.imwrite(str(phone), np.clip(big.astype(np.int16) + grain, 0, 255).astype(np.uint8),
+                [cv2.IMWRITE_JPEG_QUALITY, 92])
+    e2e = {}  # file -> (ours, PyTorch's)
+    for photo in (jpeg, phone):
+        ours_photo = json.loads(subprocess.run(
+            [cli, "bench", "--weights", str(weights), "--image", str(photo), "--threads", "2", "--iterations",
+             str(iterations), "--json"], check=True, capture_output=True, text=True).stdout)
 
-    def torch_e2e():
-        with torch.no_grad():
-            logits = model(TRANSFORM(Image.open(jpeg).convert("RGB")).unsqueeze(0))
-            return torch.topk(logits.softmax(1), 5)
+        def torch_e2e():
+            with torch.no_grad():
+                start = time.perf_counter()
+                x = TRANSFORM(Image.open(photo).convert("RGB")).unsqueeze(0)
+                torch_e2e.prep.append((time.perf_counter() - start) * 1000)
+                return torch.topk(model(x).softmax(1), 5)
 
-    torch_e2e_result = timed(torch_e2e, iterations)
+        torch_e2e.prep = []
+        result = timed(torch_e2e, iterations)
+        result["decode_preprocess_ms"] = statistics.median(torch_e2e.prep)
+        e2e[photo.name] = (ours_photo, result)
+
+    # A folder of photos, classified the way a PyTorch user would and with `classify --csv`.
+    folder, folder_note = make_folder(out)
+    log(f"Folder: {folder_note}")
+    folder_rows = []  # (engine, precision, result)
+    for precision in ("fp32", "bf16"):
+        if precision == "bf16" and not any(r["precision"] == "bf16" and r["supported"] for r in ours["results"]):
+            folder_rows.append((f"this project {precision}", precision, None))
+            continue
+        for batch, policy in ((1, None), (8, None), (1, "PASSIVE")):
+            label = f"this project {precision}, batch {batch}" + (f", OMP_WAIT_POLICY={policy}" if policy else "")
+            folder_rows.append((label, precision, ours_folder(cli, weights, folder, out, precision, batch, policy)))
+        folder_rows.append((f"PyTorch DataLoader(num_workers=2, batch_size=8) {precision}", precision,
+                            torch_folder(model, folder, precision == "bf16")))
+    for engine, precision, r in folder_rows:
+        if r is not None and "PyTorch" not in engine:
+            ref = next(x for e, p, x in folder_rows if p == precision and "PyTorch" in e)
+            same = sum(a == b for a, b in zip(r["top1"], ref["top1"]))
+            log(f"  {engine}: top-1 equals PyTorch's on {same} of {len(ref['top1'])} images")
 
     # Peak RSS of the CLI classify path.
     # GNU time reports the peak of the program itself (a child forked from this Python process
@@ -204,10 +316,22 @@ def main():
         ratio = r["median_ms"] / ort_ms[(threads, batch)]
         lines.append(f"| {engine} | {threads} | {batch} | {r['median_ms']:.2f} | {1000 * batch / r['median_ms']:.1f} "
                      f"| {ratio:.2f}× |")
-    lines += ["", "| end to end: 768×576 JPEG → top-5, 2 threads | ms | vs PyTorch |", "|---|---:|---:|",
-              f"| this project (decode, preprocess, network) | {ours_e2e['median_ms']:.2f} | "
-              f"{ours_e2e['median_ms'] / torch_e2e_result['median_ms']:.2f}× |",
-              f"| PyTorch + torchvision transforms (PIL) | {torch_e2e_result['median_ms']:.2f} | 1.00× |", "",
+    lines += ["", "| end to end: JPEG file → top-5, 2 threads | ms | of which decode + preprocess | vs PyTorch |",
+              "|---|---:|---:|---:|"]
+    for name, (ours_photo, theirs) in e2e.items():
+        lines += [f"| {name}: this project | {ours_photo['median_ms']:.2f} | {ours_photo['decode_preprocess_ms']:.2f} | "
+                  f"{ours_photo['median_ms'] / theirs['median_ms']:.2f}× |",
+                  f"| {name}: PyTorch + torchvision transforms (PIL) | {theirs['median_ms']:.2f} | "
+                  f"{theirs['decode_preprocess_ms']:.2f} | 1.00× |"]
+    lines += ["", f"| folder: {folder_note}; 2 threads | images/s | vs PyTorch |", "|---|---:|---:|"]
+    for engine, precision, r in folder_rows:
+        if r is None:
+            lines.append(f"| {engine} | n/a on this CPU | |")
+            continue
+        ref = next(x for e, p, x in folder_rows if p == precision and "PyTorch" in e)
+        wall = f" (whole command {r['wall_s']:.1f} s)" if "wall_s" in r else f" ({r['seconds']:.1f} s)"
+        lines.append(f"| {engine} | {r['images_per_s']:.1f}{wall} | {r['images_per_s'] / ref['images_per_s']:.2f}× |")
+    lines += ["",
               f"Peak RSS of `resnet18-explorer classify` on one image: {rss_mb:.0f} MB."]
     table = "\n".join(lines)
     print(table)
@@ -215,7 +339,11 @@ def main():
     (out / "peers.json").write_text(json.dumps({
         "date": datetime.date.today().isoformat(), "cpu": cpu_name(), "checks": checks,
         "rows": [{"engine": e, "threads": t, "batch": b, **(r or {"unsupported": True})} for e, t, b, r in rows],
-        "end_to_end": {"ours": ours_e2e, "pytorch": torch_e2e_result}, "cli_rss_mb": rss_mb}, indent=1))
+        "end_to_end": {name: {"ours": o, "pytorch": t} for name, (o, t) in e2e.items()},
+        "folder": {"description": folder_note,
+                   "rows": [{"engine": e, "precision": p, **({k: v for k, v in r.items() if k != "top1"} if r else
+                                                             {"unsupported": True})} for e, p, r in folder_rows]},
+        "cli_rss_mb": rss_mb}, indent=1))
     if not all(c["ok"] for c in checks.values()):
         log("error: an engine disagrees with PyTorch; see above")
         sys.exit(1)

@@ -5,8 +5,8 @@ R18_BUILD_PACKAGES=(
     build-essential cmake ninja-build pkg-config git
     qt6-base-dev qt6-base-dev-tools libgl-dev
     libopencv-dev libdnnl-dev ocl-icd-opencl-dev
-    libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
-    libgtest-dev libgmock-dev nlohmann-json3-dev
+    libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev nlohmann-json3-dev
+    libgtest-dev libgmock-dev
     fontconfig fonts-dejavu-core
 )
 R18_TEST_PACKAGES=(

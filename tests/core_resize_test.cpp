@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include "core/error.h"
@@ -110,6 +111,17 @@ std::string firstDifference(const cv::Mat& expected, const cv::Mat& got) {
     return "";
 }
 
+// Runs `check` once with each resize kernel this CPU has (scalar, SSE4.1, AVX2), then restores
+// the automatic choice.
+template <typename Check>
+void forEachKernel(const Check& check) {
+    for (const detail::ResizeKernel kernel : detail::resizeKernels()) {
+        detail::forceResizeKernel(kernel);
+        check(std::string(" [kernel ") + std::to_string(static_cast<int>(kernel)) + "]");
+    }
+    detail::forceResizeKernel(detail::ResizeKernel::Auto);
+}
+
 cv::Mat noise(int rows, int cols, int type, unsigned seed) {
     cv::theRNG().state = seed;
     cv::Mat m(rows, cols, type);
@@ -127,8 +139,12 @@ TEST(Resize, PhonePhotosEqualPilByteForByte) {
         for (size_t i = 0; i < pil.data.size(); ++i)
             expected.data[i] = static_cast<uint8_t>(pil.data[i]);
         const cv::Mat decoded = readImage(base + ".png");
-        EXPECT_EQ(firstDifference(expected, resizeAndCropDecoded(decoded)), "") << name;
-        EXPECT_EQ(firstDifference(expected, resizeAndCrop(toRgb8(decoded))), "") << name;
+        forEachKernel([&](const std::string& kernel) {
+            EXPECT_EQ(firstDifference(expected, resizeAndCropDecoded(decoded)), "")
+                << name << kernel;
+            EXPECT_EQ(firstDifference(expected, resizeAndCrop(toRgb8(decoded))), "")
+                << name << kernel;
+        });
     }
 }
 
@@ -148,8 +164,11 @@ TEST(Resize, EveryLayoutEqualsPillowTranscription) {
             const std::string what = std::to_string(size.width) + "x" +
                                      std::to_string(size.height) + " with " +
                                      std::to_string(CV_MAT_CN(type)) + " channels";
-            EXPECT_EQ(firstDifference(expected, resizeAndCrop(rgb)), "") << what;
-            EXPECT_EQ(firstDifference(expected, resizeAndCropDecoded(image)), "") << what;
+            forEachKernel([&](const std::string& kernel) {
+                EXPECT_EQ(firstDifference(expected, resizeAndCrop(rgb)), "") << what << kernel;
+                EXPECT_EQ(firstDifference(expected, resizeAndCropDecoded(image)), "")
+                    << what << kernel;
+            });
         }
     }
 }
@@ -158,10 +177,20 @@ TEST(Resize, EveryLayoutEqualsPillowTranscription) {
 TEST(Resize, ViewsIntoLargerImages) {
     const cv::Mat big = noise(900, 1300, CV_8UC3, 7);
     const cv::Mat view = big(cv::Rect(17, 33, 1001, 601));
-    EXPECT_EQ(firstDifference(referenceCrop(toRgb8(view)), resizeAndCropDecoded(view)), "");
+    const cv::Mat expected = referenceCrop(toRgb8(view));
+    forEachKernel([&](const std::string& kernel) {
+        EXPECT_EQ(firstDifference(expected, resizeAndCropDecoded(view)), "") << kernel;
+    });
 }
 
 // 16-bit and float images still go through toRgb8(), errors included.
+TEST(Resize, KernelsThisCpuHas) {
+    const std::vector<detail::ResizeKernel> kernels = detail::resizeKernels();
+    EXPECT_EQ(kernels.front(), detail::ResizeKernel::Scalar);
+    std::printf("[ resize ] %zu kernels checked on this CPU (scalar%s%s)\n", kernels.size(),
+                kernels.size() > 1 ? ", SSE4.1" : "", kernels.size() > 2 ? ", AVX2" : "");
+}
+
 TEST(Resize, OtherDepthsAreConvertedFirst) {
     cv::Mat sixteen;
     noise(300, 400, CV_8UC3, 9).convertTo(sixteen, CV_16U, 257.0);

@@ -95,6 +95,7 @@ void InferenceWorker::loadModel(const QString& weightsPath, Precision precision,
     m_gradCam.reset();
     m_engine.reset();
     m_model = model;
+    m_input = Tensor();  // the next image is prepared with this model's preprocessing
     m_weights = model->weightsPtr();
     m_spec = model->specPtr();
     m_gradCam = std::make_unique<GradCam>(*m_spec, *m_weights);
@@ -165,7 +166,8 @@ void InferenceWorker::prepareSource(const Source& source, InferenceResult& resul
         QImage display = displayImageFromRgb(rgb, kDisplayMaxSide);
         const double decodeMs = msSince(t0);
         const auto t1 = std::chrono::steady_clock::now();
-        const PreprocessOptions options;
+        // The model's own preprocessing (its config's resize, crop, filter, mean and std).
+        const PreprocessOptions options = m_model ? m_model->preprocess() : PreprocessOptions{};
         const cv::Mat crop = resizeAndCrop(rgb, options);
         Tensor input({1, 3, options.crop, options.crop});
         cropToTensor(crop, input.ptr(), options);

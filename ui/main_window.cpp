@@ -878,7 +878,8 @@ void MainWindow::openDialog() {
 
 void MainWindow::openWeightsDialog() {
     const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open Weights"), m_lastFolder, tr("Weights (*.pth *.pt *.onnx);;All files (*)"));
+        this, tr("Open Weights"), m_lastFolder,
+        tr("Weights (*.pth *.pt *.bin *.safetensors *.onnx);;All files (*)"));
     if (!path.isEmpty()) loadWeights(path);
 }
 
@@ -956,7 +957,8 @@ void MainWindow::openUrls(const QList<QUrl>& urls) {
         }
         if (url.isLocalFile()) {
             const QString suffix = QFileInfo(url.toLocalFile()).suffix().toLower();
-            if (suffix == "pth" || suffix == "pt" || suffix == "onnx")
+            if (suffix == "pth" || suffix == "pt" || suffix == "bin" || suffix == "safetensors" ||
+                suffix == "onnx")
                 confirmWeightsDrop(url.toLocalFile());
             else
                 openFile(url.toLocalFile());

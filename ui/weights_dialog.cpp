@@ -69,7 +69,8 @@ WeightsDialog::WeightsDialog(Mode mode, QWidget* parent) : QDialog(parent), m_mo
     connect(m_cancel, &QPushButton::clicked, m_downloader, &WeightsDownloader::cancel);
     connect(m_open, &QPushButton::clicked, this, [this] {
         const QString path = QFileDialog::getOpenFileName(
-            this, tr("Open Weights"), QString(), tr("Weights (*.pth *.pt *.onnx);;All files (*)"));
+            this, tr("Open Weights"), QString(),
+            tr("Weights (*.pth *.pt *.bin *.safetensors *.onnx);;All files (*)"));
         if (path.isEmpty()) return;
         emit weightsReady(path);
         accept();

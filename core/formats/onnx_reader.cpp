@@ -2,17 +2,110 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "core/error.h"
+#include "core/formats/limits.h"
 
 namespace r18 {
 namespace {
 
-constexpr int64_t kMaxElements = int64_t{1} << 28;  // 1 GiB of float32 per tensor
+constexpr auto kMaxElements = static_cast<int64_t>(limits::kMaxWeightElements);
+
+// What parsing a protobuf message would allocate, counted on the wire format before parsing:
+// the objects (messages, strings, unknown fields) and the bytes of repeated numbers. Guided by
+// the messages' descriptors, so it knows which fields are sub-messages.
+struct WireCost {
+    uint64_t objects = 0;
+    uint64_t numberBytes = 0;
+    uint64_t nodes = 0;
+    bool exceeded() const {
+        return objects > limits::kMaxOnnxObjects || numberBytes > limits::kMaxOnnxNumberBytes ||
+               nodes > limits::kMaxOnnxNodes;
+    }
+};
+
+bool readVarint(const uint8_t*& p, const uint8_t* end, uint64_t& value) {
+    value = 0;
+    for (int shift = 0; shift < 64 && p < end; shift += 7) {
+        const uint8_t b = *p++;
+        value |= static_cast<uint64_t>(b & 0x7F) << shift;
+        if (!(b & 0x80)) return true;
+    }
+    return false;
+}
+
+// Returns false when the bytes are not well-formed protobuf (the parser then says so), and
+// stops early once the cost is over the limits.
+bool scanWire(const uint8_t* p, const uint8_t* end, const google::protobuf::Descriptor* type,
+              int depth, WireCost& cost) {
+    using google::protobuf::FieldDescriptor;
+    if (depth > 64) return false;
+    while (p < end && !cost.exceeded()) {
+        uint64_t key = 0;
+        if (!readVarint(p, end, key)) return false;
+        const FieldDescriptor* f =
+            type ? type->FindFieldByNumber(static_cast<int>(key >> 3)) : nullptr;
+        const bool repeated = f && f->is_repeated();
+        switch (key & 7) {
+            case 0: {
+                uint64_t v = 0;
+                if (!readVarint(p, end, v)) return false;
+                if (!f) ++cost.objects;
+                if (repeated) cost.numberBytes += 8;
+                break;
+            }
+            case 1:
+            case 5: {
+                const long width = (key & 7) == 1 ? 8 : 4;
+                if (end - p < width) return false;
+                p += width;
+                if (!f) ++cost.objects;
+                if (repeated) cost.numberBytes += 8;
+                break;
+            }
+            case 2: {
+                uint64_t len = 0;
+                if (!readVarint(p, end, len) || len > static_cast<uint64_t>(end - p)) return false;
+                const uint8_t* body = p;
+                p += len;
+                if (!f || f->type() == FieldDescriptor::TYPE_STRING ||
+                    f->type() == FieldDescriptor::TYPE_BYTES) {
+                    ++cost.objects;
+                } else if (f->type() == FieldDescriptor::TYPE_MESSAGE) {
+                    ++cost.objects;
+                    if (f->message_type() == onnx::NodeProto::descriptor()) ++cost.nodes;
+                    if (!scanWire(body, p, f->message_type(), depth + 1, cost)) return false;
+                } else if (repeated) {  // packed numbers: count them, 8 bytes each at most
+                    uint64_t count = 0;
+                    if (f->type() == FieldDescriptor::TYPE_DOUBLE ||
+                        f->type() == FieldDescriptor::TYPE_FIXED64 ||
+                        f->type() == FieldDescriptor::TYPE_SFIXED64)
+                        count = len / 8;
+                    else if (f->type() == FieldDescriptor::TYPE_FLOAT ||
+                             f->type() == FieldDescriptor::TYPE_FIXED32 ||
+                             f->type() == FieldDescriptor::TYPE_SFIXED32)
+                        count = len / 4;
+                    else
+                        count = static_cast<uint64_t>(
+                            std::count_if(body, p, [](uint8_t b) { return !(b & 0x80); }));
+                    cost.numberBytes += 8 * count;
+                } else {
+                    ++cost.objects;
+                }
+                break;
+            }
+            default: return false;  // groups (3, 4) and invalid wire types: ONNX has none
+        }
+    }
+    return true;
+}
 
 const char* dataTypeName(int t) {
     switch (t) {
@@ -35,7 +128,8 @@ std::string describe(const onnx::NodeProto& n) {
 
 class GraphMapper {
 public:
-    GraphMapper(const onnx::GraphProto& g, const std::string& label) : m_g(g), m_label(label) {}
+    GraphMapper(const onnx::GraphProto& g, int64_t opset, const std::string& label)
+        : m_g(g), m_opset(opset), m_label(label) {}
 
     WeightSet map();
 
@@ -43,11 +137,15 @@ private:
     [[noreturn]] void fail(const std::string& problem) const {
         throw WeightsError(m_label + ": " + problem);
     }
+    void resolveAliases();
+    void indexConsumers();
     std::string resolve(const std::string& name) const;
-    std::vector<const onnx::NodeProto*> consumers(const std::string& tensor) const;
+    const std::vector<const onnx::NodeProto*>& consumers(const std::string& tensor) const;
+    void checkNode(const onnx::NodeProto& n) const;
     const onnx::NodeProto& take(const std::string& tensor, const char* op, const std::string& role);
     const onnx::NodeProto* peek(const std::string& tensor, const char* op) const;
-    Tensor tensor(const std::string& name, const std::string& role) const;
+    Tensor tensor(const std::string& name, const std::string& role);
+    std::vector<int64_t> int64Values(const std::string& name, const std::string& role) const;
     std::vector<int64_t> ints(const onnx::NodeProto& n, const char* attr) const;
     int64_t intAttr(const onnx::NodeProto& n, const char* attr, int64_t fallback) const;
     float floatAttr(const onnx::NodeProto& n, const char* attr, float fallback) const;
@@ -56,34 +154,66 @@ private:
     void markUsed(const onnx::NodeProto& n);
 
     const onnx::GraphProto& m_g;
+    const int64_t m_opset;  // of the default ("ai.onnx") domain
     const std::string& m_label;
     std::map<std::string, const onnx::TensorProto*> m_init;
-    std::map<std::string, std::string> m_alias;  // Identity output -> input
+    std::unordered_map<std::string, std::string> m_alias;     // Identity output -> input
+    std::unordered_map<std::string, std::string> m_resolved;  // ... -> end of its Identity chain
+    // Tensor (resolved) -> the nodes reading it, in graph order, Identity and Constant aside.
+    std::unordered_map<std::string, std::vector<const onnx::NodeProto*>> m_consumers;
     std::set<const onnx::NodeProto*> m_used;
+    uint64_t m_elements = 0;  // values read from tensors so far
     WeightSet m_w;
 };
 
-std::string GraphMapper::resolve(const std::string& name) const {
-    std::string n = name;
-    for (size_t hops = 0; hops <= m_alias.size(); ++hops) {
-        auto it = m_alias.find(n);
-        if (it == m_alias.end()) return n;
-        n = it->second;
-    }
-    fail("the graph's Identity nodes form a cycle at '" + name + "'.");
-}
-
-std::vector<const onnx::NodeProto*> GraphMapper::consumers(const std::string& tensor) const {
-    std::vector<const onnx::NodeProto*> out;
-    for (const auto& n : m_g.node()) {
-        if (n.op_type() == "Identity" || n.op_type() == "Constant") continue;
-        for (const auto& in : n.input())
-            if (!in.empty() && resolve(in) == tensor) {
-                out.push_back(&n);
+// Follows every Identity chain once, remembering where each name ends: linear in the number
+// of Identity nodes, however long the chains.
+void GraphMapper::resolveAliases() {
+    for (const auto& entry : m_alias) {
+        if (m_resolved.count(entry.first)) continue;
+        std::vector<std::string> path;
+        std::unordered_set<std::string> onPath;
+        std::string n = entry.first;
+        std::string end;
+        for (;;) {
+            if (auto done = m_resolved.find(n); done != m_resolved.end()) {
+                end = done->second;
                 break;
             }
+            auto next = m_alias.find(n);
+            if (next == m_alias.end()) {
+                end = n;
+                break;
+            }
+            if (!onPath.insert(n).second)
+                fail("the graph's Identity nodes form a cycle at '" + n + "'.");
+            path.push_back(n);
+            n = next->second;
+        }
+        for (const std::string& p : path) m_resolved[p] = end;
     }
-    return out;
+}
+
+void GraphMapper::indexConsumers() {
+    for (const auto& n : m_g.node()) {
+        if (n.op_type() == "Identity" || n.op_type() == "Constant") continue;
+        for (const auto& in : n.input()) {
+            if (in.empty()) continue;
+            auto& readers = m_consumers[resolve(in)];
+            if (readers.empty() || readers.back() != &n) readers.push_back(&n);
+        }
+    }
+}
+
+std::string GraphMapper::resolve(const std::string& name) const {
+    auto it = m_resolved.find(name);
+    return it == m_resolved.end() ? name : it->second;
+}
+
+const std::vector<const onnx::NodeProto*>& GraphMapper::consumers(const std::string& tensor) const {
+    static const std::vector<const onnx::NodeProto*> kNone;
+    auto it = m_consumers.find(tensor);
+    return it == m_consumers.end() ? kNone : it->second;
 }
 
 const onnx::NodeProto* GraphMapper::peek(const std::string& tensor, const char* op) const {
@@ -94,6 +224,122 @@ const onnx::NodeProto* GraphMapper::peek(const std::string& tensor, const char* 
 
 void GraphMapper::markUsed(const onnx::NodeProto& n) {
     if (!m_used.insert(&n).second) fail("the graph has a cycle through " + describe(n) + ".");
+    checkNode(n);
+}
+
+// The attributes each op of a ResNet may carry. Any other changes what the node computes in
+// a way the engine does not reproduce, so a node carrying one is refused, naming both.
+const std::map<std::string, std::set<std::string>>& knownAttributes() {
+    static const std::map<std::string, std::set<std::string>> table = {
+        {"Conv", {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"}},
+        {"BatchNormalization",
+         {"epsilon", "momentum", "spatial", "is_test", "training_mode", "consumed_inputs"}},
+        {"Relu", {"consumed_inputs"}},
+        {"MaxPool",
+         {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "dilations",
+          "storage_order"}},
+        {"Add", {"broadcast", "axis", "consumed_inputs"}},
+        {"GlobalAveragePool", {}},
+        {"AveragePool",
+         {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "count_include_pad",
+          "dilations"}},
+        {"ReduceMean", {"axes", "keepdims", "noop_with_empty_axes"}},
+        {"Flatten", {"axis"}},
+        {"Reshape", {"allowzero", "shape"}},
+        {"Gemm", {"alpha", "beta", "transA", "transB", "broadcast"}},
+        {"Identity", {}},
+        {"Constant",
+         {"value", "value_float", "value_floats", "value_int", "value_ints", "value_string",
+          "value_strings", "sparse_value"}},
+    };
+    return table;
+}
+
+std::string stringAttr(const onnx::NodeProto& n, const char* attr) {
+    for (const auto& a : n.attribute())
+        if (a.name() == attr) return a.s();
+    return {};
+}
+
+// Checks what the op and its attributes mean against what the engine computes for it. Conv
+// geometry, MaxPool's window and Gemm's transposes depend on the node's place in the network
+// and are checked where it is mapped.
+void GraphMapper::checkNode(const onnx::NodeProto& n) const {
+    if (!n.domain().empty() && n.domain() != "ai.onnx")
+        fail(describe(n) + " belongs to the operator set '" + n.domain() +
+             "', not ONNX's own; this app runs standard ONNX operators only.");
+    const auto& table = knownAttributes();
+    auto known = table.find(n.op_type());
+    for (const auto& a : n.attribute())
+        if (known == table.end() || !known->second.count(a.name()))
+            fail(describe(n) + " has the attribute '" + a.name() +
+                 "', which changes what it computes and is not supported here.");
+    auto refuse = [&](const char* attr, const std::string& why) {
+        fail(describe(n) + ", attribute '" + attr + "': " + why);
+    };
+    auto allEqual = [](const std::vector<int64_t>& v, int64_t value) {
+        return std::all_of(v.begin(), v.end(), [&](int64_t x) { return x == value; });
+    };
+    const std::string& op = n.op_type();
+    if (op == "BatchNormalization") {
+        const char* retrain =
+            "the graph was exported in training mode, where batch norm normalises with each "
+            "batch's own statistics; re-export it after model.eval() (torch.onnx.export(..., "
+            "training=torch.onnx.TrainingMode.EVAL)).";
+        if (intAttr(n, "training_mode", 0) != 0) refuse("training_mode", retrain);
+        if (m_opset > 0 && m_opset < 7 && intAttr(n, "is_test", 0) == 0) refuse("is_test", retrain);
+        if (intAttr(n, "spatial", 1) != 1)
+            refuse("spatial",
+                   "spatial = 0 (statistics per position) is not a ResNet's batch norm.");
+        int outputs = 0;
+        for (const auto& o : n.output()) outputs += o.empty() ? 0 : 1;
+        if (outputs > 1) fail(describe(n) + " also outputs its running statistics, so " + retrain);
+    } else if (op == "MaxPool") {
+        if (intAttr(n, "ceil_mode", 0) != 0)
+            refuse("ceil_mode",
+                   "ceil_mode = 1 rounds the output size up (57×57 instead of ResNet's 56×56); "
+                   "only ResNet's floor mode is supported.");
+        if (!allEqual(ints(n, "dilations"), 1))
+            refuse("dilations", "a dilated max-pool is not a ResNet's max-pool.");
+        const std::string pad = stringAttr(n, "auto_pad");
+        if (!pad.empty() && pad != "NOTSET")
+            refuse("auto_pad", pad + " pads differently from ResNet's explicit padding of 1.");
+    } else if (op == "AveragePool") {
+        if (ints(n, "kernel_shape") != std::vector<int64_t>{7, 7})
+            refuse("kernel_shape", "the average pool after layer4 must cover its whole 7×7 map.");
+        if (!allEqual(ints(n, "pads"), 0))
+            refuse("pads", "the average pool after layer4 takes no padding.");
+        if (!allEqual(ints(n, "dilations"), 1))
+            refuse("dilations", "a dilated average pool is not a global average.");
+        const std::string pad = stringAttr(n, "auto_pad");
+        if (!pad.empty() && pad != "NOTSET" && pad != "VALID")
+            refuse("auto_pad", pad + " pads the average pool; a global average takes none.");
+    } else if (op == "ReduceMean") {
+        if (n.input_size() > 1)
+            fail(describe(n) +
+                 " takes its axes as an input; only the axes attribute is supported.");
+        std::vector<int64_t> axes = ints(n, "axes");
+        for (int64_t& a : axes) a = a < 0 ? a + 4 : a;
+        std::sort(axes.begin(), axes.end());
+        if (axes != std::vector<int64_t>{2, 3})
+            refuse("axes", "the mean after layer4 must be over the spatial axes (2, 3).");
+    } else if (op == "Flatten") {
+        const int64_t axis = intAttr(n, "axis", 1);
+        if (axis != 1 && axis != -3)
+            refuse("axis", "flattening at axis " + std::to_string(axis) +
+                               " mixes images of a batch; ResNet flattens at axis 1.");
+    } else if (op == "Reshape") {
+        std::vector<int64_t> shape = ints(n, "shape");
+        if (n.input_size() > 1) shape = int64Values(n.input(1), "the shape of " + describe(n));
+        const bool flat = shape.size() == 2 && (shape[1] == -1 || shape[1] == 512) &&
+                          (shape[0] == -1 || shape[0] == 0 || shape[0] == 1) &&
+                          !(shape[0] == -1 && shape[1] == -1);
+        if (!flat)
+            fail(describe(n) + " reshapes to " + shapeToString(shape) +
+                 ", not to the [batch, 512] features a ResNet's classifier reads.");
+        if (intAttr(n, "allowzero", 0) != 0 && shape[0] == 0)
+            refuse("allowzero", "allowzero = 1 makes the 0 in the shape a real zero.");
+    }
 }
 
 const onnx::NodeProto& GraphMapper::take(const std::string& tensor, const char* op,
@@ -129,7 +375,31 @@ float GraphMapper::floatAttr(const onnx::NodeProto& n, const char* attr, float f
     return fallback;
 }
 
-Tensor GraphMapper::tensor(const std::string& name, const std::string& role) const {
+// A small int64 constant (a Reshape's target shape).
+std::vector<int64_t> GraphMapper::int64Values(const std::string& name,
+                                              const std::string& role) const {
+    auto it = m_init.find(resolve(name));
+    if (it == m_init.end())
+        fail(role + " ('" + name + "') is not a constant in the file; it must be one.");
+    const onnx::TensorProto& t = *it->second;
+    if (t.data_type() != onnx::TensorProto::INT64)
+        fail(role + " ('" + name + "') has dtype " + dataTypeName(t.data_type()) +
+             ", expected int64.");
+    std::vector<int64_t> v;
+    if (!t.raw_data().empty()) {
+        if (t.raw_data().size() % 8 != 0 || t.raw_data().size() > 64)
+            fail(role + " ('" + name + "') is not a short list of int64 values.");
+        v.resize(t.raw_data().size() / 8);
+        std::memcpy(v.data(), t.raw_data().data(), t.raw_data().size());
+    } else {
+        if (t.int64_data_size() > 8)
+            fail(role + " ('" + name + "') is not a short list of int64 values.");
+        v.assign(t.int64_data().begin(), t.int64_data().end());
+    }
+    return v;
+}
+
+Tensor GraphMapper::tensor(const std::string& name, const std::string& role) {
     auto it = m_init.find(resolve(name));
     if (it == m_init.end())
         fail("the " + role + " ('" + name +
@@ -148,6 +418,11 @@ Tensor GraphMapper::tensor(const std::string& name, const std::string& role) con
                  ", larger than any ResNet weight.");
         numel *= d;
     }
+    m_elements += static_cast<uint64_t>(numel);
+    if (m_elements > limits::kMaxWeightElements)
+        fail("the graph's weights hold more than " +
+             std::to_string(limits::kMaxWeightElements >> 20) +
+             " million values; a ResNet18/34 has at most 22 million (plus its classifier).");
     const auto count = static_cast<size_t>(numel);
     const std::string& raw = t.raw_data();
     auto sizeError = [&](size_t have) {
@@ -237,11 +512,21 @@ std::string GraphMapper::convUnit(const onnx::NodeProto& conv, const std::string
             if (x != value) return false;
         return true;
     };
-    if ((!k.empty() && !all(k, kernel, 2)) || !all(s, stride, 2) || !all(p, pad, 4) ||
-        !all(d, 1, 2) || intAttr(conv, "group", 1) != 1)
-        fail(describe(conv) + " is mapped to '" + module + "' but does not have its geometry (" +
-             std::to_string(kernel) + "×" + std::to_string(kernel) + ", stride " +
-             std::to_string(stride) + ", padding " + std::to_string(pad) + ", no groups).");
+    auto wrong = [&](const char* attr, const std::string& have) {
+        fail(describe(conv) + " is mapped to '" + module +
+             "' but does not have its geometry: attribute '" + attr + "' is " + have +
+             " (expected " + std::to_string(kernel) + "×" + std::to_string(kernel) + ", stride " +
+             std::to_string(stride) + ", padding " + std::to_string(pad) +
+             ", no dilation, no groups).");
+    };
+    const std::string autoPad = stringAttr(conv, "auto_pad");
+    if (!autoPad.empty() && autoPad != "NOTSET" && !(autoPad == "VALID" && pad == 0 && p.empty()))
+        wrong("auto_pad", autoPad);
+    if (!k.empty() && !all(k, kernel, 2)) wrong("kernel_shape", shapeToString(k));
+    if (!all(s, stride, 2)) wrong("strides", shapeToString(s));
+    if (!all(p, pad, 4)) wrong("pads", shapeToString(p));
+    if (!all(d, 1, 2)) wrong("dilations", shapeToString(d));
+    if (intAttr(conv, "group", 1) != 1) wrong("group", std::to_string(intAttr(conv, "group", 1)));
     if (conv.input_size() < 2) fail(describe(conv) + " has no weight input.");
     m_w.tensors[module + ".weight"] = tensor(conv.input(1), module + ".weight");
     if (conv.input_size() > 2 && !conv.input(2).empty())
@@ -273,7 +558,8 @@ WeightSet GraphMapper::map() {
                 if (a.name() == "value" && a.has_t()) m_init[n.output(0)] = &a.t();
         }
     }
-    for (const auto& [from, to] : m_alias) resolve(from);  // fails on a cycle of Identity nodes
+    resolveAliases();  // fails on a cycle of Identity nodes
+    indexConsumers();
     std::vector<std::string> inputs;
     for (const auto& in : m_g.input())
         if (!m_init.count(in.name())) inputs.push_back(in.name());
@@ -289,7 +575,9 @@ WeightSet GraphMapper::map() {
     const std::vector<int64_t> pp = ints(pool, "pads");
     if (pk != std::vector<int64_t>{3, 3} || ps != std::vector<int64_t>{2, 2} ||
         (pp != std::vector<int64_t>{1, 1, 1, 1}))
-        fail(describe(pool) + " is not the 3×3, stride 2, padding 1 max-pool of a ResNet stem.");
+        fail(describe(pool) + " is not the 3×3, stride 2, padding 1 max-pool of a ResNet stem " +
+             "(attributes 'kernel_shape' " + shapeToString(pk) + ", 'strides' " +
+             shapeToString(ps) + ", 'pads' " + shapeToString(pp) + ").");
     x = pool.output(0);
 
     int stage = 0;
@@ -373,6 +661,7 @@ WeightSet GraphMapper::map() {
     m_w.tensors["fc.bias"] = tensor(gemm.input(2), "fc.bias");
 
     for (const auto& n : m_g.node()) {
+        if (n.op_type() == "Identity" || n.op_type() == "Constant") checkNode(n);
         if (n.op_type() == "Identity" || n.op_type() == "Constant" || m_used.count(&n)) continue;
         fail(describe(n) +
              " is not part of a basic-block ResNet (expected only Conv, "
@@ -383,17 +672,34 @@ WeightSet GraphMapper::map() {
 
 }  // namespace
 
-WeightSet readOnnx(const std::vector<uint8_t>& bytes, const std::string& label) {
-    if (bytes.size() > static_cast<size_t>(INT32_MAX))
-        throw WeightsError(label + ": the file is larger than 2 GB, which protobuf cannot read.");
+WeightSet readOnnx(const uint8_t* data, size_t size, const std::string& label) {
+    if (size > limits::kMaxOnnxFileBytes)
+        throw WeightsError(label + ": the file is " + std::to_string(size >> 20) +
+                           " MB; an ONNX ResNet18/34 is at most " +
+                           std::to_string(limits::kMaxOnnxFileBytes >> 20) +
+                           " MB (175 MB as float64).");
+    WireCost cost;
+    if (scanWire(data, data + size, onnx::ModelProto::descriptor(), 0, cost) && cost.exceeded()) {
+        if (cost.nodes > limits::kMaxOnnxNodes)
+            throw WeightsError(label + ": the ONNX graph has more than " +
+                               std::to_string(limits::kMaxOnnxNodes) +
+                               " nodes; a ResNet18/34 has a few hundred. Refusing to parse it.");
+        throw WeightsError(label +
+                           ": the ONNX file holds more protobuf objects (nodes, tensors, "
+                           "attributes, names, numbers) than any ResNet18/34 needs; refusing "
+                           "to parse it.");
+    }
     onnx::ModelProto model;
-    if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    if (!model.ParseFromArray(data, static_cast<int>(size)))
         throw WeightsError(label +
                            ": not an ONNX model (the protobuf data does not parse; "
                            "truncated or not ONNX at all).");
     if (!model.has_graph() || model.graph().node_size() == 0)
         throw WeightsError(label + ": the ONNX model has no graph.");
-    GraphMapper mapper(model.graph(), label);
+    int64_t opset = 0;
+    for (const auto& o : model.opset_import())
+        if (o.domain().empty() || o.domain() == "ai.onnx") opset = o.version();
+    GraphMapper mapper(model.graph(), opset, label);
     WeightSet w = mapper.map();
     w.file = label;
     w.format = "ONNX";

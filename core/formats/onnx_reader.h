@@ -4,6 +4,7 @@
 // basic-block ResNet does not have is rejected by name.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -12,7 +13,14 @@
 
 namespace r18 {
 
-// `label` names the file in messages. Throws WeightsError.
-WeightSet readOnnx(const std::vector<uint8_t>& bytes, const std::string& label);
+// `label` names the file in messages. Throws WeightsError. Before parsing, the protobuf wire
+// format is scanned for what parsing would allocate, and a file that needs more than a
+// ResNet18/34 can (formats/limits.h) is refused. Every attribute that changes what a node
+// computes is either honoured or refused with a message naming the node and the attribute
+// (MaxPool ceil_mode, dilations, auto_pad, BatchNormalization in training mode, ...).
+WeightSet readOnnx(const uint8_t* data, size_t size, const std::string& label);
+inline WeightSet readOnnx(const std::vector<uint8_t>& bytes, const std::string& label) {
+    return readOnnx(bytes.data(), bytes.size(), label);
+}
 
 }  // namespace r18

@@ -5,12 +5,14 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/formats/limits.h"
 
 namespace r18 {
 namespace {
 
 constexpr size_t kMaxStack = 1u << 20;
-constexpr size_t kMaxMemo = 1u << 20;
+constexpr size_t kMaxMarks = 1u << 16;
+constexpr size_t kMaxMemo = limits::kMaxPickleObjects;
 
 const std::map<std::string, std::string>& storageTypes() {
     static const std::map<std::string, std::string> types = {
@@ -71,6 +73,18 @@ private:
         const uint8_t* b = take(static_cast<size_t>(n));
         return {reinterpret_cast<const char*>(b), static_cast<size_t>(n)};
     }
+    void mark() {
+        if (m_marks.size() >= kMaxMarks) fail("the pickle nests deeper than any state dict's.");
+        m_marks.push_back(m_stack.size());
+    }
+    // Every reference an object takes to another counts against one budget, so that a few
+    // bytes of opcodes (DUP, APPEND) cannot grow a list without bound.
+    void addItem(PyObject& to, PyRef item) {
+        if (++m_references > limits::kMaxPickleReferences)
+            fail("the pickle builds more references between objects than any state dict's (" +
+                 std::to_string(limits::kMaxPickleReferences) + ").");
+        to.items.push_back(item);
+    }
     void push(PyRef o) {
         if (m_stack.size() >= kMaxStack) fail("the pickle's stack grows beyond any state dict's.");
         m_stack.push_back(std::move(o));
@@ -115,6 +129,9 @@ private:
     std::vector<int64_t> intTuple(const PyRef& o, const char* what);
 
     PyRef make(PyObject::Type t) {
+        if (m_arena.size() >= limits::kMaxPickleObjects)
+            fail("the pickle creates more than " + std::to_string(limits::kMaxPickleObjects) +
+                 " objects; a ResNet state dict needs a few thousand.");
         m_arena.push_back(std::make_unique<PyObject>());
         m_arena.back()->type = t;
         return m_arena.back().get();
@@ -128,6 +145,7 @@ private:
     std::vector<PyRef> m_stack;
     std::vector<size_t> m_marks;
     std::map<uint64_t, PyRef> m_memo;
+    uint64_t m_references = 0;
 };
 
 PyRef Unpickler::global(const std::string& module, const std::string& name) {
@@ -219,8 +237,8 @@ void Unpickler::setItems(PyRef& dict, const std::vector<PyRef>& kv) {
         fail("the pickle sets items on something that is not a dict.");
     if (kv.size() % 2) fail("the pickle sets a dict key without a value.");
     for (size_t i = 0; i < kv.size(); i += 2) {
-        dict->items.push_back(kv[i]);
-        dict->items.push_back(kv[i + 1]);
+        addItem(*dict, kv[i]);
+        addItem(*dict, kv[i + 1]);
     }
 }
 
@@ -231,7 +249,7 @@ PyRef Unpickler::run(size_t* consumed) {
         switch (op) {
             case 0x80: take(1); break;  // PROTO
             case 0x95: take(8); break;  // FRAME
-            case '(': m_marks.push_back(m_stack.size()); break;
+            case '(': mark(); break;
             case '.': {  // STOP
                 PyRef result = pop();
                 if (consumed) *consumed = static_cast<size_t>(m_p - m_begin);
@@ -303,7 +321,7 @@ PyRef Unpickler::run(size_t* consumed) {
             case ')': push(make(T::Tuple)); break;
             case 't': {
                 PyRef v = make(T::Tuple);
-                v->items = popToMark();
+                for (PyRef item : popToMark()) addItem(*v, item);
                 push(v);
                 break;
             }
@@ -312,8 +330,9 @@ PyRef Unpickler::run(size_t* consumed) {
             case 0x87: {
                 PyRef v = make(T::Tuple);
                 const size_t n = static_cast<size_t>(op - 0x84);
-                v->items.resize(n);
-                for (size_t i = n; i-- > 0;) v->items[i] = pop();
+                std::vector<PyRef> items(n);
+                for (size_t i = n; i-- > 0;) items[i] = pop();
+                for (PyRef item : items) addItem(*v, item);
                 push(v);
                 break;
             }
@@ -362,14 +381,14 @@ PyRef Unpickler::run(size_t* consumed) {
                 PyRef value = pop();
                 if (top()->type != T::List)
                     fail("the pickle appends to something that is not a list.");
-                top()->items.push_back(value);
+                addItem(*top(), value);
                 break;
             }
             case 'e': {
                 std::vector<PyRef> values = popToMark();
                 if (top()->type != T::List)
                     fail("the pickle appends to something that is not a list.");
-                for (PyRef& v : values) top()->items.push_back(std::move(v));
+                for (PyRef v : values) addItem(*top(), v);
                 break;
             }
             case 'b': {  // BUILD: state on a dict (_metadata) or a tensor is ignored

@@ -59,8 +59,11 @@ struct Unpickled {
 // Bytes per element of a storage dtype name ("float32" -> 4); 0 if unknown.
 int dtypeSize(const std::string& dtype);
 
-// Unpickles one object from data[0..size). At most one object is created per opcode, so the
-// arena is bounded by the input's size. `label` prefixes error messages (the file name).
+// Unpickles one object from data[0..size). Memory is bounded by what a state dict can need,
+// whatever the input's size: at most limits::kMaxPickleObjects objects and
+// limits::kMaxPickleReferences references between them (formats/limits.h). Objects may refer
+// to themselves (a dict inside itself): whoever walks the result must track what it has seen.
+// `label` prefixes error messages (the file name).
 // Sets *consumed to the number of bytes read (pickles can be concatenated). Throws
 // WeightsError on anything outside the whitelist or malformed.
 Unpickled unpickle(const uint8_t* data, size_t size, const std::string& label,

@@ -3,9 +3,11 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "core/error.h"
+#include "core/formats/limits.h"
 #include "core/formats/pickle_reader.h"
 #include "core/formats/zip_reader.h"
 
@@ -62,26 +64,32 @@ Convert converterFor(const std::string& dtype) {
     return nullptr;
 }
 
-// Copies the strided view `t` out of its storage bytes into a dense float tensor.
-Tensor materialize(const PyObject& t, const uint8_t* data, uint64_t bytes, const std::string& label,
+uint64_t elementsOf(const std::vector<int64_t>& sizes) {
+    uint64_t numel = 1;
+    for (int64_t n : sizes) numel = saturatingMul(numel, static_cast<uint64_t>(n));
+    return numel;
+}
+
+// Checks that the strided view `t` lies inside its storage, which the file holds `bytes` of,
+// before anything is read. Returns the view's element count.
+uint64_t checkView(const PyObject& t, uint64_t bytes, const std::string& label,
                    const std::string& name) {
     const PyObject& s = *t.storage;
     const auto elem = static_cast<uint64_t>(dtypeSize(s.dtype));
     const auto storageNumel = static_cast<uint64_t>(s.storageNumel);
     if (bytes / elem < storageNumel)
         throw WeightsError(label + ": tensor '" + name + "' needs " +
-                           std::to_string(storageNumel * elem) +
+                           std::to_string(saturatingMul(storageNumel, elem)) +
                            " bytes of storage, the file has " + std::to_string(bytes) +
                            " (truncated or corrupt file).");
     if (t.sizes.size() > 8)
         throw WeightsError(label + ": tensor '" + name + "' has " + std::to_string(t.sizes.size()) +
                            " dimensions; a ResNet weight has at most 4.");
     // Saturating arithmetic: a hostile shape cannot wrap around into a small number.
-    uint64_t numel = 1;
+    const uint64_t numel = elementsOf(t.sizes);
     uint64_t last = static_cast<uint64_t>(t.offset);
     for (size_t d = 0; d < t.sizes.size(); ++d) {
         const auto n = static_cast<uint64_t>(t.sizes[d]);
-        numel = saturatingMul(numel, n);
         if (n > 0)
             last = saturatingAdd(last, saturatingMul(n - 1, static_cast<uint64_t>(t.strides[d])));
     }
@@ -89,6 +97,15 @@ Tensor materialize(const PyObject& t, const uint8_t* data, uint64_t bytes, const
         throw WeightsError(label + ": tensor '" + name + "' of shape " + shapeToString(t.sizes) +
                            " reaches past the end of its storage of " +
                            std::to_string(storageNumel) + " elements (corrupt file).");
+    return numel;
+}
+
+// Copies the strided view `t` (checked by checkView) out of its storage bytes into a dense
+// float tensor.
+Tensor materialize(const PyObject& t, const uint8_t* data) {
+    const PyObject& s = *t.storage;
+    const auto elem = static_cast<uint64_t>(dtypeSize(s.dtype));
+    const uint64_t numel = elementsOf(t.sizes);
     if (numel == 0) return Tensor(t.sizes);
     Tensor out(t.sizes);
     bool contiguous = true;
@@ -117,39 +134,102 @@ Tensor materialize(const PyObject& t, const uint8_t* data, uint64_t bytes, const
 }
 
 // The dict of tensors inside whatever torch.save stored: the state dict itself, or a
-// checkpoint dict wrapping it under a usual key.
+// checkpoint dict wrapping it under a usual key. Dicts may refer to each other in a cycle
+// (a pickle can build any graph): each is visited once.
 const PyObject& findStateDict(const PyRef& root, const std::string& label) {
-    if (root->type == PyObject::Type::Dict) {
-        for (size_t i = 1; i < root->items.size(); i += 2)
-            if (root->items[i]->type == PyObject::Type::Tensor) return *root;
+    std::set<const PyObject*> seen;
+    for (const PyObject* o = root; o && o->type == PyObject::Type::Dict;) {
+        if (!seen.insert(o).second)
+            throw WeightsError(label +
+                               ": the file's dicts refer to each other in a cycle and none of "
+                               "them holds tensors; it is not a state dict.");
+        for (size_t i = 1; i < o->items.size(); i += 2)
+            if (o->items[i]->type == PyObject::Type::Tensor) return *o;
+        const PyObject* inner = nullptr;
         for (const char* key : {"state_dict", "model_state_dict", "model", "net"}) {
-            const PyRef* inner = root->dictGet(key);
-            if (inner && (*inner)->type == PyObject::Type::Dict)
-                return findStateDict(*inner, label);
+            const PyRef* value = o->dictGet(key);
+            if (value && (*value)->type == PyObject::Type::Dict) {
+                inner = *value;
+                break;
+            }
         }
+        o = inner;
     }
     throw WeightsError(label +
                        ": the file holds no state dict (no tensors at its top level). "
                        "Save the model with torch.save(model.state_dict(), path).");
 }
 
-// Walks the state dict and materialises each tensor from `storageBytes(key)`.
-WeightSet collect(const PyObject& dict, const std::string& label,
-                  const std::function<std::vector<uint8_t>(const std::string& key)>& storageBytes) {
+// A storage's bytes: a view into the file, or a buffer `keep` owns (an inflated zip entry).
+struct StorageBytes {
+    const uint8_t* data = nullptr;
+    uint64_t size = 0;
+    ZipArchive::Bytes keep;
+};
+
+// Where the storages are: how many bytes the file holds for a key (throws if none), and the
+// bytes themselves.
+struct StorageReader {
+    std::function<uint64_t(const std::string& key)> size;
+    std::function<StorageBytes(const std::string& key)> read;
+};
+
+// Walks the state dict and materialises each float tensor. Everything is checked before any
+// storage is read: the number of tensors and their values against what a ResNet can need,
+// every view against its storage. Each storage is then read (and CRC-checked) once, however
+// many tensors view it.
+WeightSet collect(const PyObject& dict, const std::string& label, const StorageReader& storages) {
     WeightSet w;
     w.file = label;
-    bool allPrefixed = true;
+    struct View {
+        std::string name;
+        const PyObject* tensor;
+    };
+    std::map<std::string, std::vector<View>> byStorage;
+    uint64_t tensors = 0;
+    uint64_t elements = 0;
     for (size_t i = 0; i + 1 < dict.items.size(); i += 2) {
         const PyObject& key = *dict.items[i];
         const PyObject& value = *dict.items[i + 1];
         if (key.type != PyObject::Type::String || value.type != PyObject::Type::Tensor) continue;
+        if (++tensors > limits::kMaxTensors)
+            throw WeightsError(label + ": the state dict holds more than " +
+                               std::to_string(limits::kMaxTensors) +
+                               " tensors; a ResNet18/34 has a few hundred.");
         if (!converterFor(value.storage->dtype)) {
             w.nonFloat[key.s] = value.storage->dtype;
             continue;
         }
-        const std::vector<uint8_t> bytes = storageBytes(value.storage->storageKey);
-        w.tensors[key.s] = materialize(value, bytes.data(), bytes.size(), label, key.s);
-        allPrefixed = allPrefixed && key.s.rfind("module.", 0) == 0;
+        elements = saturatingAdd(elements, elementsOf(value.sizes));
+        if (elements > limits::kMaxWeightElements)
+            throw WeightsError(label + ": the state dict's tensors hold more than " +
+                               std::to_string(limits::kMaxWeightElements >> 20) +
+                               " million values; a ResNet18/34 has at most 22 million (plus its "
+                               "classifier). Refusing before reading them.");
+        byStorage[value.storage->storageKey].push_back({key.s, &value});
+    }
+    std::map<std::string, uint64_t> available;
+    uint64_t storageBytes = 0;
+    for (const auto& [key, views] : byStorage) {
+        const uint64_t have = storages.size(key);
+        for (const View& v : views) checkView(*v.tensor, have, label, v.name);
+        available[key] = have;
+        storageBytes = saturatingAdd(storageBytes, have);
+        if (storageBytes > limits::kMaxStorageBytes)
+            throw WeightsError(label + ": the state dict's storages hold more than " +
+                               std::to_string(limits::kMaxStorageBytes >> 20) +
+                               " MB; a ResNet18/34 needs at most 175 MB (as float64). Refusing "
+                               "before reading them.");
+    }
+    bool allPrefixed = true;
+    for (const auto& [key, views] : byStorage) {
+        const StorageBytes bytes = storages.read(key);
+        if (bytes.size != available[key])
+            throw WeightsError(label + ": storage '" + key + "' changed size while being read.");
+        for (const View& v : views) {
+            w.tensors[v.name] = materialize(*v.tensor, bytes.data);
+            allPrefixed = allPrefixed && v.name.rfind("module.", 0) == 0;
+        }
     }
     if (allPrefixed && !w.tensors.empty()) {  // saved from nn.DataParallel
         std::map<std::string, Tensor> stripped;
@@ -159,8 +239,8 @@ WeightSet collect(const PyObject& dict, const std::string& label,
     return w;
 }
 
-WeightSet readZipPth(const std::vector<uint8_t>& bytes, const std::string& label) {
-    ZipArchive zip(label, bytes);
+WeightSet readZipPth(const uint8_t* data, size_t size, const std::string& label) {
+    ZipArchive zip(label, data, size);
     const ZipArchive::Entry* pkl = nullptr;
     for (const auto& e : zip.entries()) {
         const std::string& n = e.name;
@@ -175,15 +255,29 @@ WeightSet readZipPth(const std::vector<uint8_t>& bytes, const std::string& label
                            ": the zip archive has no '<name>/data.pkl', so it is not a "
                            "file written by torch.save.");
     const std::string prefix = pkl->name.substr(0, pkl->name.size() - 8);
-    const std::vector<uint8_t> pickle = zip.read(*pkl);
+    const ZipArchive::Bytes pickle = zip.read(*pkl, limits::kMaxPickleBytes);
     const Unpickled root = unpickle(pickle.data(), pickle.size(), label);
-    WeightSet w = collect(findStateDict(root.root, label), label, [&](const std::string& key) {
+    auto entry = [&](const std::string& key) {
         const ZipArchive::Entry* e = zip.find(prefix + "data/" + key);
         if (!e)
             throw WeightsError(label + ": storage '" + prefix + "data/" + key +
                                "' is missing from the archive (truncated or corrupt file).");
-        return zip.read(*e);
-    });
+        return e;
+    };
+    StorageReader reader;
+    reader.size = [&](const std::string& key) {
+        const ZipArchive::Entry* e = entry(key);
+        zip.locate(*e);
+        return e->size;
+    };
+    reader.read = [&](const std::string& key) {
+        StorageBytes b;
+        b.keep = zip.read(*entry(key), limits::kMaxStorageBytes);
+        b.data = b.keep.data();
+        b.size = b.keep.size();
+        return b;
+    };
+    WeightSet w = collect(findStateDict(root.root, label), label, reader);
     w.format = "PyTorch state dict";
     return w;
 }
@@ -203,11 +297,11 @@ std::map<std::string, const PyObject*> findStorages(const PyRef& root) {
     return storages;
 }
 
-WeightSet readLegacyPth(const std::vector<uint8_t>& bytes, const std::string& label) {
+WeightSet readLegacyPth(const uint8_t* data, size_t size, const std::string& label) {
     size_t pos = 0;
     auto next = [&]() {
         size_t used = 0;
-        Unpickled o = unpickle(bytes.data() + pos, bytes.size() - pos, label, &used);
+        Unpickled o = unpickle(data + pos, size - pos, label, &used);
         pos += used;
         return o;
     };
@@ -235,41 +329,49 @@ WeightSet readLegacyPth(const std::vector<uint8_t>& bytes, const std::string& la
         if (key->type != PyObject::Type::String || !storages.count(key->s))
             throw WeightsError(label + ": the legacy storage list names an unknown storage.");
         const uint64_t elem = static_cast<uint64_t>(dtypeSize(storages[key->s]->dtype));
-        if (bytes.size() - pos < 8)
+        if (size - pos < 8)
             throw WeightsError(label + ": the file ends before storage '" + key->s +
                                "' (truncated).");
         uint64_t count = 0;
-        std::memcpy(&count, bytes.data() + pos, 8);
+        std::memcpy(&count, data + pos, 8);
         pos += 8;
-        if (count > (bytes.size() - pos) / elem)
+        if (count > (size - pos) / elem)
             throw WeightsError(label + ": storage '" + key->s +
                                "' runs past the end of the file (truncated).");
         where[key->s] = {pos, count * elem};
         pos += count * elem;
     }
-    WeightSet w = collect(findStateDict(root, label), label, [&](const std::string& key) {
+    auto find = [&](const std::string& key) {
         auto it = where.find(key);
         if (it == where.end())
             throw WeightsError(label + ": storage '" + key +
                                "' is missing (truncated or corrupt file).");
-        const uint8_t* at = bytes.data() + it->second.first;
-        return std::vector<uint8_t>(at, at + it->second.second);
-    });
+        return it->second;
+    };
+    StorageReader reader;
+    reader.size = [&](const std::string& key) { return find(key).second; };
+    reader.read = [&](const std::string& key) {
+        StorageBytes b;
+        b.data = data + find(key).first;
+        b.size = find(key).second;
+        return b;
+    };
+    WeightSet w = collect(findStateDict(root, label), label, reader);
     w.format = "PyTorch state dict (legacy format)";
     return w;
 }
 
 }  // namespace
 
-bool looksLikeLegacyPth(const std::vector<uint8_t>& bytes) {
+bool looksLikeLegacyPth(const uint8_t* data, size_t size) {
     // \x80\x02 (PROTO 2), \x8a\x0a (LONG1, 10 bytes), magic
-    return bytes.size() > 14 && bytes[0] == 0x80 && bytes[2] == 0x8a && bytes[3] == 10 &&
-           std::memcmp(bytes.data() + 4, kLegacyMagic, sizeof kLegacyMagic) == 0;
+    return size > 14 && data[0] == 0x80 && data[2] == 0x8a && data[3] == 10 &&
+           std::memcmp(data + 4, kLegacyMagic, sizeof kLegacyMagic) == 0;
 }
 
-WeightSet readPth(const std::vector<uint8_t>& bytes, const std::string& label) {
-    if (ZipArchive::looksLikeZip(bytes)) return readZipPth(bytes, label);
-    if (looksLikeLegacyPth(bytes)) return readLegacyPth(bytes, label);
+WeightSet readPth(const uint8_t* data, size_t size, const std::string& label) {
+    if (ZipArchive::looksLikeZip(data, size)) return readZipPth(data, size, label);
+    if (looksLikeLegacyPth(data, size)) return readLegacyPth(data, size, label);
     throw WeightsError(label +
                        ": not a PyTorch file (neither a torch.save zip archive nor the "
                        "legacy format).");

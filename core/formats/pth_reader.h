@@ -3,6 +3,7 @@
 // pickle_reader.h; nothing in the file is ever executed.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,9 +12,18 @@
 
 namespace r18 {
 
-// `label` names the file in messages. Throws WeightsError.
-WeightSet readPth(const std::vector<uint8_t>& bytes, const std::string& label);
+// `label` names the file in messages. Throws WeightsError. Memory and time are bounded by what
+// a ResNet18/34 can need (formats/limits.h), whatever the file declares: everything is checked
+// before a storage is read, each storage is read once however many tensors view it, and a
+// stored (uncompressed) storage is read in place.
+WeightSet readPth(const uint8_t* data, size_t size, const std::string& label);
+inline WeightSet readPth(const std::vector<uint8_t>& bytes, const std::string& label) {
+    return readPth(bytes.data(), bytes.size(), label);
+}
 
-bool looksLikeLegacyPth(const std::vector<uint8_t>& bytes);
+bool looksLikeLegacyPth(const uint8_t* data, size_t size);
+inline bool looksLikeLegacyPth(const std::vector<uint8_t>& bytes) {
+    return looksLikeLegacyPth(bytes.data(), bytes.size());
+}
 
 }  // namespace r18

@@ -1,5 +1,6 @@
 #include "core/formats/sha256.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -58,10 +59,20 @@ void compress(std::array<uint32_t, 8>& h, const uint8_t* block) {
 }  // namespace
 
 std::string sha256Hex(const uint8_t* data, size_t size) {
+    return sha256Hex(data, size, {});
+}
+
+std::string sha256Hex(const uint8_t* data, size_t size,
+                      const std::function<void(size_t offset, size_t length)>& hashed) {
     std::array<uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    size_t full = size / 64;
-    for (size_t i = 0; i < full; ++i) compress(h, data + 64 * i);
+    const size_t full = size / 64;
+    constexpr size_t kChunkBlocks = (size_t{1} << 20) / 64;
+    for (size_t first = 0; first < full; first += kChunkBlocks) {
+        const size_t last = std::min(full, first + kChunkBlocks);
+        for (size_t i = first; i < last; ++i) compress(h, data + 64 * i);
+        if (hashed) hashed(64 * first, 64 * (last - first));
+    }
     uint8_t tail[128] = {};
     const size_t rest = size - 64 * full;
     if (rest) std::memcpy(tail, data + 64 * full, rest);

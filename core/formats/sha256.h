@@ -3,11 +3,16 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace r18 {
 
 // Lower-case hex digest of data[0..size).
 std::string sha256Hex(const uint8_t* data, size_t size);
+// The same, calling `hashed` after each MiB with the range it has finished reading (a mapped
+// file can then let go of those pages).
+std::string sha256Hex(const uint8_t* data, size_t size,
+                      const std::function<void(size_t offset, size_t length)>& hashed);
 
 }  // namespace r18

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/formats/limits.h"
 
 namespace r18 {
 namespace {
@@ -19,8 +20,6 @@ constexpr uint32_t kZip64LocatorSig = 0x07064b50;
 // (zip-bomb guard; real tensors compress barely at all) ...
 constexpr uint64_t kMaxInflateRatio = 100;
 constexpr uint64_t kBombFloor = uint64_t{64} << 20;
-// ... and never more than this in absolute terms.
-constexpr uint64_t kMaxEntrySize = uint64_t{4} << 30;
 
 uint16_t le16(const uint8_t* p) {
     return static_cast<uint16_t>(p[0] | (p[1] << 8));
@@ -35,18 +34,18 @@ uint64_t le64(const uint8_t* p) {
 
 }  // namespace
 
-bool ZipArchive::looksLikeZip(const std::vector<uint8_t>& bytes) {
-    return bytes.size() >= 4 && le32(bytes.data()) == kLocalHeaderSig;
+bool ZipArchive::looksLikeZip(const uint8_t* data, size_t size) {
+    return size >= 4 && le32(data) == kLocalHeaderSig;
 }
 
 void ZipArchive::fail(const std::string& problem) const {
     throw WeightsError(m_label + ": " + problem);
 }
 
-ZipArchive::ZipArchive(std::string label, const std::vector<uint8_t>& bytes)
-    : m_label(std::move(label)), m_bytes(bytes) {
-    const uint64_t n = bytes.size();
-    const uint8_t* b = bytes.data();
+ZipArchive::ZipArchive(std::string label, const uint8_t* data, size_t size)
+    : m_label(std::move(label)), m_data(data), m_size(size) {
+    const uint64_t n = size;
+    const uint8_t* b = data;
     if (n < 22) fail("the zip archive is truncated (no end-of-directory record).");
 
     // The end-of-central-directory record sits in the last 64 KiB + 22 bytes.
@@ -65,7 +64,8 @@ ZipArchive::ZipArchive(std::string label, const std::vector<uint8_t>& bytes)
     uint64_t dirOffset = le32(b + eocd + 16);
     if (eocd >= 20 && le32(b + eocd - 20) == kZip64LocatorSig) {
         const uint64_t z64 = le64(b + eocd - 20 + 8);
-        if (z64 > n - 56 || le32(b + z64) != kZip64EndSig)
+        // The record is 56 bytes and sits before the locator (n >= 42 here, but not 56).
+        if (n < 56 || z64 > n - 56 || z64 + 56 > eocd - 20 || le32(b + z64) != kZip64EndSig)
             fail("the zip64 end-of-directory record is corrupt.");
         count = le64(b + z64 + 32);
         dirSize = le64(b + z64 + 40);
@@ -74,6 +74,9 @@ ZipArchive::ZipArchive(std::string label, const std::vector<uint8_t>& bytes)
     if (dirOffset > n || dirSize > n - dirOffset)
         fail("the zip directory points outside the file (truncated download?).");
     if (count > dirSize / 46) fail("the zip directory declares more entries than it holds.");
+    if (count > limits::kMaxZipEntries)
+        fail("the zip archive holds " + std::to_string(count) +
+             " entries; a ResNet weights file has a few hundred.");
 
     uint64_t pos = dirOffset;
     const uint64_t end = dirOffset + dirSize;
@@ -116,20 +119,21 @@ ZipArchive::ZipArchive(std::string label, const std::vector<uint8_t>& bytes)
             }
             x += 4u + len;
         }
+        if (!m_byName.emplace(e.name, m_entries.size()).second)
+            fail("the zip archive holds two entries named '" + e.name + "'.");
         m_entries.push_back(std::move(e));
         pos += 46 + uint64_t{nameLen} + extraLen + commentLen;
     }
 }
 
 const ZipArchive::Entry* ZipArchive::find(const std::string& name) const {
-    for (const Entry& e : m_entries)
-        if (e.name == name) return &e;
-    return nullptr;
+    auto it = m_byName.find(name);
+    return it == m_byName.end() ? nullptr : &m_entries[it->second];
 }
 
-std::vector<uint8_t> ZipArchive::read(const Entry& e) const {
-    const uint64_t n = m_bytes.size();
-    const uint8_t* b = m_bytes.data();
+uint64_t ZipArchive::locate(const Entry& e) const {
+    const uint64_t n = m_size;
+    const uint8_t* b = m_data;
     if (e.localHeaderOffset > n || n - e.localHeaderOffset < 30 ||
         le32(b + e.localHeaderOffset) != kLocalHeaderSig)
         fail("entry '" + e.name + "' is missing or corrupt (truncated file?).");
@@ -137,26 +141,34 @@ std::vector<uint8_t> ZipArchive::read(const Entry& e) const {
                                le16(b + e.localHeaderOffset + 28);
     if (dataStart > n || e.compressedSize > n - dataStart)
         fail("entry '" + e.name + "' runs past the end of the file (truncated download?).");
-    const uint8_t* src = b + dataStart;
+    if (e.method == 0 && e.size != e.compressedSize)
+        fail("stored entry '" + e.name + "' declares two different sizes.");
+    return dataStart;
+}
 
-    std::vector<uint8_t> out;
+ZipArchive::Bytes ZipArchive::read(const Entry& e, uint64_t maxSize) const {
+    const uint8_t* src = m_data + locate(e);
+    if (e.size > std::min(maxSize, kMaxEntrySize))
+        fail("entry '" + e.name + "' declares " + std::to_string(e.size) +
+             " bytes, more than a ResNet weights file can need (" +
+             std::to_string(std::min(maxSize, kMaxEntrySize)) + ").");
+
+    Bytes out;
+    out.m_size = static_cast<size_t>(e.size);
     if (e.method == 0) {
-        if (e.size != e.compressedSize)
-            fail("stored entry '" + e.name + "' declares two different sizes.");
-        out.assign(src, src + e.size);
+        out.m_view = src;
     } else if (e.method == 8) {
-        if (e.size > kMaxEntrySize ||
-            (e.size > kBombFloor &&
+        if ((e.size > kBombFloor &&
              e.size > std::max<uint64_t>(e.compressedSize, 1) * kMaxInflateRatio))
             fail("entry '" + e.name + "' declares " + std::to_string(e.size) + " bytes from " +
                  std::to_string(e.compressedSize) +
                  " compressed bytes; refusing a likely zip bomb.");
-        out.resize(e.size);
+        out.m_owned.resize(e.size);
         z_stream zs{};
         if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) fail("could not start zlib.");
         zs.next_in = const_cast<Bytef*>(src);
         zs.avail_in = static_cast<uInt>(std::min<uint64_t>(e.compressedSize, UINT32_MAX));
-        zs.next_out = out.data();
+        zs.next_out = out.m_owned.data();
         zs.avail_out = static_cast<uInt>(std::min<uint64_t>(e.size, UINT32_MAX));
         const int rc = inflate(&zs, Z_FINISH);
         const uint64_t produced = zs.total_out;

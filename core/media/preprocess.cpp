@@ -18,8 +18,23 @@ namespace {
 // Pillow's resampling constants (libImaging/Resample.c).
 constexpr int kPrecisionBits = 32 - 8 - 2;
 
-// Pillow's fixed-point bilinear coefficients for output positions [first, first+count) of
-// an inSize -> outSize resize: bounds[i] = (first input index, taps), kk[i*ksize + tap].
+// Pillow's filters (libImaging/Resample.c): the kernel and its support in input pixels.
+double bilinearFilter(double x) {
+    x = std::fabs(x);
+    return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+double bicubicFilter(double x) {
+    // Keys' cubic convolution with a = -0.5, as Pillow writes it.
+    constexpr double a = -0.5;
+    x = std::fabs(x);
+    if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+    if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+    return 0.0;
+}
+
+// Pillow's fixed-point coefficients for output positions [first, first+count) of an
+// inSize -> outSize resize: input pixels xmin[i] .. xmin[i]+taps[i], weights kk[i*ksize + tap].
 struct Coefficients {
     int ksize = 0;
     std::vector<int> xmin;
@@ -27,10 +42,12 @@ struct Coefficients {
     std::vector<int32_t> kk;
 };
 
-Coefficients precompute(int inSize, int outSize, int first, int count) {
+Coefficients precompute(int inSize, int outSize, int first, int count, Interpolation mode) {
+    const bool cubic = mode == Interpolation::Bicubic;
+    double (*filter)(double) = cubic ? bicubicFilter : bilinearFilter;
     const double scale = static_cast<double>(static_cast<float>(inSize)) / outSize;
     const double filterScale = scale < 1.0 ? 1.0 : scale;
-    const double support = 1.0 * filterScale;  // bilinear filter support is 1
+    const double support = (cubic ? 2.0 : 1.0) * filterScale;
     Coefficients c;
     c.ksize = static_cast<int>(std::ceil(support)) * 2 + 1;
     c.xmin.resize(static_cast<size_t>(count));
@@ -48,8 +65,7 @@ Coefficients precompute(int inSize, int outSize, int first, int count) {
         xmax -= xmin;
         double ww = 0.0;
         for (int x = 0; x < xmax; ++x) {
-            double w = std::fabs((x + xmin - center + 0.5) * ss);
-            w = w < 1.0 ? 1.0 - w : 0.0;
+            const double w = filter((x + xmin - center + 0.5) * ss);
             k[static_cast<size_t>(x)] = w;
             ww += w;
         }
@@ -133,18 +149,88 @@ __attribute__((target("sse4.1"))) void horizontalRowSse41(const uint8_t* src, in
     }
 }
 
-bool hasSse41() {
-    static const bool yes = __builtin_cpu_supports("sse4.1");
-    return yes;
+// The same with AVX2: two taps (two pixels' channels) per vector. Integer sums in any order
+// are the same sums.
+__attribute__((target("avx2"))) void horizontalRowAvx2(const uint8_t* src, int width,
+                                                       const PixelLayout& px,
+                                                       const Coefficients& cx, uint8_t* dst) {
+    const int count = static_cast<int>(cx.xmin.size());
+    const int rowBytes = px.cn * width;
+    const __m128i half = _mm_set1_epi32(int32_t{1} << (kPrecisionBits - 1));
+    const __m256i spread = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
+    // Two 3-byte pixels into two 4-byte groups (the 4th byte of each zero).
+    const __m128i threeToFour =
+        _mm_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    for (int x = 0; x < count; ++x) {
+        const int32_t* k = &cx.kk[static_cast<size_t>(x) * static_cast<size_t>(cx.ksize)];
+        const int x0 = cx.xmin[static_cast<size_t>(x)];
+        const int taps = cx.taps[static_cast<size_t>(x)];
+        const uint8_t* p = src + static_cast<ptrdiff_t>(px.cn) * x0;
+        __m256i pairs = _mm256_setzero_si256();
+        int t = 0;
+        // Pairs of taps while the 8-byte load stays inside the row.
+        for (; t + 1 < taps && px.cn * (x0 + t) + 8 <= rowBytes; t += 2) {
+            __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + t * px.cn));
+            if (px.cn == 3) bytes = _mm_shuffle_epi8(bytes, threeToFour);
+            const __m256i weights = _mm256_permutevar8x32_epi32(
+                _mm256_castsi128_si256(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(k + t))),
+                spread);
+            pairs =
+                _mm256_add_epi32(pairs, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(bytes), weights));
+        }
+        __m128i acc = _mm_add_epi32(
+            half, _mm_add_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1)));
+        for (; t < taps; ++t) {  // the rest one at a time, the row's last pixel byte by byte
+            const uint8_t* q = p + t * px.cn;
+            __m128i v;
+            if (px.cn == 4 || x0 + t + 1 < width) {
+                int32_t four;
+                std::memcpy(&four, q, 4);
+                v = _mm_cvtepu8_epi32(_mm_cvtsi32_si128(four));
+            } else {
+                v = _mm_setr_epi32(q[0], q[1], q[2], 0);
+            }
+            acc = _mm_add_epi32(acc, _mm_mullo_epi32(v, _mm_set1_epi32(k[t])));
+        }
+        const __m128i shifted = _mm_srai_epi32(acc, kPrecisionBits);
+        const __m128i bytes = _mm_packus_epi16(_mm_packs_epi32(shifted, shifted), shifted);
+        const uint32_t lanes = static_cast<uint32_t>(_mm_cvtsi128_si32(bytes));
+        for (int c = 0; c < 3; ++c)
+            dst[3 * x + c] = static_cast<uint8_t>(lanes >> (8 * px.order[c]));
+    }
 }
 #endif
 
+// The best kernel this CPU has, unless a test asked for another.
+detail::ResizeKernel& forcedKernel() {
+    static detail::ResizeKernel kernel = detail::ResizeKernel::Auto;
+    return kernel;
+}
+
+detail::ResizeKernel bestKernel() {
+#if defined(__x86_64__) || defined(__i386__)
+    static const detail::ResizeKernel best =
+        __builtin_cpu_supports("avx2")     ? detail::ResizeKernel::Avx2
+        : __builtin_cpu_supports("sse4.1") ? detail::ResizeKernel::Sse41
+                                           : detail::ResizeKernel::Scalar;
+    return best;
+#else
+    return detail::ResizeKernel::Scalar;
+#endif
+}
+
 void horizontalRow(const uint8_t* src, int width, const PixelLayout& px, const Coefficients& cx,
                    uint8_t* dst) {
+    const detail::ResizeKernel kernel =
+        forcedKernel() == detail::ResizeKernel::Auto ? bestKernel() : forcedKernel();
 #if defined(__x86_64__) || defined(__i386__)
-    if (px.cn >= 3 && hasSse41()) return horizontalRowSse41(src, width, px, cx, dst);
+    if (px.cn >= 3 && kernel == detail::ResizeKernel::Avx2)
+        return horizontalRowAvx2(src, width, px, cx, dst);
+    if (px.cn >= 3 && kernel == detail::ResizeKernel::Sse41)
+        return horizontalRowSse41(src, width, px, cx, dst);
 #endif
     (void)width;
+    (void)kernel;
     horizontalRowScalar(src, px, cx, dst);
 }
 
@@ -161,12 +247,22 @@ void verticalRow(const uint8_t* rows, size_t stride, const int32_t* k, int taps,
     for (int i = 0; i < n; ++i) dst[i] = clip8(acc[i]);
 }
 
-// Python's round() is round-half-to-even; torchvision's CenterCrop uses it.
-int pyRoundHalf(int twice) {
+// Half of a crop margin: Python's round() (half to even) as torchvision's CenterCrop uses it,
+// or floor division as Hugging Face's center_crop does.
+int halfMargin(int twice, bool floor) {
+    if (floor) return twice >= 0 ? twice / 2 : -((1 - twice) / 2);
     return static_cast<int>(std::nearbyint(twice / 2.0));
 }
 
 }  // namespace
+
+int resizeForCropPct(int crop, double cropPct) {
+    return static_cast<int>(std::floor(crop / cropPct));
+}
+
+const char* interpolationName(Interpolation interpolation) {
+    return interpolation == Interpolation::Bicubic ? "bicubic" : "bilinear";
+}
 
 cv::Mat toRgb8(const cv::Mat& image) {
     if (image.empty() || image.dims != 2) throw ImageError("The image is empty.");
@@ -203,8 +299,8 @@ CropWindow cropWindow(int inW, int inH, const PreprocessOptions& o) {
             w.resizedWidth = static_cast<int>(static_cast<double>(int64_t{o.resize} * inW) / inH);
         }
     }
-    w.left = pyRoundHalf(w.resizedWidth - o.crop);
-    w.top = pyRoundHalf(w.resizedHeight - o.crop);
+    w.left = halfMargin(w.resizedWidth - o.crop, o.floorCropOffset);
+    w.top = halfMargin(w.resizedHeight - o.crop, o.floorCropOffset);
     return w;
 }
 
@@ -226,8 +322,8 @@ cv::Mat resizeAndCropLayout(const cv::Mat& image, const PixelLayout& px,
     // when its size does not change. Only the rows and columns inside the crop are computed.
     const bool horizontal = outW != inW;
     const bool vertical = outH != inH;
-    const Coefficients cx = precompute(inW, outW, left, o.crop);
-    const Coefficients cy = precompute(inH, outH, top, o.crop);
+    const Coefficients cx = precompute(inW, outW, left, o.crop, o.interpolation);
+    const Coefficients cy = precompute(inH, outH, top, o.crop, o.interpolation);
     const int rowFirst = vertical ? cy.xmin.front() : top;
     const int rowLast = vertical ? cy.xmin.back() + cy.taps.back() : top + o.crop;
 
@@ -259,6 +355,22 @@ cv::Mat resizeAndCropLayout(const cv::Mat& image, const PixelLayout& px,
 }
 
 }  // namespace
+
+namespace detail {
+
+std::vector<ResizeKernel> resizeKernels() {
+    std::vector<ResizeKernel> all{ResizeKernel::Scalar};
+    if (bestKernel() == ResizeKernel::Sse41 || bestKernel() == ResizeKernel::Avx2)
+        all.push_back(ResizeKernel::Sse41);
+    if (bestKernel() == ResizeKernel::Avx2) all.push_back(ResizeKernel::Avx2);
+    return all;
+}
+
+void forceResizeKernel(ResizeKernel kernel) {
+    forcedKernel() = kernel;
+}
+
+}  // namespace detail
 
 cv::Mat resizeAndCrop(const cv::Mat& rgb, const PreprocessOptions& o) {
     CV_Assert(rgb.type() == CV_8UC3);

@@ -35,12 +35,22 @@ std::shared_ptr<const Model> Model::open(const ModelOptions& options) {
         return options.labelsPath.empty() ? demo() : demo()->withLabels(options.labelsPath);
     }
     auto weights = std::make_shared<WeightSet>(loadWeights(path));
-    auto spec = std::make_shared<NetworkSpec>(inferSpec(*weights));
+    // Read before the weights are checked, so that a config declaring another network is the
+    // message the user sees.
+    ModelConfig config = readModelConfig(path);
+    NetworkSpec inferred = inferSpec(*weights);
+    // The network takes the config's input size (global pooling makes any size work).
+    if (config.hasPreprocess && config.preprocess.crop != inferred.inputSize)
+        inferred = makeResNet(inferred.depths, inferred.numClasses, config.preprocess.crop);
+    auto spec = std::make_shared<NetworkSpec>(std::move(inferred));
     validateWeights(*spec, *weights);
     std::shared_ptr<Model> model(new Model);
     model->m_spec = std::move(spec);
     model->m_weights = std::move(weights);
     model->m_trust = model->m_weights->isOfficialImageNet() ? Trust::Official : Trust::Unverified;
+    model->m_config = std::move(config);
+    model->m_notes = model->m_config.notes;
+    model->usePreprocessing();
     model->findLabels(options.labelsPath);
     return model;
 }
@@ -76,6 +86,18 @@ void Model::findLabels(const std::string& labelsPath) {
                               " The labels beside the weights were skipped.");
         }
     }
+    if (!m_config.labels.empty()) {
+        Labels labels(m_config.labels);
+        const std::string source =
+            (m_config.kind == "timm" ? "label_names in " : "id2label in ") + m_config.file;
+        if (const std::string why = labelsMismatch(labels, *m_spec, source); why.empty()) {
+            m_labels = std::move(labels);
+            m_labelsSource = source;
+            return;
+        } else {
+            m_notes.push_back(why + " Those labels were skipped.");
+        }
+    }
     if (m_spec->numClasses == 1000) {
         m_labels = Labels::imagenet();
         m_labelsSource = "ImageNet (built in)";
@@ -85,9 +107,20 @@ void Model::findLabels(const std::string& labelsPath) {
     }
 }
 
+void Model::usePreprocessing() {
+    if (!m_config.hasPreprocess) return;
+    m_preprocess = m_config.preprocess;
+    m_preprocessSource = m_config.preprocessSource;
+}
+
+std::string Model::weightsSource() const {
+    if (file().empty()) return m_weights->format;
+    return m_weights->format + (m_weights->naming.empty() ? "" : "; " + m_weights->naming);
+}
+
 std::shared_ptr<const Model> Model::withLabels(const std::string& labelsPath) const {
     std::shared_ptr<Model> copy(new Model(*this));
-    copy->m_notes.clear();
+    copy->m_notes = m_config.notes;
     copy->findLabels(labelsPath);
     return copy;
 }

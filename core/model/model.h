@@ -7,9 +7,11 @@
 //   weights        ModelOptions::weightsPath, else defaultWeightsCandidates() (first that
 //                  exists), else the untrained demo weights if demoIfMissing, else WeightsError
 //   labels         ModelOptions::labelsPath, else "<weights>.labels.txt/.json" beside the
-//                  weights, else ImageNet's for a 1000-class model, else "class N"
-//   preprocessing  torchvision's evaluation transform (Resize 256, CenterCrop 224, ImageNet
-//                  mean and std)
+//                  weights, else label_names / id2label from a config.json beside the weights
+//                  (model_config.h), else ImageNet's for a 1000-class model, else "class N"
+//   preprocessing  the config's (timm's pretrained_cfg, transformers' preprocessor_config.json),
+//                  else torchvision's evaluation transform (Resize 256, CenterCrop 224,
+//                  ImageNet mean and std)
 #pragma once
 
 #include <opencv2/core.hpp>
@@ -20,6 +22,7 @@
 
 #include "core/media/preprocess.h"
 #include "core/model/labels.h"
+#include "core/model/model_config.h"
 #include "core/model/network_spec.h"
 #include "core/model/weights.h"
 #include "core/tensor.h"
@@ -63,10 +66,17 @@ public:
 
     Trust trust() const { return m_trust; }
     const std::string& file() const { return m_weights->file; }  // empty for the demo
+    // Where each part came from, in a few words for the window's model line and `info`:
+    //   weightsSource     "safetensors; Hugging Face transformers names mapped onto torchvision's"
+    //   labelsSource      a labels file's path, "label_names in /x/config.json",
+    //                     "ImageNet (built in)", or "none (classes are shown as "class N")"
+    //   preprocessSource  "timm config: bicubic, crop 0.95 (resize 235, crop 224)" or
+    //                     "torchvision evaluation transform"
+    std::string weightsSource() const;
     const std::string& labelsSource() const { return m_labelsSource; }
     const std::string& preprocessSource() const { return m_preprocessSource; }
-    // Things noticed while opening that the user should hear about (a labels file beside the
-    // weights that was skipped, and why).
+    // Things noticed while opening that the user should hear about (a labels file or config
+    // beside the weights that was skipped, and why).
     const std::vector<std::string>& notes() const { return m_notes; }
 
     // One line: "ResNet18 · resnet18-f37072fd.pth · 1000 classes · ImageNet-trained".
@@ -83,6 +93,7 @@ public:
 private:
     Model() = default;
     void findLabels(const std::string& labelsPath);
+    void usePreprocessing();
 
     std::shared_ptr<const NetworkSpec> m_spec;
     std::shared_ptr<const WeightSet> m_weights;
@@ -91,6 +102,7 @@ private:
     Trust m_trust = Trust::Untrained;
     std::string m_labelsSource;
     std::string m_preprocessSource = "torchvision evaluation transform";
+    ModelConfig m_config;  // the config beside the weights, if any
     std::vector<std::string> m_notes;
 };
 

@@ -1,47 +1,26 @@
 #include "core/model/weights.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <random>
 #include <set>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "core/formats/onnx_reader.h"
 #include "core/formats/pth_reader.h"
+#include "core/formats/safetensors_reader.h"
 #include "core/formats/sha256.h"
 #include "core/formats/zip_reader.h"
+#include "core/model/weight_names.h"
 
 namespace r18 {
 namespace {
 
 constexpr float kDefaultBnEps = 1e-5F;
 constexpr uint64_t kMaxWeightsFile = uint64_t{2} << 30;
-
-std::vector<uint8_t> readFile(const std::string& path) {
-    struct stat st {};
-    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-        throw WeightsError(path + ": is a folder, not a weights file.");
-    std::ifstream f(path, std::ios::binary | std::ios::ate);
-    if (!f)
-        throw WeightsError(path + ": cannot open the weights file (" + std::strerror(errno) + ").");
-    const std::streamoff size = f.tellg();
-    if (size < 0) throw WeightsError(path + ": cannot read the weights file.");
-    if (static_cast<uint64_t>(size) > kMaxWeightsFile)
-        throw WeightsError(path + ": the file is " + std::to_string(size >> 20) +
-                           " MB, far larger than any ResNet18/34 weights file.");
-    if (size == 0) throw WeightsError(path + ": the weights file is empty.");
-    std::vector<uint8_t> bytes(static_cast<size_t>(size));
-    f.seekg(0);
-    if (!f.read(reinterpret_cast<char*>(bytes.data()), size))
-        throw WeightsError(path + ": reading the weights file failed.");
-    return bytes;
-}
 
 // Deterministic standard normal from a 32-bit generator (Box-Muller), identical everywhere,
 // unlike std::normal_distribution whose algorithm is implementation-defined.
@@ -72,19 +51,32 @@ float WeightSet::eps(const std::string& bnName) const {
 }
 
 WeightSet loadWeights(const std::string& path) {
-    const std::vector<uint8_t> bytes = readFile(path);
+    // Mapped, not read: a reader touches only what it needs, so memory follows the model the
+    // file describes, not the file's size.
+    MappedFile file;
+    std::string problem;
+    if (!MappedFile::map(path, "weights file", kMaxWeightsFile, file, problem))
+        throw WeightsError(problem);
+    if (file.size() == 0) throw WeightsError(path + ": the weights file is empty.");
+    const uint8_t* bytes = file.data();
+    const size_t size = file.size();
     const bool onnxName = path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
     WeightSet w;
-    if (ZipArchive::looksLikeZip(bytes) || looksLikeLegacyPth(bytes))
-        w = readPth(bytes, path);
+    // By content, most specific first: a safetensors header length can start with 0x08 too.
+    if (ZipArchive::looksLikeZip(bytes, size) || looksLikeLegacyPth(bytes, size))
+        w = readPth(bytes, size, path);
+    else if (looksLikeSafetensors(bytes, size))
+        w = readSafetensors(bytes, size, path);
     else if (onnxName || bytes[0] == 0x08)  // ModelProto starts with ir_version (field 1, varint)
-        w = readOnnx(bytes, path);
+        w = readOnnx(bytes, size, path);
     else
         throw WeightsError(path +
                            ": not a weights file the app can read; expected a PyTorch "
-                           "state dict (.pth, as torch.save writes it) or an ONNX model (.onnx).");
+                           "state dict or checkpoint (.pth, .pt, as torch.save writes it), "
+                           "TorchScript (.pt), safetensors (.safetensors) or ONNX (.onnx).");
+    w.naming = mapToTorchvisionNames(w);
     w.file = path;
-    w.sha256 = sha256Hex(bytes.data(), bytes.size());
+    w.sha256 = sha256Hex(bytes, size, [&](size_t at, size_t n) { file.release(at, n); });
     return w;
 }
 
@@ -107,10 +99,8 @@ std::vector<std::string> defaultWeightsCandidates() {
 }
 
 std::string findDefaultWeights() {
-    for (const std::string& path : defaultWeightsCandidates()) {
-        struct stat st {};
-        if (stat(path.c_str(), &st) == 0) return path;
-    }
+    for (const std::string& path : defaultWeightsCandidates())
+        if (fileKind(path) != FileKind::Missing) return path;
     return {};
 }
 

@@ -1,5 +1,6 @@
 // Weights: the tensors of a ResNet as torchvision names them, read from the files people have
-// (.pth state dicts, ONNX exports) and checked against a NetworkSpec before anything runs.
+// (.pth state dicts and checkpoints, safetensors from timm and Hugging Face, ONNX exports) and
+// checked against a NetworkSpec before anything runs.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,9 @@ struct WeightSet {
     std::map<std::string, float> bnEps;           // per BatchNorm module; absent means 1e-5
     std::string file;    // where it came from, for messages ("" for generated weights)
     std::string format;  // "PyTorch state dict", "PyTorch state dict (legacy format)", "ONNX", ...
+    // How the file's names were mapped onto torchvision's, "" if they already were
+    // ("Hugging Face transformers names mapped onto torchvision's; prefix 'model.' stripped").
+    std::string naming;
     std::string sha256;  // of the file; empty for generated weights
 
     // True only for torchvision's ResNet18 IMAGENET1K_V1 file (resnet18-f37072fd.pth),
@@ -47,7 +51,8 @@ std::string findDefaultWeights();
 // $XDG_DATA_HOME/resnet18-explorer, or ~/.local/share/resnet18-explorer.
 std::string userWeightsDir();
 
-// Reads a .pth (zip or legacy torch.save format) or .onnx file, chosen by content.
+// Reads a .pth/.pt/.bin (zip or legacy torch.save format), .safetensors or .onnx file, chosen
+// by content, and maps its names onto torchvision's (weight_names.h).
 // Throws WeightsError naming the file and the problem.
 WeightSet loadWeights(const std::string& path);
 

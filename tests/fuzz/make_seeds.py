@@ -7,6 +7,7 @@ format OpenCV reads), made with Debian's PyTorch, onnx and OpenCV. The seeds are
 """
 import collections
 import pathlib
+import struct
 
 import cv2
 import numpy as np
@@ -33,6 +34,19 @@ def pth_seeds(out):
     torch.save(sd, out / "small_legacy.pth", _use_new_zipfile_serialization=False)
     torch.save({"state_dict": {"fc.weight": torch.randn(2, 3)}}, out / "wrapped.pth")
     torch.save({"module.fc.weight": torch.randn(2, 2).bfloat16()}, out / "dataparallel.pth")
+    # Cycles (a dict inside itself; a list inside itself next to the tensors), many views of
+    # one storage, and a zip64 locator in a file too short for the record it points at.
+    cyclic = {}
+    cyclic["state_dict"] = cyclic
+    torch.save(cyclic, out / "cycle.pth")
+    torch.save(cyclic, out / "cycle_legacy.pth", _use_new_zipfile_serialization=False)
+    loop = []
+    loop.append(loop)
+    base = torch.arange(12.0)
+    torch.save({"history": loop, "state_dict": {"a.weight": base[:6].view(2, 3), "b.weight": base[6:].view(3, 2),
+                                                "c.weight": base}}, out / "views_and_loop.pth")
+    eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0, 0, 0, 0, 0)
+    (out / "zip64_locator.pth").write_bytes(b"PK\x03\x04" + b"\0" * 4 + struct.pack("<IIQI", 0x07064B50, 0, 4, 1) + eocd)
 
 
 def onnx_seeds(out):
@@ -67,6 +81,16 @@ def onnx_seeds(out):
                                [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 4])],
                                [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 4])])
     onnx.save(helper.make_model(graph2), str(out / "reshape.onnx"))
+    # Attributes that change meaning, an Identity chain, and a training-mode batch norm.
+    nodes[3] = helper.make_node("MaxPool", ["r0"], ["p0"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+                                ceil_mode=1, dilations=[1, 1])
+    nodes[1] = helper.make_node("BatchNormalization", ["c0", "g", "b", "m", "v"], ["n0", "rm", "rv"], epsilon=1e-5,
+                                training_mode=1)
+    nodes[11:12] = [helper.make_node("Identity", ["fw"], ["fw1"]), helper.make_node("Identity", ["fw1"], ["fw1b"]),
+                    helper.make_node("Identity", ["fw1b"], ["fw2"])]
+    graph3 = helper.make_graph(nodes, "attributes", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 32, 32])],
+                               [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 5])], inits)
+    onnx.save(helper.make_model(graph3), str(out / "attributes.onnx"))
 
 
 def image_seeds(out):
@@ -82,8 +106,46 @@ def image_seeds(out):
     cv2.imwrite(str(out / "progressive.jpg"), rgb, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])
 
 
+def safetensors_seeds(out):
+    """Tiny safetensors files in every float dtype, transformers names, and configs."""
+    import json
+    import struct
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+
+    def write(path, tensors, metadata=None):
+        header, blobs, at = ({"__metadata__": metadata} if metadata else {}), [], 0
+        for name, t in tensors.items():
+            raw = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).contiguous().numpy().tobytes()
+            dtype = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64",
+                     torch.int64: "I64"}[t.dtype]
+            header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [at, at + len(raw)]}
+            blobs.append(raw)
+            at += len(raw)
+        h = json.dumps(header).encode()
+        (out / path).write_bytes(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+    write("small.safetensors", {"conv1.weight": torch.randn(4, 3, 7, 7), "fc.weight": torch.randn(10, 4).half(),
+                                "fc.bias": torch.randn(10).double(), "bn1.num_batches_tracked": torch.tensor(3),
+                                "layer1.0.conv1.weight": torch.randn(4, 4, 3, 3).bfloat16()}, {"format": "pt"})
+    write("transformers.safetensors", {"resnet.embedder.embedder.convolution.weight": torch.randn(2, 3, 7, 7),
+                                       "resnet.encoder.stages.0.layers.0.layer.0.convolution.weight":
+                                           torch.randn(2, 2, 3, 3),
+                                       "classifier.1.bias": torch.randn(3)})
+    write("empty.safetensors", {})
+    (out / "timm_config.json").write_text(json.dumps(
+        {"architecture": "resnet18", "num_classes": 2, "label_names": ["a", "b"],
+         "pretrained_cfg": {"input_size": [3, 224, 224], "interpolation": "bicubic", "crop_pct": 0.95,
+                            "crop_mode": "center", "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}}))
+    (out / "transformers_config.json").write_bytes(json.dumps(
+        {"model_type": "resnet", "layer_type": "basic", "id2label": {"0": "a", "1": "b"}}).encode() + b"\0" +
+        json.dumps({"crop_pct": 0.875, "resample": 3, "size": {"shortest_edge": 224},
+                    "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225]}).encode())
+
+
 if __name__ == "__main__":
     pth_seeds(HERE / "pth")
     onnx_seeds(HERE / "onnx")
     image_seeds(HERE / "image")
+    safetensors_seeds(HERE / "safetensors")
     print("seeds written to", HERE)
