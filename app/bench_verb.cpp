@@ -21,8 +21,8 @@
 #include "core/model/model.h"
 #include "core/pipeline.h"
 #include "core/process_stats.h"
-#include "ui/capture_thread.h"
 #include "ui/inference_worker.h"
+#include "ui/session.h"
 
 namespace r18::cli {
 namespace {
@@ -145,87 +145,78 @@ struct LiveMeasurement {
 LiveMeasurement measureLive(const QString& video, const QString& weights, Precision precision,
                             int threads, double seconds, bool paced) {
     LiveMeasurement m;
-    QThread thread;
-    auto* worker = new ui::InferenceWorker;
-    worker->moveToThread(&thread);
-    QObject::connect(&thread, &QThread::finished, worker, &QObject::deleteLater);
-    thread.start();
+    ui::Session session;  // the window's own pipeline: capture thread -> worker -> session
+    ui::InferenceWorker* worker = session.worker();
     QEventLoop loop;
     // Phases: warm (fp32, the first frames also calibrate int8) -> switching -> measuring.
     enum class Phase { Loading, Warm, Switching, Measuring } phase = Phase::Loading;
     constexpr uint64_t kWarmFrames = 16;
     std::vector<double> latencies;
-    uint64_t submitted = 0;
+    uint64_t warmFrames = 0;
     uint64_t started = 0;
+    uint64_t startedBase = 0;
     uint64_t droppedBase = 0;
+    uint64_t submittedBase = 0;
     auto begin = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point lastResult = begin;
-    ui::CaptureThread capture;
     auto startMeasuring = [&] {
         phase = Phase::Measuring;
         begin = std::chrono::steady_clock::now();
         droppedBase = worker->droppedCount();
-        m.frames = 0;
-        QTimer::singleShot(static_cast<int>(seconds * 1000), &loop, [&] { capture.stop(); });
+        submittedBase = worker->submittedCount();
+        startedBase = started;
+        QTimer::singleShot(static_cast<int>(seconds * 1000), &loop, [&] { session.stopLive(); });
     };
-    QObject::connect(
-        worker, &ui::InferenceWorker::modelReady, &loop, [&](const ui::ModelInfo& info) {
-            if (phase == Phase::Loading) {
-                phase = Phase::Warm;
-                loop.quit();
-            } else if (phase == Phase::Switching && info.precision == precision) {
-                startMeasuring();
-            } else if (phase == Phase::Switching) {
-                capture.stop();  // fell back to another precision: modelFailed said why
-            }
-        });
-    QObject::connect(worker, &ui::InferenceWorker::modelFailed, &loop,
-                     [&](const QString& e) { m.error = e; });
-    QMetaObject::invokeMethod(worker, [worker, weights, threads] {
-        worker->loadModel(weights, Precision::Fp32, threads);
+    QObject::connect(&session, &ui::Session::engineChanged, &loop, [&](const ui::EngineInfo& e) {
+        if (phase == Phase::Loading) {
+            phase = Phase::Warm;
+            loop.quit();
+        } else if (phase == Phase::Switching && e.precision == precision) {
+            startMeasuring();
+        } else if (phase == Phase::Switching) {
+            session.stopLive();  // fell back to another precision: engineFailed said why
+        }
     });
+    QObject::connect(&session, &ui::Session::engineFailed, &loop,
+                     [&](const QString& e, bool) { m.error = e; });
+    session.openModel(weights, Precision::Fp32, threads);
     loop.exec();
-    QObject::connect(worker, &ui::InferenceWorker::started, &loop, [&] { ++started; });
-    QObject::connect(worker, &ui::InferenceWorker::resultReady, &loop, [&](const ui::ResultPtr& r) {
+    session.selectNode(QStringLiteral("layer3.1"));
+    QObject::connect(worker, &ui::InferenceWorker::started, &loop, [&] {
+        ++started;
+        if (phase != Phase::Measuring) return;
+        const auto waiting =
+            static_cast<int>((worker->submittedCount() - submittedBase) - (started - startedBase) -
+                             (worker->droppedCount() - droppedBase));
+        m.maxWaiting = std::max(m.maxWaiting, waiting);
+    });
+    QObject::connect(&session, &ui::Session::resultShown, &loop, [&](const ui::ResultPtr& r) {
+        if (!r) return;
         if (phase == Phase::Measuring) {
             lastResult = std::chrono::steady_clock::now();
             latencies.push_back(
-                std::chrono::duration<double, std::milli>(lastResult - r->grabbed).count());
+                std::chrono::duration<double, std::milli>(lastResult - r->source->grabbed).count());
             ++m.processed;
-        } else if (phase == Phase::Warm && r->id >= kWarmFrames) {
+        } else if (phase == Phase::Warm && ++warmFrames >= kWarmFrames) {
             if (precision == Precision::Fp32) return startMeasuring();
             phase = Phase::Switching;
-            QMetaObject::invokeMethod(
-                worker, [worker, precision, threads] { worker->configure(precision, threads); });
+            session.setPrecision(precision);
         }
     });
-    ui::CaptureThread::Options options;
-    options.spec = video;
-    options.loop = true;
-    options.paced = paced;
-    QObject::connect(
-        &capture, &ui::CaptureThread::frameCaptured, &loop, [&](const ui::FramePtr& frame) {
-            ++m.frames;
-            auto source = std::make_shared<ui::Source>();
-            source->generation = frame->sequence;
-            source->label = video;
-            source->frame = frame->image;
-            source->grabbed = frame->grabbed;
-            worker->submit({++submitted, source, {"layer3.1"}, false});
-            const auto waiting = static_cast<int>(submitted - started - worker->droppedCount());
-            m.maxWaiting = std::max(m.maxWaiting, waiting);
-        });
-    QObject::connect(&capture, &ui::CaptureThread::stopped, &loop,
+    QObject::connect(&session, &ui::Session::liveStopped, &loop,
                      [&](const QString& reason, bool error) {
                          if (error) m.error = reason;
                          loop.quit();
                      });
-    capture.start(options);
+    ui::CaptureThread::Options options;
+    options.spec = video;
+    options.loop = true;
+    options.paced = paced;
+    session.startLive(options);
     loop.exec();
     const double elapsed = std::chrono::duration<double>(lastResult - begin).count();
+    m.frames = worker->submittedCount() - submittedBase;
     m.dropped = worker->droppedCount() - droppedBase;
-    thread.quit();
-    thread.wait();
     if (latencies.empty() || elapsed <= 0) return m;
     std::sort(latencies.begin(), latencies.end());
     m.latencyMedianMs = latencies[latencies.size() / 2];

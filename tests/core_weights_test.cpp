@@ -207,7 +207,7 @@ TEST(Unpickler, RejectsMalformedStreams) {
     EXPECT_NE(unpickleError("\x80\x02h\x05.").find("memo entry 5"), std::string::npos);
     EXPECT_NE(unpickleError("\x80\x02.").find("empty stack"), std::string::npos);
     EXPECT_NE(unpickleError("\x80\x02}").find("truncated"), std::string::npos);
-    EXPECT_NE(unpickleError("\x80\x02\x81.").find("opcode 0x81"), std::string::npos);
+    EXPECT_NE(unpickleError("\x80\x02\x82\x01.").find("opcode 0x82"), std::string::npos);
     EXPECT_NE(unpickleError("\x80\x02"
                             "cbuiltins\ngetattr\n.")
                   .find("'builtins.getattr'"),

@@ -1,5 +1,6 @@
 // main() for the Qt test suites: an offscreen QApplication (unless QT_QPA_PLATFORM says
-// otherwise, so the suites also run under xvfb-run) and settings kept out of the user's home.
+// otherwise, so the suites also run under xvfb-run), settings kept out of the user's home, and
+// OpenMP waiting passively as in the app's window.
 #include <gtest/gtest.h>
 
 #include <QApplication>
@@ -9,7 +10,10 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/engine/threads.h"
+
 int main(int argc, char** argv) {
+    r18::restartWithPassiveOpenMpWaiting(argv);  // as the app's window does
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
     const std::string config = std::string(R18_TEST_TMP) + "/config";
     qputenv("XDG_CONFIG_HOME", config.c_str());

@@ -1,13 +1,19 @@
-// Helpers for the Qt suites.
+// Helpers for the Qt suites: waiting for signals, opening a window, and driving it as a person
+// does — menus clicked with the mouse, shortcuts typed on the keyboard.
 #pragma once
 
+#include <QMenu>
+#include <QMenuBar>
 #include <QSignalSpy>
 #include <QTest>
 
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "ui/actions.h"
 #include "ui/main_window.h"
+#include "ui/session.h"
 
 namespace r18::test {
 
@@ -18,19 +24,70 @@ inline bool waitForCount(QSignalSpy& spy, int count, int ms = 30000) {
     return QTest::qWaitFor([&] { return spy.count() >= count; }, ms);
 }
 
-// A shown Explorer window running `weights`, once its model is ready.
+// A shown, active Explorer window running `weights`, once its model is ready.
 inline std::unique_ptr<ui::MainWindow> openWindow(const std::string& weights,
                                                   const QString& select = QString(),
-                                                  QSize size = QSize(1300, 850)) {
+                                                  QSize size = QSize(1300, 850),
+                                                  const QStringList& images = {}) {
     ui::WindowOptions options;
     options.weightsPath = QString::fromStdString(weights);
     options.selectNode = select;
     options.windowSize = size;
+    options.images = images;
     auto window = std::make_unique<ui::MainWindow>(options);
     QSignalSpy model(window.get(), &ui::MainWindow::modelShown);
     window->show();
+    window->activateWindow();
+    if (!QTest::qWaitForWindowActive(window.get(), 5000)) qWarning("the window is not active");
     waitForCount(model, 1, 60000);
     return window;
+}
+
+// Waits until the window shows a result for which `done` holds.
+inline bool waitShown(ui::MainWindow& w,
+                      const std::function<bool(const ui::InferenceResult&)>& done, int ms = 30000) {
+    return QTest::qWaitFor(
+        [&] {
+            const ui::ResultPtr r = w.session()->result();
+            return r && done(*r);
+        },
+        ms);
+}
+
+// Waits until the feature-map panel shows `node`'s output for the result on screen.
+inline bool waitForTap(ui::MainWindow& w, const QString& node, int ms = 30000);
+
+// Opens `menuPath` ("E&ngine") in the menu bar and clicks the item `actionId`, with the mouse.
+inline bool clickMenu(ui::MainWindow& w, const QString& menuPath, const QString& actionId) {
+    QMenu* menu = w.actions()->menu(menuPath);
+    QAction* action = w.action(actionId);
+    if (!menu || !action) return false;
+    QMenuBar* bar = w.menuBar();
+    QTest::mouseClick(bar, Qt::LeftButton, {}, bar->actionGeometry(menu->menuAction()).center());
+    if (!QTest::qWaitFor([&] { return menu->isVisible(); }, 3000)) return false;
+    const QRect item = menu->actionGeometry(action);
+    if (item.isEmpty() || !action->isEnabled()) {
+        menu->close();
+        return false;
+    }
+    QTest::mouseMove(menu, item.center());
+    QTest::mouseClick(menu, Qt::LeftButton, {}, item.center());
+    return QTest::qWaitFor([&] { return !menu->isVisible(); }, 3000);
+}
+
+// Types a shortcut into the window, as a person does on the keyboard.
+inline void typeShortcut(ui::MainWindow& w, const QKeySequence& keys) {
+    w.activateWindow();
+    QTest::keySequence(&w, keys);
+}
+
+inline bool waitForTap(ui::MainWindow& w, const QString& node, int ms) {
+    return QTest::qWaitFor(
+        [&] {
+            const ui::ResultPtr r = w.session()->tapResult();
+            return r && w.session()->selectedNode() == node && r->taps.count(node.toStdString());
+        },
+        ms);
 }
 
 }  // namespace r18::test

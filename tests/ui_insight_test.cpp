@@ -6,18 +6,25 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QElapsedTimer>
+#include <QHeaderView>
 #include <QSignalSpy>
 #include <QTableView>
+
+#include <algorithm>
 
 #include "core/engine/engine.h"
 #include "core/engine/gradcam.h"
 #include "core/media/image_io.h"
 #include "core/media/preprocess.h"
+#include "core/pipeline.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
 #include "ui/architecture_view.h"
 #include "ui/batch_window.h"
+#include "ui/diagram_panel.h"
+#include "ui/exports.h"
 #include "ui/feature_map_view.h"
+#include "ui/input_panel.h"
 #include "ui/input_view.h"
 #include "ui/main_window.h"
 #include "ui/predictions_view.h"
@@ -30,13 +37,13 @@ using test::fixture;
 std::unique_ptr<MainWindow> window() {
     auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
                               QSize(1300, 850));
-    w->heatmapBox()->setChecked(false);
-    w->figureBox()->setCurrentIndex(0);
+    w->inputPanel()->setHeatmapEnabled(false);
+    w->diagramPanel()->figureBox()->setCurrentIndex(0);
     return w;
 }
 
 bool showResult(MainWindow& w, const std::function<bool(const InferenceResult&)>& done) {
-    return QTest::qWaitFor([&] { return w.lastResult() && done(*w.lastResult()); }, 30000);
+    return test::waitShown(w, done);
 }
 
 // Distinct colours in an image, sampled: a blank export has one or two.
@@ -50,20 +57,25 @@ int colours(const QImage& image) {
 TEST(HeatMap, EqualsTheCoresGradCamAndFollowsAClickedClass) {
     auto w = window();
     const std::string dog = test::fixtureImage("dog").path;
-    w->heatmapBox()->setChecked(true);
+    test::typeShortcut(*w, QKeySequence(Qt::Key_H));
+    EXPECT_TRUE(w->inputPanel()->heatmapEnabled());
     w->openFile(QString::fromStdString(dog));
     ASSERT_TRUE(showResult(*w, [](const InferenceResult& r) { return r.heatmap.has_value(); }));
-    const Heatmap shown = *w->lastResult()->heatmap;
+    ASSERT_NE(w->session()->shownHeatmap(), nullptr);
+    const Heatmap shown = *w->session()->shownHeatmap();
     EXPECT_EQ(shown.classIndex, 258);  // the top-1
     EXPECT_EQ(shown.target, "layer4.1");
     EXPECT_TRUE(w->inputView()->hasHeatmap());
     EXPECT_EQ(w->predictionsView()->highlighted(), 258);
 
-    const WeightSet weights = loadWeights(fixture("weights/resnet18_seeded.pth"));
-    const NetworkSpec spec = inferSpec(weights);
-    Engine engine(spec, weights);
-    GradCam gradCam(spec, weights);
-    const RunResult r = engine.run(preprocess(readImage(dog)), gradCam.neededTaps("layer4"));
+    ModelOptions o;
+    o.weightsPath = fixture("weights/resnet18_seeded.pth");
+    const auto model = Model::open(o);
+    Pipeline pipeline(model, EngineOptions{});
+    GradCam gradCam(model->spec(), model->weights());
+    RunRequest request;
+    request.taps = gradCam.neededTaps("layer4");
+    const Classification r = pipeline.classifyFile(dog, request);
     const Heatmap core = gradCam.compute(r.taps, "layer4", 258);
     ASSERT_EQ(core.values.size(), shown.values.size());
     for (size_t i = 0; i < core.values.size(); ++i)
@@ -90,47 +102,47 @@ TEST(Figures, ColourTheDiagramByZeroActivations) {
     w->openFile(QString::fromStdString(test::fixtureImage("kite").path));
     ASSERT_TRUE(showResult(*w, [](const InferenceResult&) { return true; }));
     const QColor stageColour = w->architectureView()->boxColor("layer2.0.conv1");
-    w->figureBox()->setCurrentIndex(2);  // zero activations: needs every node's figures
-    ASSERT_TRUE(showResult(*w, [](const InferenceResult& r) { return !r.nodeStats.empty(); }));
-    const auto& stats = w->lastResult()->nodeStats;
+    w->diagramPanel()->figureBox()->setCurrentIndex(2);  // zero activations: every node's figures
+    ASSERT_TRUE(showResult(*w, [](const InferenceResult& r) { return !r.nodeFigures.empty(); }));
+    const auto& stats = w->session()->result()->nodeFigures;
     const int conv1 = w->architectureView()->spec()->find("layer2.0.conv1");
     EXPECT_GT(stats[static_cast<size_t>(conv1)].zeroFraction, 0.0F);  // after a ReLU
     EXPECT_LT(stats[static_cast<size_t>(conv1)].zeroFraction, 1.0F);
     EXPECT_NE(w->architectureView()->boxColor("layer2.0.conv1"), stageColour);
     EXPECT_EQ(w->architectureView()->figure(), ArchitectureView::Figure::Zeros);
-    w->figureBox()->setCurrentIndex(0);
+    w->diagramPanel()->figureBox()->setCurrentIndex(0);
     EXPECT_EQ(w->architectureView()->boxColor("layer2.0.conv1"), stageColour);
 }
 
 TEST(Exports, PngsHaveTheirSizeAndAreNotBlankAndPredictionsExport) {
     auto w = window();
-    w->heatmapBox()->setChecked(true);
+    w->inputPanel()->setHeatmapEnabled(true);
     w->openFile(QString::fromStdString(test::fixtureImage("dog").path));
     ASSERT_TRUE(showResult(*w, [](const InferenceResult& r) { return r.heatmap.has_value(); }));
     ASSERT_TRUE(QTest::qWaitFor([&] { return w->featureMapView()->channelCount() == 64; }, 10000));
     const QString dir = QString::fromStdString(test::tempDir());
 
-    ASSERT_EQ(w->saveChannelPng(dir + "/channel.png"), QString());
+    ASSERT_EQ(w->exports()->saveChannel(dir + "/channel.png"), QString());
     const QImage channel(dir + "/channel.png");
     EXPECT_EQ(channel.size(), QSize(448, 448));  // 56×56 enlarged 8×
     EXPECT_GT(colours(channel), 20);
 
-    ASSERT_EQ(w->saveOverlayPng(dir + "/overlay.png"), QString());
+    ASSERT_EQ(w->exports()->saveOverlay(dir + "/overlay.png"), QString());
     const QImage overlay(dir + "/overlay.png");
     EXPECT_EQ(overlay.size(), QSize(768, 576));  // the photo's own size
     EXPECT_GT(colours(overlay), 1000);
     EXPECT_NE(overlay.pixel(384, 288),
               QImage(QString::fromStdString(test::fixtureImage("dog").path)).pixel(384, 288));
 
-    ASSERT_TRUE(w->featureMapView()->renderGrid(1800).save(dir + "/grid.png"));
+    ASSERT_EQ(w->exports()->saveFeatureMaps(dir + "/grid.png"), QString());
     const QImage grid(dir + "/grid.png");
     EXPECT_GE(grid.width(), 1000);
     EXPECT_GT(colours(grid), 100);
 
-    ASSERT_EQ(w->exportPredictions(dir + "/top5.csv"), QString());
+    ASSERT_EQ(w->exports()->exportPredictions(dir + "/top5.csv"), QString());
     const std::string csv = test::readText((dir + "/top5.csv").toStdString());
     EXPECT_NE(csv.find(",258,Samoyed,"), std::string::npos) << csv;
-    ASSERT_EQ(w->exportPredictions(dir + "/top5.json"), QString());
+    ASSERT_EQ(w->exports()->exportPredictions(dir + "/top5.json"), QString());
     EXPECT_NE(test::readText((dir + "/top5.json").toStdString()).find("\"label\": \"Samoyed\""),
               std::string::npos);
 }
@@ -174,6 +186,38 @@ TEST(Batch, RowsForEveryGoodImageAndAnErrorRow) {
     ASSERT_EQ(open.count(), 1);
     EXPECT_TRUE(open.first().first().toString().endsWith("dog.jpg"))
         << open.first().first().toString().toStdString();
+}
+
+// A second folder after sorting the first by another column: the header shows the order the
+// rows really have, and rows arriving under a sort take their sorted place.
+TEST(Batch, TheSortIndicatorAlwaysMatchesTheRows) {
+    auto w = window();
+    const std::string dir = test::tempDir();
+    for (const char* id : {"dog", "eagle", "kite", "horses"})
+        ASSERT_EQ(std::system(("cp " + test::fixtureImage(id).path + " " + dir + "/").c_str()), 0);
+    w->classifyFolder(QString::fromStdString(dir));
+    BatchWindow* batch = w->batchWindow();
+    QSignalSpy finished(batch, &BatchWindow::finished);
+    ASSERT_TRUE(test::waitForCount(finished, 1, 60000));
+    QHeaderView* header = batch->table()->horizontalHeader();
+    QTest::mouseClick(header->viewport(), Qt::LeftButton, {},
+                      QPoint(header->sectionViewportPosition(1) + 10, header->height() / 2));
+    ASSERT_EQ(header->sortIndicatorSection(), 1);  // by top-1 label: not the files' order
+    w->classifyFolder(QString::fromStdString(dir));
+    ASSERT_TRUE(test::waitForCount(finished, 2, 60000));
+    ASSERT_EQ(batch->table()->model()->rowCount(), 4);
+    // Whatever the header shows, the rows are in that order.
+    std::vector<QString> shown;
+    for (int r = 0; r < 4; ++r)
+        shown.push_back(batch->table()
+                            ->model()
+                            ->index(r, header->sortIndicatorSection())
+                            .data(Qt::UserRole)
+                            .toString());
+    if (header->sortIndicatorOrder() == Qt::AscendingOrder)
+        EXPECT_TRUE(std::is_sorted(shown.begin(), shown.end()));
+    else
+        EXPECT_TRUE(std::is_sorted(shown.rbegin(), shown.rend()));
 }
 
 TEST(Batch, CancelStopsPromptly) {

@@ -3,6 +3,7 @@
 // them, a source dying mid-stream, a missing camera, freezing, and closing while busy.
 #include <gtest/gtest.h>
 
+#include <QAbstractButton>
 #include <QElapsedTimer>
 #include <QSignalSpy>
 
@@ -10,12 +11,17 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "core/pipeline.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
+#include "ui/architecture_view.h"
 #include "ui/feature_map_view.h"
 #include "ui/inference_worker.h"
+#include "ui/input_view.h"
 #include "ui/main_window.h"
 #include "ui/predictions_view.h"
+#include "ui/session.h"
+#include "ui/status_panel.h"
 
 namespace r18::ui {
 namespace {
@@ -48,24 +54,24 @@ CaptureThread::Options fileOptions(const std::string& path, bool paced = true) {
 TEST(Live, PredictionsFollowTheFramesUntilTheVideoEnds) {
     auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
                               QSize(1200, 800));
-    const std::string clip = makeVideo({"dog", "eagle", "kite"}, 8, 10.0);
+    const std::string clip = makeVideo({"dog", "eagle", "kite"}, 8, 5.0);
     std::vector<std::string> top1;
     QObject::connect(w.get(), &MainWindow::resultShown, [&] {
         const auto& p = w->predictionsView()->predictions();
         if (!p.empty() && (top1.empty() || top1.back() != p[0].label)) top1.push_back(p[0].label);
     });
-    QSignalSpy stopped(w.get(), &MainWindow::liveStopped);
-    w->startLive(fileOptions(clip));
+    QSignalSpy stopped(w->session(), &Session::liveStopped);
+    w->session()->startLive(fileOptions(clip));
     ASSERT_TRUE(test::waitForCount(stopped, 1, 60000));
     EXPECT_FALSE(stopped.first().at(1).toBool());  // not an error
     EXPECT_TRUE(stopped.first().at(0).toString().contains("end of the video"))
         << stopped.first().at(0).toString().toStdString();
     EXPECT_EQ(top1, (std::vector<std::string>{"Samoyed", "bald eagle", "kite"}));
-    const auto stats = w->liveStats();
+    const auto stats = w->session()->liveStats();
     EXPECT_GE(stats.framesShown, 6u);
     EXPECT_GT(stats.latencyMs, 0.0);
     EXPECT_EQ(w->featureMapView()->channelCount(), 64);  // the selected layer updates per frame
-    EXPECT_FALSE(w->isLive());
+    EXPECT_FALSE(w->session()->isLive());
     std::printf("[ live ] %llu frames shown of 24, latency %.0f ms, %llu dropped\n",
                 static_cast<unsigned long long>(stats.framesShown), stats.latencyMs,
                 static_cast<unsigned long long>(stats.framesDropped));
@@ -76,15 +82,20 @@ TEST(Live, ASlowEngineDropsFramesInsteadOfQueueingThem) {
                               QSize(1200, 800));
     w->worker()->setExtraLatencyForTesting(250);
     const std::string clip = makeVideo({"dog", "eagle"}, 20, 30.0);
-    QSignalSpy stopped(w.get(), &MainWindow::liveStopped);
+    QSignalSpy stopped(w->session(), &Session::liveStopped);
     QSignalSpy shown(w.get(), &MainWindow::resultShown);
-    w->startLive(fileOptions(clip, false));  // as fast as the file can be read
+    w->session()->startLive(fileOptions(clip, false));  // as fast as the file can be read
     ASSERT_TRUE(test::waitForCount(stopped, 1, 60000));
-    QTest::qWait(800);  // at most the one frame in flight may still arrive
-    const auto stats = w->liveStats();
+    // The frame running and the one waiting when the video ended still arrive; then nothing.
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] {
+            const auto s = w->session()->liveStats();
+            return s.framesShown + s.framesDropped >= 40u;
+        },
+        10000));
+    const auto stats = w->session()->liveStats();
     EXPECT_LT(stats.framesShown, 10u);
-    EXPECT_GE(stats.framesShown + stats.framesDropped + 1,
-              40u);  // every frame was shown or dropped
+    EXPECT_EQ(stats.framesShown + stats.framesDropped, 40u);  // every frame shown or dropped
     EXPECT_GT(stats.framesDropped, 30u);
     const int afterEnd = shown.count();
     QTest::qWait(600);
@@ -97,8 +108,8 @@ TEST(Live, ASourceDyingMidStreamIsReportedAndTheWindowGoesOn) {
     const std::string clip = makeVideo({"eagle"}, 30, 30.0);
     CaptureThread::Options o = fileOptions(clip);
     o.failAfterFrames = 5;
-    QSignalSpy stopped(w.get(), &MainWindow::liveStopped);
-    w->startLive(o);
+    QSignalSpy stopped(w->session(), &Session::liveStopped);
+    w->session()->startLive(o);
     ASSERT_TRUE(test::waitForCount(stopped, 1, 30000));
     EXPECT_TRUE(stopped.first().at(1).toBool());
     EXPECT_TRUE(stopped.first().at(0).toString().contains("stopped delivering frames"));
@@ -115,15 +126,15 @@ TEST(Live, ASourceDyingMidStreamIsReportedAndTheWindowGoesOn) {
 TEST(Live, MissingCameraAndBrokenFilesSayWhichAndWhy) {
     auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
                               QSize(1200, 800));
-    QSignalSpy stopped(w.get(), &MainWindow::liveStopped);
+    QSignalSpy stopped(w->session(), &Session::liveStopped);
     CaptureThread::Options camera;
     camera.spec = QStringLiteral("/dev/video97");
-    w->startLive(camera);
+    w->session()->startLive(camera);
     ASSERT_TRUE(test::waitForCount(stopped, 1, 10000));
     EXPECT_TRUE(stopped.at(0).at(1).toBool());
     EXPECT_EQ(stopped.at(0).at(0).toString(),
               "/dev/video97: there is no such camera (is it plugged in?).");
-    w->startLive(fileOptions(fixture("bad/text.jpg")));
+    w->session()->startLive(fileOptions(fixture("bad/text.jpg")));
     ASSERT_TRUE(test::waitForCount(stopped, 2, 10000));
     EXPECT_TRUE(stopped.at(1).at(1).toBool());
     EXPECT_TRUE(stopped.at(1).at(0).toString().startsWith(
@@ -131,25 +142,91 @@ TEST(Live, MissingCameraAndBrokenFilesSayWhichAndWhy) {
         << stopped.at(1).at(0).toString().toStdString();
 }
 
-TEST(Live, FreezeHoldsTheFrameForBrowsing) {
+// F during live, then clicks on diagram nodes: every panel shows the frozen frame — the image,
+// the top-5, the heat map and each node's feature maps are those the engine computes on that
+// frame — while the video goes on cycling through other photos behind it. F again: the live
+// figures come back.
+TEST(Live, FreezeShowsTheFrozenFrameInEveryPanelThenGoesLiveAgain) {
     auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
-                              QSize(1200, 800));
-    const std::string clip = makeVideo({"dog", "kite"}, 40, 20.0);
+                              QSize(1300, 850));
+    w->action("view.heatmap")->trigger();  // "Where it looked" on
+    CaptureThread::Options o = fileOptions(makeVideo({"dog", "eagle", "kite"}, 6, 20.0));
+    o.loop = true;
     QSignalSpy shown(w.get(), &MainWindow::resultShown);
-    w->startLive(fileOptions(clip));
-    ASSERT_TRUE(test::waitForCount(shown, 2, 30000));
-    w->setFrozen(true);
-    QTest::qWait(300);  // a request already in flight may still land
-    const auto frozenAt = w->liveStats().framesShown;
-    w->selectNode(QStringLiteral("layer3.0.downsample"));  // browse the held frame
+    w->session()->startLive(o);
+    ASSERT_TRUE(test::waitForCount(shown, 8, 30000));
+    test::typeShortcut(*w, QKeySequence(Qt::Key_F));
+    ASSERT_TRUE(w->session()->isFrozen());
+    EXPECT_TRUE(w->action("live.freeze")->isChecked());
+    const SourcePtr frozen = w->session()->shownSource();
+    ASSERT_TRUE(frozen && frozen->live);
+    EXPECT_TRUE(w->statusPanel()->activityText().contains("Frame frozen"));
+
+    // What the engine computes on the frozen frame, for comparison.
+    ModelOptions mo;
+    mo.weightsPath = fixture("weights/resnet18_seeded.pth");
+    Pipeline pipeline(Model::open(mo), EngineOptions{Precision::Fp32, 1, w->engine().threads});
+    const Tensor input = pipeline.model().prepare(frozen->frame);
+    for (const char* node : {"layer3.0.downsample", "layer4.1", "conv1", "layer2.0"}) {
+        ArchitectureView* diagram = w->architectureView();
+        QTest::mouseClick(diagram->viewport(), Qt::LeftButton, {}, diagram->viewportPointOf(node));
+        ASSERT_EQ(diagram->selected(), node);
+        ASSERT_TRUE(test::waitForTap(*w, node, 20000)) << node;
+        QTest::qWait(150);  // frames in flight when F was pressed must not land now
+        EXPECT_EQ(w->session()->shownSource(), frozen) << node;
+        EXPECT_EQ(w->session()->tapResult()->source, frozen) << node;
+        RunRequest request;
+        request.taps = {node};
+        const Classification c = pipeline.run(input, request);
+        const Tensor& expected = c.taps.at(node);
+        const Tensor& panel = w->featureMapView()->activations();
+        const auto cmp = test::compare(expected, panel);
+        EXPECT_LE(cmp.maxAbsDiff, 1e-5 * cmp.maxAbsRef) << cmp.report(node, expected, panel);
+        const auto& top = w->predictionsView()->predictions();
+        ASSERT_EQ(top.size(), 5u);
+        EXPECT_EQ(top[0].index, c.top[0].index) << node;
+        EXPECT_EQ(w->predictionsView()->highlighted(), c.top[0].index) << node;  // its heat map
+        EXPECT_TRUE(w->inputView()->hasHeatmap());
+    }
+    EXPECT_TRUE(w->session()->isLive());
+
+    test::typeShortcut(*w, QKeySequence(Qt::Key_F));  // live again
+    EXPECT_FALSE(w->session()->isFrozen());
+    const auto resumedAt = w->session()->liveStats().framesShown;
     ASSERT_TRUE(QTest::qWaitFor(
-        [&] { return w->featureMapView()->node() == "layer3.0.downsample"; }, 10000));
-    QTest::qWait(500);
-    EXPECT_EQ(w->liveStats().framesShown, frozenAt);  // no new frames while frozen
-    EXPECT_TRUE(w->isLive());
-    w->setFrozen(false);
-    ASSERT_TRUE(QTest::qWaitFor([&] { return w->liveStats().framesShown > frozenAt; }, 10000));
-    w->stopLive();
+        [&] { return w->session()->liveStats().framesShown > resumedAt + 3; }, 10000));
+    EXPECT_NE(w->session()->shownSource(), frozen);
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] { return w->statusPanel()->activityText().contains("processed"); }, 3000))
+        << w->statusPanel()->activityText().toStdString();
+    w->session()->stopLive();
+}
+
+// A camera that is not there: "Opening …" ends, the red banner says why and can be dismissed,
+// and an image that opens fine afterwards clears it.
+TEST(Live, FailedSourcesLeaveNoStaleStatus) {
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
+                              QSize(1300, 850));
+    QSignalSpy stopped(w->session(), &Session::liveStopped);
+    CaptureThread::Options camera;
+    camera.spec = QStringLiteral("/dev/video93");
+    w->session()->startLive(camera);
+    EXPECT_TRUE(w->statusPanel()->activityText().contains("Opening /dev/video93"));
+    ASSERT_TRUE(test::waitForCount(stopped, 1, 10000));
+    EXPECT_FALSE(w->statusPanel()->activityText().contains("Opening"));
+    EXPECT_TRUE(w->statusPanel()->liveBannerText().contains("/dev/video93"));
+    auto* close = w->statusPanel()->liveBanner()->findChild<QAbstractButton*>();
+    ASSERT_NE(close, nullptr);
+    QTest::mouseClick(close, Qt::LeftButton);
+    EXPECT_TRUE(w->statusPanel()->liveBannerText().isEmpty());
+
+    w->session()->startLive(camera);
+    ASSERT_TRUE(test::waitForCount(stopped, 2, 10000));
+    EXPECT_FALSE(w->statusPanel()->liveBannerText().isEmpty());
+    w->openFile(QString::fromStdString(test::fixtureImage("kite").path));
+    ASSERT_TRUE(
+        test::waitShown(*w, [](const InferenceResult& r) { return r.top[0].label == "kite"; }));
+    EXPECT_TRUE(w->statusPanel()->liveBannerText().isEmpty());
 }
 
 TEST(Live, ClosingWhileCaptureAndInferenceAreBusyIsQuick) {
@@ -159,7 +236,7 @@ TEST(Live, ClosingWhileCaptureAndInferenceAreBusyIsQuick) {
     CaptureThread::Options o = fileOptions(makeVideo({"dog"}, 30, 30.0));
     o.loop = true;
     QSignalSpy shown(w.get(), &MainWindow::resultShown);
-    w->startLive(o);
+    w->session()->startLive(o);
     ASSERT_TRUE(test::waitForCount(shown, 1, 30000));
     QElapsedTimer t;
     t.start();

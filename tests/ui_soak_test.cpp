@@ -30,11 +30,11 @@ TEST(Soak, TenThousandFramesWithoutMemoryGrowth) {
     worker->moveToThread(&thread);
     QObject::connect(&thread, &QThread::finished, worker, &QObject::deleteLater);
     thread.start();
-    QSignalSpy models(worker, &InferenceWorker::modelReady);
-    QSignalSpy failures(worker, &InferenceWorker::modelFailed);
+    QSignalSpy models(worker, &InferenceWorker::engineReady);
+    QSignalSpy failures(worker, &InferenceWorker::engineFailed);
     const QString weights = QString::fromStdString(test::fixture("weights/resnet18_seeded.pth"));
     QMetaObject::invokeMethod(
-        worker, [worker, weights] { worker->loadModel(weights, Precision::Fp32, 2); });
+        worker, [worker, weights] { worker->loadModel(1, weights, Precision::Fp32, 2); });
     ASSERT_TRUE(test::waitForCount(models, 1, 60000));
 
     std::vector<cv::Mat> frames;
@@ -54,16 +54,24 @@ TEST(Soak, TenThousandFramesWithoutMemoryGrowth) {
         if (i > 0 && i % kSwitchEvery == 0) {
             const Precision next = (++switches % 2) ? Precision::Int8 : Precision::Fp32;
             const int before = models.count();
-            QMetaObject::invokeMethod(worker, [worker, next] { worker->configure(next, 2); });
+            QMetaObject::invokeMethod(worker, [worker, next, switches] {
+                worker->configure(static_cast<quint64>(switches) + 1, next, 2);
+            });
             ASSERT_TRUE(test::waitForCount(models, before + 1, 60000)) << "frame " << i;
-            ASSERT_EQ(models.last().first().value<ModelInfo>().precision, next) << "frame " << i;
+            ASSERT_EQ(models.last().first().value<EngineInfo>().precision, next) << "frame " << i;
         }
         auto source = std::make_shared<Source>();
-        source->generation = static_cast<uint64_t>(i) + 1;
+        source->sourceId = nextSourceId();
         source->label = QStringLiteral("soak");
         source->frame = frames[static_cast<size_t>(i) % frames.size()];
-        worker->submit({source->generation, source,
-                        tapSets[static_cast<size_t>(i) % tapSets.size()], (i % 7) == 0});
+        source->live = true;
+        InferenceRequest request;
+        request.requestId = nextRequestId();
+        request.source = source;
+        request.needs.taps = tapSets[static_cast<size_t>(i) % tapSets.size()];
+        request.needs.heatmap.enabled = (i % 11) == 0;
+        request.profile = (i % 7) == 0;
+        worker->submit(std::move(request));
         ASSERT_TRUE(test::waitForCount(results, 1, 30000)) << "frame " << i;
         results.clear();  // drop the result: only what the worker keeps may stay in memory
         if (i == kWarmup) baseline = residentMemoryMb();

@@ -178,7 +178,7 @@ TEST(FirstRun, DialogDownloadsAndLoadsTheWeights) {
     QSignalSpy models(&w, &MainWindow::modelShown);
     w.show();
     ASSERT_TRUE(test::waitForCount(models, 1, 60000));
-    EXPECT_TRUE(w.model().file.isEmpty());  // demo weights meanwhile
+    EXPECT_EQ(w.engine().model->trust(), Trust::Untrained);  // demo weights meanwhile
     EXPECT_TRUE(w.bannerText().contains("Untrained demo weights"));
     ASSERT_NE(w.weightsDialog(), nullptr);
     EXPECT_TRUE(w.weightsDialog()->isVisible());
@@ -190,8 +190,8 @@ TEST(FirstRun, DialogDownloadsAndLoadsTheWeights) {
     }
     w.weightsDialog()->startDownload();
     ASSERT_TRUE(test::waitForCount(models, 2, 60000));
-    EXPECT_EQ(w.model().file.toStdString(), userWeightsDir() + "/resnet18-f37072fd.pth");
-    EXPECT_EQ(w.model().classes, 10);
+    EXPECT_EQ(w.engine().model->file(), userWeightsDir() + "/resnet18-f37072fd.pth");
+    EXPECT_EQ(w.engine().model->spec().numClasses, 10);
     QFile::remove(QString::fromStdString(userWeightsDir() + "/resnet18-f37072fd.pth"));
     qunsetenv("R18_WEIGHTS_URL");
     qunsetenv("R18_WEIGHTS_SHA256_PREFIX");
@@ -213,8 +213,9 @@ TEST(Models, DroppingWeightsAsksThenSwitchesTheModel) {
     EXPECT_TRUE(w->confirmBox()->text().contains("finetuned10.pth"));
     w->confirmBox()->button(QMessageBox::Yes)->click();
     ASSERT_TRUE(test::waitForCount(models, 1, 60000));
-    EXPECT_EQ(w->model().classes, 10);
-    EXPECT_TRUE(w->model().labelsFile.endsWith("finetuned10.labels.txt"));
+    EXPECT_EQ(w->engine().model->spec().numClasses, 10);
+    EXPECT_TRUE(QString::fromStdString(w->engine().model->labelsSource())
+                    .endsWith("finetuned10.labels.txt"));
     // the image is run again with the new head and its labels
     ASSERT_TRUE(QTest::qWaitFor(
         [&] {
@@ -226,7 +227,7 @@ TEST(Models, DroppingWeightsAsksThenSwitchesTheModel) {
 
 TEST(Models, ResNet34DiagramFollowsTheDepths) {
     auto w = test::openWindow(fixture("weights/resnet34_seeded.onnx"));
-    EXPECT_EQ(w->model().arch, "ResNet34");
+    EXPECT_EQ(w->engine().model->spec().archName(), "ResNet34");
     EXPECT_EQ(w->architectureView()->boxCount(),
               40);  // 3/4/6/3 blocks: 32 convs + 3 projections + 5
     EXPECT_EQ(w->architectureView()->identityArcCount(), 13);

@@ -1,5 +1,7 @@
-// The Explorer window, offscreen: drops, selection, errors, responsiveness, the diagram and the
-// feature-map grid, settings, and the --screenshot hook.
+// The Explorer window, offscreen, driven as a person drives it (mouse on the menus, keys on the
+// keyboard, drops): drops, selection, errors, responsiveness, the diagram and the feature-map
+// grid, precision switches that every panel follows, stepping through images, what the status
+// bar says, remembered settings and weights, and the --screenshot hook.
 #include <gtest/gtest.h>
 
 #include <QApplication>
@@ -13,24 +15,34 @@
 #include <QTimer>
 #include <QUrl>
 
-#include "core/engine/engine.h"
-#include "core/media/image_io.h"
-#include "core/media/preprocess.h"
-#include "core/model/predictions.h"
-#include "core/model/weights.h"
+#include <fstream>
+
+#include <QComboBox>
+#include <QMessageBox>
+#include <QToolBar>
+
+#include "core/formats/npy.h"
+#include "core/pipeline.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
 #include "ui/architecture_view.h"
+#include "ui/exports.h"
 #include "ui/feature_map_view.h"
+#include "ui/image_intake.h"
 #include "ui/inference_worker.h"
 #include "ui/input_view.h"
 #include "ui/main_window.h"
+#include "ui/model_controller.h"
 #include "ui/predictions_view.h"
+#include "ui/session.h"
+#include "ui/status_panel.h"
+#include "ui/weights_dialog.h"
 
 namespace r18::ui {
 namespace {
 
 using test::fixture;
+using test::typeShortcut;
 
 QString weightsPath() {
     return QString::fromStdString(fixture("weights/resnet18_seeded.pth"));
@@ -63,11 +75,15 @@ bool waitFor(MainWindow& w, const std::function<bool()>& done, int ms = 30000) {
     return true;
 }
 
+std::shared_ptr<const Model> seededModel() {
+    ModelOptions o;
+    o.weightsPath = weightsPath().toStdString();
+    return Model::open(o);
+}
+
 std::vector<Prediction> coreTop5(const std::string& image) {
-    const WeightSet weights = loadWeights(weightsPath().toStdString());
-    Engine engine(inferSpec(weights), weights);
-    const RunResult r = engine.run(preprocess(readImage(image)));
-    return topK(r.logits.ptr(), 1000, 5, Labels::imagenet());
+    Pipeline pipeline(seededModel(), EngineOptions{});
+    return pipeline.classifyFile(image).top;
 }
 
 TEST(Window, DroppedImageShowsTheCoresTopFive) {
@@ -102,6 +118,7 @@ TEST(Window, SelectingLayer31Shows256TilesOf14x14) {
     QSignalSpy started(w->worker(), &InferenceWorker::started);
     w->selectNode(QStringLiteral("layer1.0"));
     EXPECT_EQ(w->featureMapView()->node(), "layer1.0");
+    EXPECT_TRUE(w->featureMapView()->pendingMessage().isEmpty());
     QTest::qWait(300);
     EXPECT_EQ(started.count(), 0);
 }
@@ -157,8 +174,7 @@ TEST(Window, PastedImageIsClassified) {
     QImage image(QString::fromStdString(test::fixtureImage("kite").path));
     ASSERT_FALSE(image.isNull());
     QGuiApplication::clipboard()->setImage(image);
-    for (QAction* a : w->findChildren<QAction*>())
-        if (a->shortcut() == QKeySequence::Paste) a->trigger();
+    test::typeShortcut(*w, QKeySequence::Paste);
     ASSERT_TRUE(waitFor(*w, [&] { return w->inputView()->hasImage(); }));
     EXPECT_EQ(w->inputView()->label(), "pasted image");
     ASSERT_EQ(w->predictionsView()->predictions().size(), 5u);
@@ -169,16 +185,16 @@ TEST(Window, BannerSaysTheWeightsAreNotOfficial) {
     auto w = makeWindow();
     EXPECT_TRUE(w->bannerText().contains("Not the official ImageNet weights"));
     EXPECT_TRUE(w->bannerText().contains("resnet18_seeded.pth"));
-    EXPECT_FALSE(w->model().official);
+    EXPECT_EQ(w->engine().model->trust(), Trust::Unverified);
 }
 
 TEST(Window, RemembersViewSettings) {
     {
         auto w = makeWindow(QStringLiteral("layer4.0.downsample"));
-        w->featureMapView();  // default per-channel
-        for (QAction* a : w->findChildren<QAction*>())
-            if (a->shortcut() == QKeySequence(Qt::Key_N)) a->trigger();
+        EXPECT_EQ(w->featureMapView()->normalization(), FeatureMapView::Normalization::PerChannel);
+        test::typeShortcut(*w, QKeySequence(Qt::Key_N));
         EXPECT_EQ(w->featureMapView()->normalization(), FeatureMapView::Normalization::PerLayer);
+        EXPECT_TRUE(w->action("view.perLayer")->isChecked());
         w->close();
     }
     WindowOptions options;
@@ -187,6 +203,7 @@ TEST(Window, RemembersViewSettings) {
     QSignalSpy model(&again, &MainWindow::modelShown);
     ASSERT_TRUE(test::waitForCount(model, 1, 60000));
     EXPECT_EQ(again.featureMapView()->normalization(), FeatureMapView::Normalization::PerLayer);
+    EXPECT_TRUE(again.action("view.perLayer")->isChecked());
     EXPECT_EQ(again.architectureView()->selected(), "layer4.0.downsample");
     QSettings().clear();
 }
@@ -231,9 +248,10 @@ TEST(FeatureMapView, GridStatsSortingAndHitTesting) {
     for (size_t i = 0; i < t.data.size(); ++i)
         t.data[i] = static_cast<float>(i % 8) * (i < 8 ? 0.1F : i < 16 ? 2.0F : 1.0F);
     QSignalSpy selected(&view, &FeatureMapView::channelSelected);
-    view.setActivations("x", t);
+    view.setActivations("x", t, computeTapStats(t));
     EXPECT_EQ(view.channelCount(), 3);
     EXPECT_EQ(view.channelSize(), QSize(4, 2));
+    EXPECT_FALSE(view.isBarChart());
     EXPECT_FLOAT_EQ(view.stats(1).max, 14.0F);
     EXPECT_FLOAT_EQ(view.stats(0).mean, 0.35F);
     EXPECT_EQ(view.selectedChannel(), 1);  // the most active channel is selected first
@@ -250,6 +268,30 @@ TEST(FeatureMapView, GridStatsSortingAndHitTesting) {
     const QImage grid = view.renderGrid(800);
     EXPECT_GT(grid.width(), 100);
     EXPECT_EQ(view.channelImage(2).size(), QSize(4, 2));
+}
+
+// 1×1 outputs (avgpool, fc) are bars, one per channel, not a grid of one-colour squares.
+TEST(FeatureMapView, OneByOneOutputsAreBarsNamedByClass) {
+    FeatureMapView view;
+    view.resize(500, 200);
+    Tensor t({1, 4});
+    t.data = {0.5F, -1.0F, 3.0F, 0.0F};
+    view.setChannelNames({"tench", "goldfish", "shark", "hen"});
+    view.setActivations("fc", t, computeTapStats(t));
+    EXPECT_TRUE(view.isBarChart());
+    EXPECT_EQ(view.selectedChannel(), 2);
+    // Bars left to right in channel order, each under its own x.
+    std::vector<int> seen;
+    for (int x = 0; x < view.width(); ++x) {
+        const int c = view.channelAt(QPoint(x, view.height() / 2));
+        if (c >= 0 && (seen.empty() || seen.back() != c)) seen.push_back(c);
+    }
+    EXPECT_EQ(seen, (std::vector<int>{0, 1, 2, 3}));
+    QImage shot(view.size(), QImage::Format_RGB32);
+    view.render(&shot);
+    QSet<QRgb> colours;
+    for (int x = 0; x < shot.width(); ++x) colours.insert(shot.pixel(x, shot.height() / 3));
+    EXPECT_GT(colours.size(), 2);
 }
 
 TEST(Screenshot, CommandLineHookSavesTheWindowAndQuits) {
@@ -275,6 +317,219 @@ TEST(Screenshot, CommandLineHookSavesTheWindowAndQuits) {
                          " --screenshot " + dir + "/bad.png " + fixture("bad/text.jpg"));
     EXPECT_NE(bad.exitCode, 0);
     EXPECT_FALSE(test::fileExists(dir + "/bad.png"));
+}
+
+// ---- Issue 11: the window never shows what the network did not compute ----
+
+// The feature maps on screen against a reference tensor, within `bound` × max|reference|.
+void expectShownTap(MainWindow& w, const Tensor& expected, double bound, const char* what) {
+    const Tensor& shown = w.featureMapView()->activations();
+    const auto cmp = test::compare(expected, shown);
+    EXPECT_TRUE(cmp.sameShape) << what;
+    EXPECT_LE(cmp.maxAbsDiff, bound * cmp.maxAbsRef) << cmp.report(what, expected, shown);
+}
+
+std::string clipboardText() {
+    return QGuiApplication::clipboard()->text().toStdString();
+}
+
+// Engine → int8 from the menu, with the mouse: the status, the menu's check mark, the toolbar,
+// the copied predictions and the feature-map grid all switch to int8 — and the grid holds what
+// the command line computes at int8 with the same calibration, not fp32's maps. Back to fp32
+// from the toolbar: PyTorch's own activations again.
+TEST(Window, EngineMenuSwitchesThePrecisionAndEveryPanelFollows) {
+    auto w = makeWindow(QStringLiteral("layer2.1.conv1"));
+    const int threads = w->engine().threads;
+    const std::string dog = test::fixtureImage("dog").path;
+    w->openFile(QString::fromStdString(dog));
+    ASSERT_TRUE(test::waitForTap(*w, "layer2.1.conv1"));
+    const Tensor fp32Ref = readNpy(fixture("ref/dog/layer2.1.conv1.npy"));
+    expectShownTap(*w, fp32Ref, 1e-4, "fp32 layer2.1.conv1");
+    EXPECT_TRUE(w->action("engine.fp32")->isChecked());  // checked before anyone used the menu
+
+    ASSERT_TRUE(test::clickMenu(*w, "E&ngine", "engine.int8"));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w->engine().precision == Precision::Int8; }, 60000));
+    ASSERT_TRUE(test::waitForTap(*w, "layer2.1.conv1"));
+    EXPECT_EQ(w->session()->tapResult()->engineId, w->engine().engineId);
+    EXPECT_EQ(w->session()->result()->engineId, w->engine().engineId);
+    EXPECT_TRUE(w->action("engine.int8")->isChecked());
+    EXPECT_EQ(w->precisionBox()->currentText(), "int8");
+    EXPECT_NE(w->statusPanel()->engineText().toStdString().find("int8 (calibrated on 1 image)"),
+              std::string::npos)
+        << w->statusPanel()->engineText().toStdString();
+    typeShortcut(*w, QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+    EXPECT_NE(clipboardText().find("int8"), std::string::npos) << clipboardText();
+    EXPECT_NE(clipboardText().find("dog.jpg"), std::string::npos) << clipboardText();
+
+    const std::string dir = test::tempDir();
+    const auto cli = test::runCommand(std::string(R18_CLI) + " classify --weights " +
+                                      weightsPath().toStdString() + " --precision int8 --threads " +
+                                      std::to_string(threads) + " --calibration " + dog +
+                                      " --save-tap layer2.1.conv1=" + dir + "/int8.npy " + dog);
+    ASSERT_EQ(cli.exitCode, 0) << cli.err;
+    const Tensor int8Cli = readNpy(dir + "/int8.npy");
+    expectShownTap(*w, int8Cli, 1e-5, "int8 layer2.1.conv1 (window vs CLI)");
+    const auto fromFp32 = test::compare(fp32Ref, w->featureMapView()->activations());
+    EXPECT_GT(fromFp32.maxAbsDiff, 1e-3 * fromFp32.maxAbsRef) << "the grid still shows fp32";
+    const auto top = w->predictionsView()->predictions();
+    ASSERT_FALSE(top.empty());
+    EXPECT_NE(clipboardText().find(top[0].label), std::string::npos);
+
+    // bf16 only where the CPU has it; otherwise the menu says so by being disabled.
+    EXPECT_EQ(w->action("engine.bf16")->isEnabled(), Engine::supports(Precision::Bf16));
+
+    // Back to fp32 from the toolbar's box.
+    w->precisionBox()->setFocus();
+    QTest::keyClick(w->precisionBox(), Qt::Key_Home);
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w->engine().precision == Precision::Fp32; }, 60000));
+    ASSERT_TRUE(test::waitForTap(*w, "layer2.1.conv1"));
+    expectShownTap(*w, fp32Ref, 1e-4, "fp32 again");
+    EXPECT_TRUE(w->action("engine.fp32")->isChecked());
+}
+
+// Several images on the command line: the first is shown, Page Down/Up step through them; an
+// image opened alone steps through its folder (Ctrl+→).
+TEST(Window, StepsThroughTheImagesGivenAndThroughTheFolder) {
+    const QStringList images = {QString::fromStdString(test::fixtureImage("dog").path),
+                                QString::fromStdString(test::fixtureImage("kite").path)};
+    auto w = test::openWindow(weightsPath().toStdString(), "layer1.0", QSize(1300, 850), images);
+    auto showing = [&](const std::string& label) {
+        return test::waitShown(*w, [&](const InferenceResult& r) {
+            return r.top[0].label == label &&
+                   r.source->path == QString::fromStdString(label == "kite"
+                                                                ? test::fixtureImage("kite").path
+                                                                : test::fixtureImage("dog").path);
+        });
+    };
+    ASSERT_TRUE(showing("Samoyed"));
+    typeShortcut(*w, QKeySequence(Qt::Key_PageDown));
+    ASSERT_TRUE(showing("kite"));
+    typeShortcut(*w, QKeySequence(Qt::Key_PageUp));
+    ASSERT_TRUE(showing("Samoyed"));
+
+    const std::string dir = test::tempDir();
+    for (const char* name : {"a", "b", "c"})
+        ASSERT_EQ(
+            std::system(("cp " + test::fixtureImage("eagle").path + " " + dir + "/" + name + ".jpg")
+                            .c_str()),
+            0);
+    w->openFile(QString::fromStdString(dir + "/b.jpg"));
+    ASSERT_TRUE(test::waitShown(
+        *w, [&](const InferenceResult& r) { return r.source->path.endsWith("/b.jpg"); }));
+    typeShortcut(*w, QKeySequence(Qt::CTRL | Qt::Key_Right));
+    ASSERT_TRUE(test::waitShown(
+        *w, [&](const InferenceResult& r) { return r.source->path.endsWith("/c.jpg"); }));
+    EXPECT_FALSE(w->intake()->step(+1));  // the last one
+}
+
+// What the status bar says ends with the situation it describes.
+TEST(Window, StatusMessagesDoNotOutliveWhatTheyDescribe) {
+    auto w = makeWindow();
+    QSignalSpy errors(w.get(), &MainWindow::errorShown);
+    w->models()->loadWeights(QString::fromStdString(fixture("bad/wrong_shape.pth")));
+    EXPECT_TRUE(w->statusPanel()->modelText().contains("Loading wrong_shape.pth"));
+    ASSERT_TRUE(test::waitForCount(errors, 1, 60000));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return !w->session()->isLoadingModel(); }, 10000));
+    EXPECT_EQ(w->errorBox()->text(), "The model could not be loaded");
+    EXPECT_EQ(w->statusPanel()->modelText().toStdString(),
+              "ResNet18 · resnet18_seeded.pth · 1000 classes · not verified");  // still running
+    w->errorBox()->close();
+
+    // A labels file with too few labels: the model stays, and the title says it is the labels.
+    const std::string labels = test::tempDir() + "/three.txt";
+    { std::ofstream(labels) << "a\nb\nc\n"; }
+    w->session()->setLabels(QString::fromStdString(labels));
+    ASSERT_TRUE(test::waitForCount(errors, 2, 30000));
+    EXPECT_EQ(w->errorBox()->text(), "The labels could not be used");
+    EXPECT_TRUE(w->errorBox()->informativeText().contains("3 labels"));
+    EXPECT_EQ(w->engine().model->labels().name(258), "Samoyed");
+
+    // "Opening …" lasts until the image is shown.
+    w->openFile(QString::fromStdString(test::fixtureImage("horses").path));
+    EXPECT_TRUE(w->statusPanel()->activityText().startsWith("Opening"));
+    ASSERT_TRUE(test::waitShown(*w, [](const InferenceResult&) { return true; }));
+    EXPECT_TRUE(w->statusPanel()->activityText().startsWith("decode"))
+        << w->statusPanel()->activityText().toStdString();
+}
+
+// Weights chosen in the window are the weights of the next start.
+TEST(Window, ChosenWeightsAreRememberedAcrossRuns) {
+    QSettings().clear();
+    const QString finetuned = QString::fromStdString(fixture("weights/finetuned10.pth"));
+    {
+        WindowOptions options;  // no --weights: the first-run path
+        options.windowSize = QSize(1200, 800);
+        MainWindow w(options);
+        QSignalSpy models(&w, &MainWindow::modelShown);
+        w.show();
+        ASSERT_TRUE(test::waitForCount(models, 1, 60000));
+        if (w.weightsDialog()) w.weightsDialog()->close();
+        w.models()->loadWeights(finetuned);  // what Open Weights… and the dialog call
+        ASSERT_TRUE(test::waitForCount(models, 2, 60000));
+        ASSERT_EQ(w.engine().model->spec().numClasses, 10);
+        w.close();
+    }
+    WindowOptions options;
+    MainWindow again(options);
+    QSignalSpy models(&again, &MainWindow::modelShown);
+    again.show();
+    ASSERT_TRUE(test::waitForCount(models, 1, 60000));
+    EXPECT_EQ(QString::fromStdString(again.engine().model->file()), finetuned);
+    EXPECT_EQ(again.weightsDialog(), nullptr);  // no "no trained weights" dialog
+    QSettings().clear();
+}
+
+// The shortcut list is made from the actions themselves, so none is missing; it opens from the
+// Help menu.
+TEST(Window, ShortcutHelpListsEveryShortcut) {
+    auto w = makeWindow();
+    ASSERT_TRUE(test::clickMenu(*w, "&Help", "help.shortcuts"));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w->helpBox() && w->helpBox()->isVisible(); }, 5000));
+    const QString help = w->helpBox()->text();
+    for (const QKeySequence& keys :
+         {QKeySequence(Qt::Key_H), QKeySequence(QKeySequence::Copy),
+          QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S),
+          QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F),
+          QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), QKeySequence(Qt::CTRL | Qt::Key_Q),
+          QKeySequence(Qt::Key_Space), QKeySequence(Qt::Key_F), QKeySequence(Qt::Key_PageDown)})
+        EXPECT_TRUE(help.contains(keys.toString(QKeySequence::NativeText).toHtmlEscaped()))
+            << keys.toString().toStdString();
+    for (QAction* a : w->findChildren<QAction*>()) {
+        if (a->shortcut().isEmpty()) continue;
+        EXPECT_TRUE(help.contains(a->shortcut().toString(QKeySequence::NativeText).toHtmlEscaped()))
+            << a->objectName().toStdString();
+    }
+    w->helpBox()->close();
+}
+
+// The window fits a 1024×640 screen with every toolbar item on the toolbar, none in an overflow.
+TEST(Window, FitsA1024By640Screen) {
+    auto w = makeWindow();
+    EXPECT_LE(w->minimumSizeHint().width(), 1024);
+    EXPECT_LE(w->minimumSizeHint().height(), 640);
+    w->resize(1024, 640);
+    QTest::qWait(100);
+    EXPECT_LE(w->width(), 1024);
+    auto* toolbar = w->findChild<QToolBar*>("mainToolBar");
+    ASSERT_NE(toolbar, nullptr);
+    for (QAction* a : toolbar->actions()) {
+        QWidget* item = toolbar->widgetForAction(a);
+        if (!item) continue;
+        EXPECT_TRUE(item->isVisible()) << a->text().toStdString() << " went to the overflow";
+        EXPECT_LE(item->geometry().right(), toolbar->width()) << a->text().toStdString();
+    }
+}
+
+// Save dialogs start where exports went last, else in Pictures — not in the system folder the
+// image came from.
+TEST(Window, ExportsDefaultToTheUsersFoldersNotTheImages) {
+    auto w = makeWindow();
+    w->openFile(QString::fromStdString(test::fixtureImage("dog").path));
+    ASSERT_TRUE(test::waitShown(*w, [](const InferenceResult&) { return true; }));
+    const QString folder = Exports::defaultFolder();
+    EXPECT_NE(folder,
+              QFileInfo(QString::fromStdString(test::fixtureImage("dog").path)).absolutePath());
+    EXPECT_TRUE(QFileInfo(folder).isWritable()) << folder.toStdString();
 }
 
 }  // namespace

@@ -3,11 +3,13 @@
 #include <QCloseEvent>
 #include <QDir>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSettings>
 #include <QStandardItemModel>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -16,6 +18,7 @@
 
 #include "core/error.h"
 #include "core/folder_job.h"
+#include "ui/exports.h"
 
 namespace r18::ui {
 namespace {
@@ -93,8 +96,10 @@ BatchWindow::BatchWindow(QWidget* parent) : QWidget(parent, Qt::Window) {
     });
     auto exportTo = [this](const QString& filter, const QString& suffix) {
         const QString path = QFileDialog::getSaveFileName(
-            this, tr("Export"), QDir(m_folder).filePath("resnet18-results." + suffix), filter);
+            this, tr("Export"),
+            QDir(Exports::defaultFolder()).filePath("resnet18-results." + suffix), filter);
         if (path.isEmpty()) return;
+        QSettings().setValue("files/exportFolder", QFileInfo(path).absolutePath());
         const QString error = exportRows(path);
         m_status->setText(error.isEmpty() ? tr("Saved %1").arg(path) : error);
     };
@@ -120,6 +125,7 @@ void BatchWindow::start(const QString& folder, std::shared_ptr<const Model> mode
     m_total = 0;
     m_errors = 0;
     m_model->removeRows(0, m_model->rowCount());
+    m_table->horizontalHeader()->setSortIndicator(kFile, Qt::AscendingOrder);  // file order
     m_title->setText(tr("%1 — %2").arg(QDir::toNativeSeparators(folder),
                                        QString::fromStdString(model->spec().archName())));
     m_progress->setRange(0, 0);
@@ -196,6 +202,12 @@ void BatchWindow::addRow(int index, const BatchRow& row) {
     ms->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
     items << ms;
     m_model->appendRow(items);
+    // Rows arrive in file order; under another sort the new row takes its sorted place, so the
+    // header never shows an order the rows do not have.
+    const QHeaderView* header = m_table->horizontalHeader();
+    if (header->sortIndicatorSection() != kFile ||
+        header->sortIndicatorOrder() != Qt::AscendingOrder)
+        m_model->sort(header->sortIndicatorSection(), header->sortIndicatorOrder());
     m_progress->setValue(m_model->rowCount());
     updateStatus();
 }

@@ -77,7 +77,7 @@ void CaptureThread::stop() {
     m_state->stopRequested = true;
 }
 
-void CaptureThread::start(const Options& options) {
+void CaptureThread::start(const Options& options, Sink sink) {
     // One source at a time: let a previous thread go first (never waiting on a stuck one).
     if (m_state->thread.joinable()) {
         stop();
@@ -100,7 +100,7 @@ void CaptureThread::start(const Options& options) {
         std::lock_guard<std::mutex> lock(state->mutex);
         state->running = true;
     }
-    state->thread = std::thread([state, options] {
+    state->thread = std::thread([state, options, sink = std::move(sink)] {
         QString reason;
         bool error = false;
         try {
@@ -165,7 +165,7 @@ void CaptureThread::start(const Options& options) {
                     windowStart = frame->grabbed;
                     windowFrames = 0;
                 }
-                state->withOwner([&](CaptureThread* o) { emit o->frameCaptured(frame); });
+                state->withOwner([&](CaptureThread*) { sink(frame, label); });
                 if (source->isFile() && options.paced) {
                     ++sincePace;
                     std::this_thread::sleep_until(

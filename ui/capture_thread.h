@@ -1,7 +1,7 @@
-// CaptureThread: reads a camera, video file or stream on its own thread and hands each frame
-// over by queued signal (frameCaptured), newest first: nothing is buffered here, and the
-// inference worker keeps only the newest request, so a slow network drops frames instead of
-// queueing them.
+// CaptureThread: reads a camera, video file or stream on its own thread and hands each frame to
+// a sink called on that thread (the inference worker's newest-wins slot: the GUI thread is not
+// involved). Nothing is buffered here, and the worker keeps only the newest request, so a slow
+// network drops frames instead of queueing them.
 //
 // Files are paced at their frame rate, like a camera. A camera that stops delivering (unplugged)
 // or a file that ends stops the thread with a reason. Destroying it never hangs: a read stuck
@@ -16,6 +16,7 @@
 #include <opencv2/core.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 namespace r18::ui {
@@ -40,11 +41,15 @@ public:
         int failAfterFrames = -1;  // test hook: act as if the source died after this many frames
     };
 
+    // Called on the capture thread for every frame, never after the CaptureThread is destroyed.
+    using Sink = std::function<void(const FramePtr& frame, const QString& label)>;
+
     explicit CaptureThread(QObject* parent = nullptr);
     ~CaptureThread() override;
 
-    // Opens the source on the capture thread; emits opened() or stopped(reason, true).
-    void start(const Options& options);
+    // Opens the source on the capture thread; emits opened() or stopped(reason, true). Frames go
+    // to `sink`.
+    void start(const Options& options, Sink sink);
     // Stops; stopped() follows once the thread has let go of the source.
     void stop();
     bool isRunning() const;
@@ -54,7 +59,6 @@ public:
 
 signals:
     void opened(const QString& label, double fps, QSize size);
-    void frameCaptured(const r18::ui::FramePtr& frame);
     // The source ended: `error` for a failure (missing, busy, unplugged), else end of file or stop.
     void stopped(const QString& reason, bool error);
 

@@ -33,7 +33,12 @@ void ChannelView::paintEvent(QPaintEvent*) {
                    tr("Click a feature map to enlarge it."));
         return;
     }
-    const int textH = fontMetrics().height() * 2 + 6;
+    // The caption wraps at the panel's width; the image gets what is left, so nothing clips.
+    const int textH = fontMetrics()
+                          .boundingRect(QRect(0, 0, area.width(), area.height()),
+                                        Qt::AlignLeft | Qt::TextWordWrap, m_caption)
+                          .height() +
+                      6;
     const int barW = 12;
     const int labelW = fontMetrics().horizontalAdvance(QStringLiteral("-0.000e+00"));
     const QRect imageArea(area.left(), area.top(), area.width() - barW - labelW - 12,

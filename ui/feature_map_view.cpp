@@ -25,49 +25,46 @@ FeatureMapView::FeatureMapView(QWidget* parent) : QWidget(parent) {
     m_message = tr("Select a layer in the diagram to see its feature maps.");
 }
 
-void FeatureMapView::setActivations(const QString& node, const Tensor& activations) {
+void FeatureMapView::setActivations(const QString& node, const Tensor& activations,
+                                    const TapStats& stats) {
     const auto& d = activations.dims;
-    if (d.size() != 4 && d.size() != 2) return clear(tr("No feature maps for %1.").arg(node));
+    if ((d.size() != 4 && d.size() != 2) || stats.channels.size() != static_cast<size_t>(d[1]))
+        return clear(tr("No feature maps for %1.").arg(node));
     const bool sameShape = node == m_node && activations.dims == m_data.dims;
     m_node = node;
     m_message.clear();
+    m_pending.clear();
     m_data = activations;
+    m_stats = stats;
     m_channels = static_cast<int>(d[1]);
     m_h = d.size() == 4 ? static_cast<int>(d[2]) : 1;
     m_w = d.size() == 4 ? static_cast<int>(d[3]) : 1;
-    const size_t plane = static_cast<size_t>(m_h) * static_cast<size_t>(m_w);
-    m_stats.assign(static_cast<size_t>(m_channels), {});
-    m_layerMin = INFINITY;
-    m_layerMax = -INFINITY;
-    for (int c = 0; c < m_channels; ++c) {
-        const float* v = m_data.ptr() + static_cast<size_t>(c) * plane;
-        const auto [lo, hi] = std::minmax_element(v, v + plane);
-        const double sum = std::accumulate(v, v + plane, 0.0);
-        m_stats[static_cast<size_t>(c)] = {
-            *lo, static_cast<float>(sum / static_cast<double>(plane)), *hi};
-        m_layerMin = std::min(m_layerMin, *lo);
-        m_layerMax = std::max(m_layerMax, *hi);
-    }
     if (!sameShape) {
         // Start on the most active channel, so the enlarged view has something to show.
-        m_selected =
-            static_cast<int>(std::max_element(m_stats.begin(), m_stats.end(),
-                                              [](const ChannelStats& a, const ChannelStats& b) {
-                                                  return a.mean < b.mean;
-                                              }) -
-                             m_stats.begin());
+        m_selected = m_stats.byMean.empty() ? -1 : m_stats.byMean.front();
         m_hovered = -1;
     }
     rebuild();
     if (!sameShape) emit channelSelected(m_selected);
 }
 
+void FeatureMapView::setChannelNames(const QStringList& names) {
+    m_names = names;
+}
+
+void FeatureMapView::setPending(const QString& message) {
+    if (message == m_pending) return;
+    m_pending = message;
+    update();
+}
+
 void FeatureMapView::clear(const QString& message) {
     m_node.clear();
     m_message = message;
+    m_pending.clear();
     m_data = Tensor();
     m_channels = 0;
-    m_stats.clear();
+    m_stats = TapStats();
     m_order.clear();
     m_selected = -1;
     m_hovered = -1;
@@ -99,8 +96,10 @@ void FeatureMapView::selectChannel(int channel) {
 }
 
 std::pair<float, float> FeatureMapView::range(int channel) const {
-    if (m_normalization == Normalization::PerLayer) return {m_layerMin, m_layerMax};
-    const ChannelStats& s = m_stats[static_cast<size_t>(channel)];
+    // A 1×1 channel is one number: only the layer's range gives it a colour that means something.
+    if (m_normalization == Normalization::PerLayer || isBarChart())
+        return {m_stats.min, m_stats.max};
+    const ChannelStats& s = stats(channel);
     return {s.min, s.max};
 }
 
@@ -151,10 +150,7 @@ void FeatureMapView::paintGrid(QPainter& p, const Layout& l) const {
 void FeatureMapView::rebuild() {
     m_order.resize(static_cast<size_t>(m_channels));
     std::iota(m_order.begin(), m_order.end(), 0);
-    if (m_sortByMean)
-        std::stable_sort(m_order.begin(), m_order.end(), [&](int a, int b) {
-            return m_stats[static_cast<size_t>(a)].mean > m_stats[static_cast<size_t>(b)].mean;
-        });
+    if (m_sortByMean) m_order = m_stats.byMean;
     const Layout l = layoutFor(size());
     m_tileW = l.tileW;
     m_tileH = l.tileH;
@@ -166,14 +162,70 @@ void FeatureMapView::rebuild() {
         grid.fill(Qt::transparent);
         QPainter p(&grid);
         p.setRenderHint(QPainter::SmoothPixmapTransform, false);  // crisp activation pixels
-        paintGrid(p, l);
+        if (isBarChart())
+            paintBars(p, barArea());
+        else
+            paintGrid(p, l);
         m_grid = grid;
     }
     update();
 }
 
+QRect FeatureMapView::barArea() const {
+    return rect().adjusted(kMargin + 4, kMargin + 4, -kMargin - 4, -kMargin - 18);
+}
+
+// One bar per channel (a 1×1 map is one number), coloured like its tile would be, from a zero
+// line; the axis is labelled with the layer's range.
+void FeatureMapView::paintBars(QPainter& p, const QRect& area) const {
+    if (area.width() < 4 || area.height() < 4) return;
+    const float lo = std::min(0.0F, m_stats.min);
+    const float hi = std::max(0.0F, m_stats.max);
+    const float span = hi > lo ? hi - lo : 1.0F;
+    auto yOf = [&](float v) {
+        return area.bottom() - static_cast<double>(v - lo) / span * area.height();
+    };
+    const double barW = static_cast<double>(area.width()) / m_channels;
+    const auto& table = colormapTable(m_colormap);
+    p.setPen(Qt::NoPen);
+    for (int pos = 0; pos < m_channels; ++pos) {
+        const int c = m_order[static_cast<size_t>(pos)];
+        const float v = stats(c).mean;
+        const auto [clo, chi] = range(c);
+        const float t = chi > clo ? (v - clo) / (chi - clo) : 0.0F;
+        p.setBrush(QColor::fromRgb(table[static_cast<size_t>(std::clamp(t, 0.0F, 1.0F) * 255)]));
+        const double x = area.left() + pos * barW;
+        const double y0 = yOf(0.0F);
+        const double y1 = yOf(v);
+        p.drawRect(QRectF(x, std::min(y0, y1), std::max(barW - (barW > 3 ? 1 : 0), 0.6),
+                          std::max(std::abs(y1 - y0), 1.0)));
+    }
+    p.setPen(palette().color(QPalette::Mid));
+    p.drawLine(QPointF(area.left(), yOf(0.0F)), QPointF(area.right(), yOf(0.0F)));
+    p.setPen(palette().color(QPalette::WindowText));
+    QFont f = p.font();
+    f.setPointSizeF(f.pointSizeF() * 0.85);
+    p.setFont(f);
+    p.drawText(QRect(area.left(), area.bottom() + 2, area.width(), 16),
+               Qt::AlignLeft | Qt::AlignVCenter,
+               tr("%1 values · min %2 · max %3")
+                   .arg(m_channels)
+                   .arg(m_stats.min, 0, 'g', 3)
+                   .arg(m_stats.max, 0, 'g', 3));
+}
+
 QImage FeatureMapView::renderGrid(int width) const {
     if (m_channels == 0) return {};
+    if (isBarChart()) {
+        QImage image(width, width / 3, QImage::Format_RGB32);
+        image.fill(Qt::white);
+        QPainter p(&image);
+        p.setPen(Qt::black);
+        p.drawText(QRect(kMargin, kMargin, width, 20), Qt::AlignLeft | Qt::AlignVCenter,
+                   tr("%1 — %2 values").arg(m_node).arg(m_channels));
+        paintBars(p, image.rect().adjusted(kMargin, 30, -kMargin, -24));
+        return image;
+    }
     // Tiles at least 4× the channel's pixels, so small maps stay legible in the file.
     const int title = 28;
     const int cols =
@@ -203,6 +255,13 @@ QImage FeatureMapView::renderGrid(int width) const {
 
 int FeatureMapView::channelAt(const QPoint& pos) const {
     if (m_channels == 0) return -1;
+    if (isBarChart()) {
+        const QRect area = barArea();
+        if (!area.adjusted(0, -kMargin, 0, kMargin).contains(pos)) return -1;
+        const int position = static_cast<int>(static_cast<int64_t>(pos.x() - area.left()) *
+                                              m_channels / std::max(area.width(), 1));
+        return position >= 0 && position < m_channels ? m_order[static_cast<size_t>(position)] : -1;
+    }
     const Layout l = layoutFor(size());
     const QPoint rel = pos - l.origin;
     if (rel.x() < 0 || rel.y() < 0) return -1;
@@ -228,6 +287,24 @@ void FeatureMapView::paintEvent(QPaintEvent*) {
         return static_cast<int>(std::find(m_order.begin(), m_order.end(), channel) -
                                 m_order.begin());
     };
+    if (!m_pending.isEmpty()) {
+        p.fillRect(rect(), QColor(255, 255, 255, 170));
+        p.setPen(palette().color(QPalette::WindowText));
+        p.drawText(rect(), Qt::AlignCenter | Qt::TextWordWrap, m_pending);
+        return;
+    }
+    if (isBarChart()) {
+        const QRect area = barArea();
+        const double barW = static_cast<double>(area.width()) / m_channels;
+        for (const auto& [channel, colour] : {std::pair{m_hovered, QColor(90, 90, 90)},
+                                              std::pair{m_selected, QColor(255, 80, 40)}}) {
+            if (channel < 0) continue;
+            const double x = area.left() + (positionOf(channel) + 0.5) * barW;
+            p.setPen(QPen(colour, 1, Qt::DashLine));
+            p.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()));
+        }
+        return;
+    }
     if (m_hovered >= 0) {
         p.setPen(QPen(QColor(255, 255, 255, 220), 1));
         p.drawRect(tileRect(l, positionOf(m_hovered)).adjusted(-1, -1, 0, 0));
@@ -252,14 +329,21 @@ void FeatureMapView::mouseMoveEvent(QMouseEvent* event) {
         QToolTip::hideText();
         return;
     }
-    const ChannelStats& s = m_stats[static_cast<size_t>(channel)];
+    const ChannelStats& s = stats(channel);
+    const QString name =
+        channel < m_names.size() ? QStringLiteral(" · ") + m_names[channel] : QString();
     QToolTip::showText(event->globalPosition().toPoint(),
-                       tr("%1 · channel %2\nmin %3 · mean %4 · max %5")
-                           .arg(m_node)
-                           .arg(channel)
-                           .arg(s.min, 0, 'g', 3)
-                           .arg(s.mean, 0, 'g', 3)
-                           .arg(s.max, 0, 'g', 3),
+                       isBarChart() ? tr("%1 · channel %2%3\nvalue %4")
+                                          .arg(m_node)
+                                          .arg(channel)
+                                          .arg(name)
+                                          .arg(s.mean, 0, 'g', 4)
+                                    : tr("%1 · channel %2\nmin %3 · mean %4 · max %5")
+                                          .arg(m_node)
+                                          .arg(channel)
+                                          .arg(s.min, 0, 'g', 3)
+                                          .arg(s.mean, 0, 'g', 3)
+                                          .arg(s.max, 0, 'g', 3),
                        this);
 }
 

@@ -1,11 +1,11 @@
 #include "ui/inference_worker.h"
 
-#include <QFileInfo>
 #include <QMutexLocker>
 #include <QThread>
 
 #include <algorithm>
-#include <chrono>
+#include <functional>
+#include <string_view>
 
 #include "core/error.h"
 #include "core/media/image_io.h"
@@ -18,16 +18,34 @@ namespace {
 constexpr int kDisplayMaxSide = 2048;
 constexpr int kTopK = 5;
 constexpr size_t kCalibrationImages = 16;
+constexpr uint64_t kCalibrationFrameStride = 30;  // live: every 30th frame (neighbours repeat)
 
-double msSince(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+std::atomic<uint64_t> g_sourceIds{0};
+std::atomic<uint64_t> g_requestIds{0};
+
+double msSince(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+size_t hashOf(const Tensor& t) {
+    return std::hash<std::string_view>()(std::string_view(
+        reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float)));
 }
 
 }  // namespace
 
+uint64_t nextSourceId() {
+    return ++g_sourceIds;
+}
+
+uint64_t nextRequestId() {
+    return ++g_requestIds;
+}
+
 void registerInferenceTypes() {
     qRegisterMetaType<ResultPtr>("r18::ui::ResultPtr");
-    qRegisterMetaType<ModelInfo>("r18::ui::ModelInfo");
+    qRegisterMetaType<SourcePtr>("r18::ui::SourcePtr");
+    qRegisterMetaType<EngineInfo>("r18::ui::EngineInfo");
     qRegisterMetaType<Precision>("r18::Precision");
 }
 
@@ -38,48 +56,88 @@ InferenceWorker::InferenceWorker(QObject* parent) : QObject(parent) {
 InferenceWorker::~InferenceWorker() = default;
 
 void InferenceWorker::submit(InferenceRequest request) {
+    post(std::move(request), false);
+}
+
+void InferenceWorker::setLiveNeeds(const ViewNeeds& needs) {
+    QMutexLocker lock(&m_mutex);
+    m_liveNeeds = needs;
+}
+
+void InferenceWorker::submitFrame(const FramePtr& frame, const QString& label) {
+    auto source = std::make_shared<Source>();
+    source->sourceId = nextSourceId();
+    source->label = label;
+    source->frame = frame->image;
+    source->live = true;
+    source->grabbed = frame->grabbed;
+    InferenceRequest request;
+    request.requestId = nextRequestId();
+    request.source = std::move(source);
+    {
+        QMutexLocker lock(&m_mutex);
+        request.needs = m_liveNeeds;
+    }
+    post(std::move(request), true);
+}
+
+void InferenceWorker::post(InferenceRequest request, bool live) {
+    ++m_submitted;
     {
         QMutexLocker lock(&m_mutex);
         if (m_pending) ++m_dropped;
         m_pending = std::move(request);
+        m_pendingIsLive = live;
         if (m_wakeQueued) return;
         m_wakeQueued = true;
     }
-    wake();
-}
-
-void InferenceWorker::wake() {
     QMetaObject::invokeMethod(this, &InferenceWorker::processPending, Qt::QueuedConnection);
 }
 
-bool InferenceWorker::compile(Precision precision, int threads) {
+bool InferenceWorker::newerUserRequestPending() {
+    QMutexLocker lock(&m_mutex);
+    return m_pending && !m_pendingIsLive;
+}
+
+bool InferenceWorker::compile(uint64_t engineId, std::shared_ptr<const Model> model,
+                              Precision precision, int threads) {
     try {
         std::shared_ptr<const Calibration> calibration;
         if (precision == Precision::Int8) {
             if (m_recentInputs.empty())
                 throw EngineError(
                     "int8 calibrates on the images you open: open an image (or start a camera) "
-                    "first, "
-                    "then choose int8.");
-            calibration = std::make_shared<Calibration>(calibrate(
-                *m_spec, *m_weights,
-                std::vector<Tensor>(m_recentInputs.begin(), m_recentInputs.end()), threads));
+                    "first, then choose int8.");
+            std::vector<Tensor> inputs;
+            for (const Recent& r : m_recentInputs) inputs.push_back(r.input);
+            calibration = std::make_shared<Calibration>(
+                calibrate(model->spec(), model->weights(), inputs, threads));
         }
-        auto engine = std::make_unique<Engine>(*m_spec, *m_weights,
-                                               EngineOptions{precision, 1, threads, calibration});
-        m_engine = std::move(engine);
+        auto pipeline =
+            std::make_unique<Pipeline>(model, EngineOptions{precision, 1, threads, calibration});
+        pipeline->warmUp();  // so the first result shows steady-state times
+        const bool newModel = !m_pipeline || m_info.model != model;
+        if (newModel || !m_gradCam) {
+            m_gradCam.reset();
+            m_gradCam = std::make_unique<GradCam>(model->spec(), model->weights());
+            m_input = Tensor();  // the next image is prepared with this model's preprocessing
+        }
+        m_pipeline = std::move(pipeline);
+        m_info.engineId = engineId;
+        m_info.model = std::move(model);
+        m_info.precision = precision;
+        m_info.threads = threads;
+        m_info.implementations = QString::fromStdString(m_pipeline->engine().implementations());
         m_info.calibrationImages = calibration ? calibration->images : 0;
     } catch (const Error& e) {
-        emit modelFailed(QString::fromStdString(e.what()));
+        emit engineFailed(engineId, QString::fromStdString(e.what()), false);
         return false;
     }
-    m_info.precision = precision;
-    m_info.threads = threads;
-    m_info.implementations = QString::fromStdString(m_engine->implementations());
     return true;
 }
 
-void InferenceWorker::loadModel(const QString& weightsPath, Precision precision, int threads) {
+void InferenceWorker::loadModel(quint64 engineId, const QString& weightsPath, Precision precision,
+                                int threads) {
     std::shared_ptr<const Model> model;
     try {
         ModelOptions options;
@@ -87,67 +145,45 @@ void InferenceWorker::loadModel(const QString& weightsPath, Precision precision,
         options.demoIfMissing = true;
         model = Model::open(options);
     } catch (const Error& e) {
-        emit modelFailed(QString::fromStdString(e.what()));
-        if (m_engine) return;  // keep running the previous model
-        model = Model::demo();
+        emit engineFailed(engineId, QString::fromStdString(e.what()), false);
+        if (!m_pipeline) model = Model::demo();  // something must run
     }
-    for (const std::string& note : model->notes()) emit modelFailed(QString::fromStdString(note));
-    m_gradCam.reset();
-    m_engine.reset();
-    m_model = model;
-    m_input = Tensor();  // the next image is prepared with this model's preprocessing
-    m_weights = model->weightsPtr();
-    m_spec = model->specPtr();
-    m_gradCam = std::make_unique<GradCam>(*m_spec, *m_weights);
-    m_info = ModelInfo{};
-    m_labels = std::make_shared<Labels>(model->labels());
-    if (model->labelsSource() != "ImageNet (built in)" &&
-        model->labelsSource().rfind("none", 0) != 0)
-        m_info.labelsFile = QString::fromStdString(model->labelsSource());
-    m_info.model = model;
-    m_info.file = QString::fromStdString(model->file());
-    m_info.format = QString::fromStdString(model->weights().format);
-    m_info.arch = QString::fromStdString(m_spec->archName());
-    m_info.classes = m_spec->numClasses;
-    m_info.official = model->trust() == Trust::Official;
-    m_info.trustNote = QString::fromStdString(model->trustNote());
-    m_info.spec = m_spec;
-    m_info.weights = m_weights;
-    m_info.labels = m_labels;
-    if (!compile(precision, threads) &&
-        (precision == Precision::Fp32 || !compile(Precision::Fp32, threads)))
-        return;
-    emit modelReady(m_info);
+    if (model) {
+        for (const std::string& note : model->notes())
+            emit engineFailed(engineId, QString::fromStdString(note), true);
+        const bool ok =
+            compile(engineId, model, precision, threads) ||
+            (precision != Precision::Fp32 && compile(engineId, model, Precision::Fp32, threads));
+        if (!ok && !m_pipeline) return;
+    }
+    emit engineReady(m_info);
     processPending();
 }
 
-void InferenceWorker::configure(Precision precision, int threads) {
-    if (!m_weights) return;
-    const Precision before = m_info.precision;
-    const int beforeThreads = m_info.threads;
-    if (!compile(precision, threads) && !compile(before, beforeThreads)) return;
-    emit modelReady(m_info);
+void InferenceWorker::configure(quint64 engineId, Precision precision, int threads) {
+    if (!m_pipeline) return;
+    compile(engineId, m_info.model, precision, threads);
+    emit engineReady(m_info);  // the new engine, or the one that still runs
     processPending();
 }
 
-void InferenceWorker::setLabels(const QString& path) {
+void InferenceWorker::setLabels(quint64 engineId, const QString& path) {
+    if (!m_pipeline) return;
     try {
-        if (!m_model) throw Error("There is no model to name the classes of yet.");
-        m_model = m_model->withLabels(path.toStdString());
-        m_info.model = m_model;
-        m_labels = std::make_shared<Labels>(m_model->labels());
-        m_info.labels = m_labels;
-        m_info.labelsFile = path;
+        const std::shared_ptr<const Model> model = m_info.model->withLabels(path.toStdString());
+        m_pipeline = std::make_unique<Pipeline>(model, m_pipeline->options());
+        m_info.engineId = engineId;
+        m_info.model = model;
     } catch (const Error& e) {
-        emit modelFailed(QString::fromStdString(e.what()));
-        return;
+        emit engineFailed(engineId, QString::fromStdString(e.what()), true);
     }
-    emit modelReady(m_info);
+    emit engineReady(m_info);
+    processPending();
 }
 
 void InferenceWorker::prepareSource(const Source& source, InferenceResult& result) {
-    if (source.generation != m_generation || m_input.empty()) {
-        const auto t0 = std::chrono::steady_clock::now();
+    if (source.sourceId != m_sourceId || m_input.empty()) {
+        const auto t0 = Clock::now();
         const std::string label = source.label.toStdString();
         cv::Mat decoded;
         if (!source.path.isEmpty()) {
@@ -165,29 +201,25 @@ void InferenceWorker::prepareSource(const Source& source, InferenceResult& resul
         const cv::Mat rgb = toRgb8(decoded);
         QImage display = displayImageFromRgb(rgb, kDisplayMaxSide);
         const double decodeMs = msSince(t0);
-        const auto t1 = std::chrono::steady_clock::now();
-        // The model's own preprocessing (its config's resize, crop, filter, mean and std).
-        const PreprocessOptions options = m_model ? m_model->preprocess() : PreprocessOptions{};
-        const cv::Mat crop = resizeAndCrop(rgb, options);
-        Tensor input({1, 3, options.crop, options.crop});
-        cropToTensor(crop, input.ptr(), options);
+        const auto t1 = Clock::now();
+        Tensor input = m_info.model->prepareRgb(rgb);
         // Commit only once everything succeeded, so a bad image leaves the last good one.
         m_preprocessMs = msSince(t1);
         m_decodeMs = decodeMs;
-        // int8 calibration material: every image, but only every 30th camera frame (neighbours
-        // are near-duplicates, and the copy would otherwise be paid on every frame).
-        if (source.frame.empty() || source.generation % 30 == 1) {
-            m_recentInputs.push_back(input);
+        if (!source.live || source.sourceId % kCalibrationFrameStride == 1) {
+            const size_t hash = hashOf(input);
+            const auto same = std::find_if(m_recentInputs.begin(), m_recentInputs.end(),
+                                           [hash](const Recent& r) { return r.hash == hash; });
+            if (same != m_recentInputs.end()) m_recentInputs.erase(same);
+            m_recentInputs.push_back({hash, input});
             if (m_recentInputs.size() > kCalibrationImages) m_recentInputs.pop_front();
         }
         m_input = std::move(input);
         m_display = std::move(display);
-
         m_originalSize = QSize(rgb.cols, rgb.rows);
-        m_generation = source.generation;
+        m_sourceId = source.sourceId;
     }
     result.display = m_display;
-
     result.originalSize = m_originalSize;
     result.decodeMs = m_decodeMs;
     result.preprocessMs = m_preprocessMs;
@@ -198,64 +230,67 @@ void InferenceWorker::processPending() {
     {
         QMutexLocker lock(&m_mutex);
         m_wakeQueued = false;
-        if (!m_pending || !m_engine) return;  // nothing to do, or waiting for a model
+        if (!m_pending || !m_pipeline) return;  // nothing to do, or waiting for a model
         request = std::move(*m_pending);
         m_pending.reset();
     }
-    const QString label = request.source ? request.source->label : QString();
-    emit started(request.id);
+    emit started(request.requestId);
     try {
         if (!request.source) throw ImageError("The request has no image.");
         if (const int delay = m_extraLatencyMs.load())
             QThread::msleep(static_cast<unsigned long>(delay));
         auto result = std::make_shared<InferenceResult>();
-        result->id = request.id;
-        result->generation = request.source->generation;
-        result->label = label;
-        result->grabbed = request.source->grabbed;
+        result->requestId = request.requestId;
+        result->engineId = m_info.engineId;
+        result->source = request.source;
+        result->needs = request.needs;
         prepareSource(*request.source, *result);
-        // The views' taps, plus what the heat map and the node figures need.
-        std::vector<std::string> taps = request.taps;
-        if (request.heatmapClass != kNoHeatmap)
-            for (const std::string& t : m_gradCam->neededTaps(request.heatmapTarget))
-                taps.push_back(t);
-        if (request.stats)
-            for (const std::string& t : m_spec->tapNames()) taps.push_back(t);
-        RunResult run = m_engine->run(m_input, taps, request.profile);
-        result->top = topK(run.logits.ptr(), m_spec->numClasses, kTopK, *m_labels);
-        if (request.heatmapClass != kNoHeatmap) {
-            const int64_t cls = request.heatmapClass == kTopClass ? result->top.front().index
-                                                                  : request.heatmapClass;
-            result->heatmap = m_gradCam->compute(run.taps, request.heatmapTarget, cls);
+        if (newerUserRequestPending()) {
+            ++m_dropped;
+            return processPending();
         }
-        if (request.stats) {
-            result->nodeStats.resize(m_spec->nodes.size());
-            for (size_t i = 0; i < m_spec->nodes.size(); ++i) {
-                const auto it = run.taps.find(m_spec->nodes[i].name);
-                if (it == run.taps.end()) continue;
-                double sum = 0.0;
-                size_t zeros = 0;
-                for (float v : it->second.data) {
-                    sum += v;
-                    zeros += v == 0.0F;
-                }
-                const auto n = static_cast<double>(it->second.data.size());
-                result->nodeStats[i] = {static_cast<float>(sum / n), static_cast<float>(zeros / n)};
+        const ViewNeeds& needs = request.needs;
+        const NetworkSpec& spec = m_info.model->spec();
+        // The views' taps, plus what the heat map and the node figures need.
+        RunRequest run;
+        run.taps = needs.taps;
+        run.topK = kTopK;
+        run.profile = request.profile;
+        if (needs.heatmap.enabled)
+            for (const std::string& t : m_gradCam->neededTaps(needs.heatmap.target))
+                run.taps.push_back(t);
+        if (needs.nodeFigures)
+            for (const std::string& t : spec.tapNames()) run.taps.push_back(t);
+        Classification c = m_pipeline->run(m_input, run);
+        result->top = std::move(c.top);
+        if (needs.heatmap.enabled && !newerUserRequestPending()) {
+            const int64_t cls = needs.heatmap.classIndex == kTopClass ? result->top.front().index
+                                                                      : needs.heatmap.classIndex;
+            result->heatmap = m_gradCam->compute(c.taps, needs.heatmap.target, cls);
+        }
+        if (needs.nodeFigures) {
+            result->nodeFigures.resize(spec.nodes.size());
+            for (size_t i = 0; i < spec.nodes.size(); ++i) {
+                const auto it = c.taps.find(spec.nodes[i].name);
+                if (it == c.taps.end()) continue;
+                const TapStats s = computeTapStats(it->second);
+                result->nodeFigures[i] = {s.mean, s.zeroFraction};
             }
         }
-        for (auto it = run.taps.begin(); it != run.taps.end();)  // hand back only what was asked
-            it =
-                std::find(request.taps.begin(), request.taps.end(), it->first) == request.taps.end()
-                    ? run.taps.erase(it)
-                    : std::next(it);
-        result->taps = std::move(run.taps);
-        result->nodeMs = std::move(run.nodeMs);
-        result->networkMs = run.networkMs;
+        for (const std::string& name : needs.taps) {  // hand back only what the views asked for
+            const auto it = c.taps.find(name);
+            if (it == c.taps.end()) continue;
+            result->tapStats[name] = computeTapStats(it->second);
+            result->taps[name] = std::move(it->second);
+        }
+        result->nodeMs = std::move(c.nodeMs);
+        result->networkMs = c.networkMs;
         emit resultReady(result);
     } catch (const Error& e) {
-        emit failed(request.id, label, QString::fromStdString(e.what()));
+        emit failed(request.requestId, request.source, QString::fromStdString(e.what()));
     } catch (const std::exception& e) {
-        emit failed(request.id, label,
+        const QString label = request.source ? request.source->label : QString();
+        emit failed(request.requestId, request.source,
                     tr("%1: unexpected error: %2").arg(label, QString::fromUtf8(e.what())));
     }
 }

@@ -64,6 +64,8 @@ WeightsDialog::WeightsDialog(Mode mode, QWidget* parent) : QDialog(parent), m_mo
     layout->addWidget(buttons);
     m_cancel->hide();  // QDialogButtonBox shows the buttons it is given
     m_bar->hide();
+    // Wrapped text needs the height its width implies: grow with it instead of clipping.
+    layout->setSizeConstraint(QLayout::SetMinimumSize);
 
     connect(m_download, &QPushButton::clicked, this, &WeightsDialog::startDownload);
     connect(m_cancel, &QPushButton::clicked, m_downloader, &WeightsDownloader::cancel);
@@ -96,6 +98,7 @@ WeightsDialog::WeightsDialog(Mode mode, QWidget* parent) : QDialog(parent), m_mo
     });
     connect(m_downloader, &WeightsDownloader::failed, this, [this](const QString& message) {
         setBusy(false);
+        m_bar->hide();  // a bar at "0%" would say the download is about to start
         m_bar->setValue(0);
         m_status->setText(
             QStringLiteral("<span style='color:#b00020'>%1</span>").arg(message.toHtmlEscaped()));

@@ -194,9 +194,23 @@ void GraphMapper::resolveAliases() {
     }
 }
 
+// A node that passes its input through as far as an fp32 engine is concerned: Identity, and a
+// Cast between floating-point types (an fp16 export casts its fp16 weights, or its input and
+// output, to and from float; the app runs everything in float32).
+bool passesThrough(const onnx::NodeProto& n) {
+    if (n.input_size() != 1 || n.output_size() != 1) return false;
+    if (n.op_type() == "Identity") return true;
+    if (n.op_type() != "Cast") return false;
+    for (const auto& a : n.attribute())
+        if (a.name() == "to")
+            return a.i() == onnx::TensorProto::FLOAT || a.i() == onnx::TensorProto::FLOAT16 ||
+                   a.i() == onnx::TensorProto::DOUBLE || a.i() == onnx::TensorProto::BFLOAT16;
+    return false;
+}
+
 void GraphMapper::indexConsumers() {
     for (const auto& n : m_g.node()) {
-        if (n.op_type() == "Identity" || n.op_type() == "Constant") continue;
+        if (passesThrough(n) || n.op_type() == "Constant") continue;
         for (const auto& in : n.input()) {
             if (in.empty()) continue;
             auto& readers = m_consumers[resolve(in)];
@@ -248,6 +262,7 @@ const std::map<std::string, std::set<std::string>>& knownAttributes() {
         {"Reshape", {"allowzero", "shape"}},
         {"Gemm", {"alpha", "beta", "transA", "transB", "broadcast"}},
         {"Identity", {}},
+        {"Cast", {"to", "saturate"}},
         {"Constant",
          {"value", "value_float", "value_floats", "value_int", "value_ints", "value_string",
           "value_strings", "sparse_value"}},
@@ -551,7 +566,7 @@ WeightSet GraphMapper::map() {
             fail(describe(n) + " has no output; the graph is malformed.");
     for (const auto& t : m_g.initializer()) m_init[t.name()] = &t;
     for (const auto& n : m_g.node()) {
-        if (n.op_type() == "Identity" && n.input_size() == 1 && n.output_size() == 1) {
+        if (passesThrough(n)) {
             m_alias[n.output(0)] = n.input(0);
         } else if (n.op_type() == "Constant" && n.output_size() == 1) {
             for (const auto& a : n.attribute())
@@ -661,8 +676,9 @@ WeightSet GraphMapper::map() {
     m_w.tensors["fc.bias"] = tensor(gemm.input(2), "fc.bias");
 
     for (const auto& n : m_g.node()) {
-        if (n.op_type() == "Identity" || n.op_type() == "Constant") checkNode(n);
-        if (n.op_type() == "Identity" || n.op_type() == "Constant" || m_used.count(&n)) continue;
+        const bool aside = passesThrough(n) || n.op_type() == "Constant";
+        if (aside) checkNode(n);
+        if (aside || m_used.count(&n)) continue;
         fail(describe(n) +
              " is not part of a basic-block ResNet (expected only Conv, "
              "BatchNormalization, Relu, Add, MaxPool, GlobalAveragePool, Flatten/Reshape, Gemm).");

@@ -30,8 +30,20 @@ const std::set<std::string>& callableGlobals() {
         "collections.OrderedDict",
         "torch._utils._rebuild_tensor_v2",
         "torch._utils._rebuild_parameter",
+        // TorchScript's typed containers for module attributes (kernel sizes, strides): each
+        // returns its list argument as it is.
+        "torch.jit._pickle.build_intlist",
+        "torch.jit._pickle.build_floatlist",
+        "torch.jit._pickle.build_boollist",
+        "torch.jit._pickle.build_tensorlist",
+        "torch.jit._pickle.restore_type_tag",
     };
     return names;
+}
+
+// A TorchScript module class (its code lives in the archive's code/ folder and is never read).
+bool isTorchScriptClass(const std::string& name) {
+    return name.rfind("__torch__.", 0) == 0 && name.find('\n') == std::string::npos;
 }
 
 class Unpickler {
@@ -150,10 +162,10 @@ private:
 
 PyRef Unpickler::global(const std::string& module, const std::string& name) {
     const std::string full = module + "." + name;
-    if (!callableGlobals().count(full) && !storageTypes().count(full))
+    if (!callableGlobals().count(full) && !storageTypes().count(full) && !isTorchScriptClass(full))
         fail("refusing to load: the pickle names the global '" + full +
-             "', which a state dict never needs (allowed: OrderedDict, torch tensors and "
-             "storages). Nothing from the file was executed.");
+             "', which a state dict never needs (allowed: OrderedDict, torch tensors, "
+             "storages and TorchScript module classes). Nothing from the file was executed.");
     PyRef g = make(PyObject::Type::Global);
     g->s = full;
     return g;
@@ -211,6 +223,11 @@ PyRef Unpickler::reduce(const PyRef& callable, const PyRef& args) {
         if (!a.empty())
             fail("the pickle builds an OrderedDict with arguments, which a state dict never does.");
         return make(PyObject::Type::Dict);
+    }
+    if (callable->s.rfind("torch.jit._pickle.", 0) == 0) {
+        if (a.empty() || (a[0]->type != PyObject::Type::List && a[0]->type != PyObject::Type::Dict))
+            fail("the pickle calls '" + callable->s + "' on something that is not a list or dict.");
+        return a[0];
     }
     if (callable->s == "torch._utils._rebuild_parameter") {
         if (a.empty() || a[0]->type != PyObject::Type::Tensor)
@@ -391,8 +408,30 @@ PyRef Unpickler::run(size_t* consumed) {
                 for (PyRef v : values) addItem(*top(), v);
                 break;
             }
+            case 0x81: {  // NEWOBJ: only a TorchScript module, made as an inert Object
+                PyRef args = pop();
+                PyRef cls = pop();
+                if (cls->type != T::Global || !isTorchScriptClass(cls->s))
+                    fail("refusing to load: the pickle creates an instance of '" + cls->s +
+                         "', which is not a TorchScript module. Nothing from the file was "
+                         "executed.");
+                if (args->type != T::Tuple || !args->items.empty())
+                    fail("the pickle creates TorchScript module '" + cls->s +
+                         "' with arguments, which TorchScript never does.");
+                PyRef o = make(T::Object);
+                o->s = cls->s;
+                push(o);
+                break;
+            }
             case 'b': {  // BUILD: state on a dict (_metadata) or a tensor is ignored
-                pop();
+                PyRef state = pop();
+                if (top()->type == T::Object) {  // a TorchScript module's attributes
+                    if (state->type != T::Dict || !top()->items.empty())
+                        fail("the pickle sets the state of TorchScript module '" + top()->s +
+                             "' to something other than one dict of attributes.");
+                    for (PyRef item : state->items) addItem(*top(), item);
+                    break;
+                }
                 if (top()->type != T::Dict && top()->type != T::Tensor)
                     fail("the pickle sets state on an object that is not a dict or tensor.");
                 break;

@@ -1,7 +1,10 @@
-// A restricted unpickler for PyTorch state dicts. It understands the pickle opcodes a state
-// dict uses and knows a short whitelist of globals (OrderedDict, torch's tensor-rebuild
-// functions, the storage types). It never imports or calls anything: a whitelisted call is
-// interpreted by this code, and any other global is refused the moment it is named.
+// A restricted unpickler for PyTorch state dicts, checkpoints and TorchScript archives. It
+// understands the pickle opcodes these use and knows a short whitelist of globals (OrderedDict,
+// torch's tensor-rebuild functions, the storage types). It never imports or calls anything: a
+// whitelisted call is interpreted by this code, and any other global is refused the moment it
+// is named. TorchScript's module classes (`__torch__.torchvision.models.resnet.ResNet`, ...)
+// are the one exception: NEWOBJ + BUILD of such a class makes an inert Object holding its
+// attributes, and no code of the class (the archive's code/ folder) is ever looked at.
 #pragma once
 
 #include <cstddef>
@@ -30,13 +33,14 @@ struct PyObject {
         Dict,
         Global,
         Storage,
-        Tensor
+        Tensor,
+        Object  // a TorchScript module: s is its class, items its attributes as in a Dict
     };
     Type type = Type::None;
     int64_t i = 0;   // Bool, Int
     double f = 0.0;  // Float
-    std::string s;   // String (also bytes), Global "module.name", BigInt little-endian bytes
-    std::vector<PyRef> items;  // Tuple, List; Dict as key, value, key, value, ...
+    std::string s;   // String (also bytes), Global and Object "module.name", BigInt bytes (LE)
+    std::vector<PyRef> items;  // Tuple, List; Dict and Object as key, value, key, value, ...
     // Storage: a persistent reference to raw data stored outside the pickle.
     std::string storageKey;
     std::string dtype;  // "float32", "int64", ...
@@ -47,7 +51,7 @@ struct PyObject {
     std::vector<int64_t> sizes;
     std::vector<int64_t> strides;
 
-    const PyRef* dictGet(const std::string& key) const;  // Dict only
+    const PyRef* dictGet(const std::string& key) const;  // Dict and Object only
 };
 
 // The objects of one pickle: `root` and everything reachable from it live as long as this.

@@ -93,7 +93,9 @@ uint64_t checkView(const PyObject& t, uint64_t bytes, const std::string& label,
         if (n > 0)
             last = saturatingAdd(last, saturatingMul(n - 1, static_cast<uint64_t>(t.strides[d])));
     }
-    if (numel > storageNumel || (numel > 0 && last >= storageNumel))
+    // A view may hold more elements than its storage (an expanded, stride-0 tensor): only
+    // where its last element lies matters.
+    if (numel > 0 && last >= storageNumel)
         throw WeightsError(label + ": tensor '" + name + "' of shape " + shapeToString(t.sizes) +
                            " reaches past the end of its storage of " +
                            std::to_string(storageNumel) + " elements (corrupt file).");
@@ -133,31 +135,121 @@ Tensor materialize(const PyObject& t, const uint8_t* data) {
     return out;
 }
 
-// The dict of tensors inside whatever torch.save stored: the state dict itself, or a
-// checkpoint dict wrapping it under a usual key. Dicts may refer to each other in a cycle
-// (a pickle can build any graph): each is visited once.
-const PyObject& findStateDict(const PyRef& root, const std::string& label) {
+// Whether a state-dict key names a weight or buffer of a network (not optimizer state).
+bool looksLikeParameter(const std::string& key) {
+    for (const char* suffix : {".weight", ".bias", ".running_mean", ".running_var"}) {
+        const size_t n = std::strlen(suffix);
+        if (key.size() > n && key.compare(key.size() - n, n, suffix) == 0) return true;
+    }
+    return false;
+}
+
+// Where the state dict is in what torch.save stored, and how it was found.
+struct Found {
+    const PyObject* dict = nullptr;
+    std::string where;  // "" for the root; "'state_dict'", "'model'['ema']", ...
+};
+
+// The dict of tensors inside whatever torch.save stored, found by structure: of every dict
+// reachable from the root (a state dict, a pytorch/examples or Lightning checkpoint with its
+// epoch, optimizer state and metrics, a dict of several models), the one with the most tensors
+// named like parameters, then with the most tensors; the first such in breadth-first order on
+// a tie (so 'state_dict' wins over a later 'state_dict_ema'). Each object is visited once:
+// pickles can build cycles.
+Found findStateDict(const PyRef& root, const std::string& label) {
+    Found best;
+    std::pair<size_t, size_t> bestScore{0, 0};  // tensors named like parameters, then any
+    bool cycle = false;
+    std::vector<std::pair<const PyObject*, std::string>> queue{{root, ""}};
     std::set<const PyObject*> seen;
-    for (const PyObject* o = root; o && o->type == PyObject::Type::Dict;) {
-        if (!seen.insert(o).second)
-            throw WeightsError(label +
-                               ": the file's dicts refer to each other in a cycle and none of "
-                               "them holds tensors; it is not a state dict.");
-        for (size_t i = 1; i < o->items.size(); i += 2)
-            if (o->items[i]->type == PyObject::Type::Tensor) return *o;
-        const PyObject* inner = nullptr;
-        for (const char* key : {"state_dict", "model_state_dict", "model", "net"}) {
-            const PyRef* value = o->dictGet(key);
-            if (value && (*value)->type == PyObject::Type::Dict) {
-                inner = *value;
-                break;
+    for (size_t next = 0; next < queue.size(); ++next) {
+        const auto [o, where] = queue[next];
+        if (!o) continue;
+        if (!seen.insert(o).second) {
+            cycle = true;
+            continue;
+        }
+        if (o->type == PyObject::Type::Dict) {
+            std::pair<size_t, size_t> score{0, 0};
+            for (size_t i = 0; i + 1 < o->items.size(); i += 2) {
+                const PyObject& key = *o->items[i];
+                const PyObject& value = *o->items[i + 1];
+                if (key.type == PyObject::Type::String && value.type == PyObject::Type::Tensor) {
+                    score.first += looksLikeParameter(key.s) ? 1 : 0;
+                    ++score.second;
+                }
+                const std::string step =
+                    key.type == PyObject::Type::String ? "'" + key.s.substr(0, 64) + "'"
+                    : key.type == PyObject::Type::Int  ? "[" + std::to_string(key.i) + "]"
+                                                       : "[?]";
+                if (value.type == PyObject::Type::Dict || value.type == PyObject::Type::List ||
+                    value.type == PyObject::Type::Tuple)
+                    queue.emplace_back(&value, where + step);
+            }
+            if (score > bestScore) {
+                bestScore = score;
+                best = {o, where};
+            }
+        } else if (o->type == PyObject::Type::List || o->type == PyObject::Type::Tuple) {
+            for (size_t i = 0; i < o->items.size(); ++i)
+                queue.emplace_back(o->items[i], where + "[" + std::to_string(i) + "]");
+        }
+    }
+    if (!best.dict && cycle)
+        throw WeightsError(label +
+                           ": the file's dicts refer to each other in a cycle and none of "
+                           "them holds tensors; it is not a state dict.");
+    if (!best.dict)
+        throw WeightsError(label +
+                           ": the file holds no state dict (no dict of tensors named like "
+                           "weights, at its top level or inside). Save the model with "
+                           "torch.save(model.state_dict(), path).");
+    return best;
+}
+
+// "__torch__.torchvision.models.resnet.___torch_mangle_160.ResNet" as the user knows it:
+// "torchvision.models.resnet.ResNet".
+std::string torchScriptClassName(std::string name) {
+    if (name.rfind("__torch__.", 0) == 0) name.erase(0, 10);
+    for (size_t at; (at = name.find("___torch_mangle_")) != std::string::npos;) {
+        const size_t dot = name.find('.', at);
+        name.erase(at, dot == std::string::npos ? std::string::npos : dot - at + 1);
+    }
+    return name.substr(0, 120);
+}
+
+// A TorchScript module's parameters and buffers under their torchvision names, walking the
+// module attributes ("layer1" -> "0" -> "conv1" -> "weight") into a state dict made in
+// `scratch`. Attributes that are neither tensors nor modules (training, hooks) are skipped.
+const PyObject& torchScriptStateDict(const PyObject& module, Unpickled& scratch) {
+    auto make = [&](PyObject::Type type, const std::string& text) {
+        scratch.arena.push_back(std::make_unique<PyObject>());
+        scratch.arena.back()->type = type;
+        scratch.arena.back()->s = text;
+        return scratch.arena.back().get();
+    };
+    PyObject* dict = make(PyObject::Type::Dict, "");
+    std::vector<std::pair<const PyObject*, std::string>> todo{{&module, ""}};
+    std::set<const PyObject*> seen;
+    while (!todo.empty()) {
+        const auto [o, prefix] = todo.back();
+        todo.pop_back();
+        if (!seen.insert(o).second) continue;
+        std::vector<std::pair<const PyObject*, std::string>> children;
+        for (size_t i = 0; i + 1 < o->items.size(); i += 2) {
+            const PyObject& key = *o->items[i];
+            PyObject* value = o->items[i + 1];
+            if (key.type != PyObject::Type::String) continue;
+            if (value->type == PyObject::Type::Tensor) {
+                dict->items.push_back(make(PyObject::Type::String, prefix + key.s));
+                dict->items.push_back(value);
+            } else if (value->type == PyObject::Type::Object) {
+                children.emplace_back(value, prefix + key.s + ".");
             }
         }
-        o = inner;
+        todo.insert(todo.end(), children.rbegin(), children.rend());
     }
-    throw WeightsError(label +
-                       ": the file holds no state dict (no tensors at its top level). "
-                       "Save the model with torch.save(model.state_dict(), path).");
+    return *dict;
 }
 
 // A storage's bytes: a view into the file, or a buffer `keep` owns (an inflated zip entry).
@@ -221,20 +313,13 @@ WeightSet collect(const PyObject& dict, const std::string& label, const StorageR
                                " MB; a ResNet18/34 needs at most 175 MB (as float64). Refusing "
                                "before reading them.");
     }
-    bool allPrefixed = true;
     for (const auto& [key, views] : byStorage) {
         const StorageBytes bytes = storages.read(key);
         if (bytes.size != available[key])
             throw WeightsError(label + ": storage '" + key + "' changed size while being read.");
         for (const View& v : views) {
             w.tensors[v.name] = materialize(*v.tensor, bytes.data);
-            allPrefixed = allPrefixed && v.name.rfind("module.", 0) == 0;
         }
-    }
-    if (allPrefixed && !w.tensors.empty()) {  // saved from nn.DataParallel
-        std::map<std::string, Tensor> stripped;
-        for (auto& [name, t] : w.tensors) stripped[name.substr(7)] = std::move(t);
-        w.tensors = std::move(stripped);
     }
     return w;
 }
@@ -256,7 +341,10 @@ WeightSet readZipPth(const uint8_t* data, size_t size, const std::string& label)
                            "file written by torch.save.");
     const std::string prefix = pkl->name.substr(0, pkl->name.size() - 8);
     const ZipArchive::Bytes pickle = zip.read(*pkl, limits::kMaxPickleBytes);
-    const Unpickled root = unpickle(pickle.data(), pickle.size(), label);
+    // torch.jit.save writes constants.pkl beside data.pkl: say so in any refusal.
+    const bool torchScript = zip.find(prefix + "constants.pkl") != nullptr;
+    const Unpickled root = unpickle(pickle.data(), pickle.size(),
+                                    torchScript ? label + ": TorchScript archive" : label);
     auto entry = [&](const std::string& key) {
         const ZipArchive::Entry* e = zip.find(prefix + "data/" + key);
         if (!e)
@@ -277,8 +365,16 @@ WeightSet readZipPth(const uint8_t* data, size_t size, const std::string& label)
         b.size = b.keep.size();
         return b;
     };
-    WeightSet w = collect(findStateDict(root.root, label), label, reader);
-    w.format = "PyTorch state dict";
+    if (root.root->type == PyObject::Type::Object) {  // torch.jit.save: a module, not a dict
+        Unpickled scratch;
+        WeightSet w = collect(torchScriptStateDict(*root.root, scratch), label, reader);
+        w.format = "TorchScript (" + torchScriptClassName(root.root->s) + "; its code is not run)";
+        return w;
+    }
+    const Found found = findStateDict(root.root, label);
+    WeightSet w = collect(*found.dict, label, reader);
+    w.format = found.where.empty() ? "PyTorch state dict"
+                                   : "PyTorch checkpoint (state dict in " + found.where + ")";
     return w;
 }
 
@@ -356,17 +452,22 @@ WeightSet readLegacyPth(const uint8_t* data, size_t size, const std::string& lab
         b.size = find(key).second;
         return b;
     };
-    WeightSet w = collect(findStateDict(root, label), label, reader);
-    w.format = "PyTorch state dict (legacy format)";
+    const Found found = findStateDict(root, label);
+    WeightSet w = collect(*found.dict, label, reader);
+    w.format = found.where.empty()
+                   ? "PyTorch state dict (legacy format)"
+                   : "PyTorch checkpoint (legacy format; state dict in " + found.where + ")";
     return w;
 }
 
 }  // namespace
 
 bool looksLikeLegacyPth(const uint8_t* data, size_t size) {
-    // \x80\x02 (PROTO 2), \x8a\x0a (LONG1, 10 bytes), magic
-    return size > 14 && data[0] == 0x80 && data[2] == 0x8a && data[3] == 10 &&
-           std::memcmp(data + 4, kLegacyMagic, sizeof kLegacyMagic) == 0;
+    // \x80 N (PROTO N), for protocols 4 and 5 a FRAME (\x95 + 8 bytes), then \x8a\x0a (LONG1,
+    // 10 bytes) and the magic number.
+    const size_t at = size > 11 && data[2] == 0x95 ? 11 : 2;
+    return size > at + 12 && data[0] == 0x80 && data[at] == 0x8a && data[at + 1] == 10 &&
+           std::memcmp(data + at + 2, kLegacyMagic, sizeof kLegacyMagic) == 0;
 }
 
 WeightSet readPth(const uint8_t* data, size_t size, const std::string& label) {

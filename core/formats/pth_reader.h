@@ -1,6 +1,12 @@
-// Reader for torch.save files holding a state dict: the zip format (archive/data.pkl plus
-// archive/data/<key>) and the legacy pre-1.6 stream. Parsed with the restricted unpickler in
-// pickle_reader.h; nothing in the file is ever executed.
+// Reader for torch.save files: the zip format (archive/data.pkl plus archive/data/<key>) and the
+// legacy pre-1.6 stream (pickle protocols 2 to 5), holding a state dict or a training
+// checkpoint (pytorch/examples' {'epoch', 'arch', 'state_dict', 'best_acc1', 'optimizer'},
+// Lightning's {'state_dict': {'model.conv1.weight', ...}, 'optimizer_states', ...}: the state
+// dict is found by structure, see findStateDict in the .cpp); and torch.jit.save archives
+// (TorchScript, traced or scripted), whose module attributes are walked to the parameters.
+// Parsed with the restricted unpickler in pickle_reader.h; nothing in the file is ever
+// executed, and TorchScript's code/ is never read. Names are left as the file has them
+// (prefixes are stripped later, by weight_names.h).
 #pragma once
 
 #include <cstddef>

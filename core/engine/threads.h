@@ -1,0 +1,24 @@
+// Threads for inference: how many the machine has, capping what is asked for, and how OpenMP's
+// threads wait between parallel regions.
+#pragma once
+
+#include <string>
+
+namespace r18 {
+
+// Cores this process may run on (its CPU affinity), at least 1.
+int machineCores();
+
+// `requested` threads, or all cores for 0, never more than machineCores(): a larger request is
+// capped and `note` (if given) says so in a sentence. Negative requests count as 0.
+int capThreads(int requested, std::string* note = nullptr);
+
+// GNU OpenMP's threads spin after every parallel region, and it reads OMP_WAIT_POLICY when the
+// library loads, before main() runs. Where inference shares the cores with a GUI thread and a
+// capture thread, that spinning takes the cores they need (2 inference threads ran 5x slower
+// than 1 in the window on a 2-core machine). This restarts the process once with
+// OMP_WAIT_POLICY=PASSIVE, unless the user chose a policy (OMP_WAIT_POLICY or GOMP_SPINCOUNT);
+// it returns only if no restart was needed or it failed. Call it first thing in main().
+void restartWithPassiveOpenMpWaiting(char** argv);
+
+}  // namespace r18

@@ -1,0 +1,46 @@
+// The Explorer's action table: every menu entry, toolbar button and shortcut, and what it does
+// to the parts of the window (see Actions in actions.h, which builds menus, toolbar and the
+// shortcut help from it).
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "core/engine/engine.h"
+#include "ui/actions.h"
+
+namespace r18::ui {
+
+class ArchitectureView;
+class Exports;
+class ImageIntake;
+class InputPanel;
+class LayerPanel;
+class LiveController;
+class ModelController;
+class Session;
+class StatusPanel;
+
+struct ActionTargets {
+    Session* session = nullptr;
+    ImageIntake* intake = nullptr;
+    Exports* exports = nullptr;
+    InputPanel* input = nullptr;
+    LayerPanel* layers = nullptr;
+    LiveController* live = nullptr;
+    ModelController* models = nullptr;
+    StatusPanel* status = nullptr;
+    ArchitectureView* diagram = nullptr;
+    std::function<void()> classifyFolder;
+    std::function<void()> showShortcuts;
+    std::function<void()> showAbout;
+    std::function<void()> quit;
+    int cores = 1;  // thread choices 1..cores
+};
+
+// The precisions the Engine menu and the toolbar offer, in their order.
+constexpr Precision kPrecisions[] = {Precision::Fp32, Precision::Bf16, Precision::Int8};
+
+std::vector<ActionSpec> explorerActions(const ActionTargets& targets);
+
+}  // namespace r18::ui

@@ -1,0 +1,157 @@
+// Session: the one owner of "what is shown". It holds the current source (a still image, a live
+// source, or a frozen frame), the engine (model, precision, threads), the selected node and the
+// heat-map and figure settings; it owns the inference worker's thread and the capture thread.
+//
+// Every change goes through it, and every result the worker sends back is checked against it:
+// a result is shown only if it was computed for the source on screen (or, live, for a newer
+// frame) by the current engine. Everything else is dropped, never painted. The views render
+// what the Session holds — result() and the tap of the selected node — and nothing else.
+//
+// Live frames go from the capture thread straight to the worker (CaptureThread's sink); the
+// GUI thread only sees results.
+#pragma once
+
+#include <QObject>
+#include <QString>
+#include <QThread>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "ui/capture_thread.h"
+#include "ui/inference_types.h"
+
+namespace r18::ui {
+
+class InferenceWorker;
+
+class Session : public QObject {
+    Q_OBJECT
+
+public:
+    explicit Session(QObject* parent = nullptr);
+    ~Session() override;
+
+    // ---- the engine ----
+    // Opens a weights file ("" = the default locations, else the demo weights) at the current
+    // precision and threads. engineChanged or engineFailed follow.
+    void openModel(const QString& weightsPath, Precision precision, int threads);
+    void setPrecision(Precision precision);
+    void setThreads(int threads);
+    void setLabels(const QString& path);
+    const EngineInfo& engine() const { return m_engine; }
+    bool hasModel() const { return m_engine.model != nullptr; }
+    bool engineChanging() const { return m_engineId != m_engine.engineId; }
+    // The weights being opened ("" for the default locations), while they are; else null.
+    const QString& loadingWeights() const { return m_loadingWeights; }
+    bool isLoadingModel() const { return m_loadingModel; }
+    // The engine asked for: what the precision and threads controls should show.
+    Precision wantedPrecision() const { return m_wantedPrecision; }
+    int wantedThreads() const { return m_wantedThreads; }
+
+    // ---- sources ----
+    void openFile(const QString& path);
+    void openImage(const QImage& image, const QString& label);
+    void openBytes(const QByteArray& bytes, const QString& label);
+    // Starts a camera, video file or stream (stopping any other source).
+    void startLive(const CaptureThread::Options& options);
+    void stopLive();
+    bool isLive() const;
+    // Holds the frame on screen so its layers can be browsed; false goes live again.
+    void setFrozen(bool frozen);
+    bool isFrozen() const { return m_frozen; }
+    CaptureThread* capture() const { return m_capture; }
+    // The source whose result is on screen (null before the first).
+    SourcePtr shownSource() const { return m_result ? m_result->source : nullptr; }
+    // A still image asked for whose first result has not arrived (null if none).
+    SourcePtr openingSource() const;
+    // A live source asked for that has not delivered its first result yet.
+    bool liveOpening() const { return m_live && m_liveOpening; }
+    const QString& liveLabel() const { return m_liveLabel; }
+
+    // ---- what the views need ----
+    void selectNode(const QString& node);
+    const QString& selectedNode() const { return m_node; }
+    void setHeatmap(const HeatmapSettings& settings);
+    const HeatmapSettings& heatmap() const { return m_heatmap; }
+    void setNodeFiguresWanted(bool wanted);
+
+    // ---- what is shown ----
+    // The newest result that belongs on screen: image, top-5, timings, figures.
+    ResultPtr result() const { return m_result; }
+    // The result holding the selected node's output for the image on screen, or null while it
+    // is being computed.
+    ResultPtr tapResult() const;
+    // The heat map, if the shown result has the one the settings ask for.
+    const Heatmap* shownHeatmap() const;
+
+    struct LiveStats {
+        double cameraFps = 0.0;     // frames delivered by the source per second
+        double processedFps = 0.0;  // results shown per second, over the last second
+        double latencyMs = 0.0;     // grab to display, smoothed
+        uint64_t framesShown = 0;
+        uint64_t framesDropped = 0;  // replaced while the network was busy
+    };
+    LiveStats liveStats() const;
+
+    InferenceWorker* worker() const { return m_worker; }
+
+signals:
+    void resultShown(const r18::ui::ResultPtr& result);  // result() changed
+    void tapShown();                                     // tapResult() may have changed
+    void sourceOpening(const QString& label);            // a still image was asked for
+    void imageFailed(const QString& label, const QString& message);
+    void engineChanged(const r18::ui::EngineInfo& engine);
+    void modelLoading(const QString& weightsPath);
+    void engineFailed(const QString& message, bool labels);
+    void liveStarted(const QString& label);
+    void liveOpened(const QString& label, double fps, QSize size);
+    void liveStopped(const QString& reason, bool error);
+    void frozenChanged(bool frozen);
+
+private:
+    void request();
+    void onResult(const ResultPtr& result);
+    void onFailed(quint64 requestId, const SourcePtr& source, const QString& message);
+    void onEngineReady(const EngineInfo& info);
+    void openSource(std::shared_ptr<Source> source);
+    void clearShown();
+    ViewNeeds needs(bool live) const;
+    void updateLiveNeeds();
+    uint64_t newEngineId();
+
+    QThread m_thread;
+    InferenceWorker* m_worker = nullptr;  // lives in m_thread; deleted when it finishes
+    CaptureThread* m_capture = nullptr;
+    std::shared_ptr<std::atomic<bool>> m_forwardFrames;  // capture -> worker, off while frozen
+
+    EngineInfo m_engine;            // running, as last reported
+    uint64_t m_engineId = 0;        // asked for; results from any other engine are dropped
+    uint64_t m_failedEngineId = 0;  // the last engine asked for that could not be built
+    bool m_loadingModel = false;
+    QString m_loadingWeights;
+    Precision m_wantedPrecision = Precision::Fp32;
+    int m_wantedThreads = 1;
+
+    SourcePtr m_source;  // still image or frozen frame; null while live
+    bool m_live = false;
+    bool m_lateFrames = false;  // the live source ended; its frames in flight may still show
+    bool m_liveOpening = false;
+    QString m_liveLabel;
+    bool m_frozen = false;
+    QString m_node;
+    HeatmapSettings m_heatmap;
+    bool m_nodeFigures = false;
+
+    ResultPtr m_result;
+    uint64_t m_shownRequestId = 0;
+    std::map<std::string, ResultPtr> m_taps;  // node -> result holding it, for m_result's source
+                                              // and engine; cleared when either changes
+    uint64_t m_lastRequestId = 0;
+    LiveStats m_stats;
+    std::deque<Clock::time_point> m_shownTimes;  // live results of the last second
+};
+
+}  // namespace r18::ui
