@@ -1,6 +1,7 @@
 #include "app/cli.h"
 
 #include "app/bench_verb.h"
+#include "app/insight_verbs.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -29,7 +30,7 @@
 namespace r18::cli {
 namespace {
 
-const char* const kVerbs[] = {"classify", "info", "bench"};
+const char* const kVerbs[] = {"classify", "info", "bench", "explain", "channels", "visualize"};
 
 struct UsageError {
     std::string message;
@@ -325,6 +326,9 @@ int run(int argc, char** argv) {
     try {
         if (verb == "classify") return classify(args);
         if (verb == "bench") return bench(args);
+        if (verb == "explain") return explain(args);
+        if (verb == "channels") return channels(args);
+        if (verb == "visualize") return visualize(args);
         return info(args);
     } catch (const UsageError& e) {
         std::cerr << "usage error: " << e.message << "\nRun 'resnet18-explorer "

@@ -1,5 +1,5 @@
-// resnet18-explorer: the Explorer window by default; headless verbs (classify, info, bench) for
-// scripts. See README.md for both.
+// resnet18-explorer: the Explorer window by default; headless verbs (classify, info, bench,
+// explain, channels, visualize) for scripts. See README.md for both.
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QRegularExpression>
@@ -42,7 +42,8 @@ int runWindow(int argc, char** argv) {
     addQtOptions(p);
     p.setApplicationDescription(
         QStringLiteral("See ResNet18 at work. Without a verb, opens the Explorer window.\n"
-                       "Verbs: classify, info, bench (run 'resnet18-explorer VERB --help')."));
+                       "Verbs: classify, info, bench, explain, channels, visualize (run "
+                       "'resnet18-explorer VERB --help')."));
     const QCommandLineOption weights("weights", "Weights file (.pth, .pt, .safetensors or .onnx).",
                                      "FILE");
     const QCommandLineOption select("select", "Node selected at start, e.g. layer3.1.", "NODE");

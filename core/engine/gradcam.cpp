@@ -1,7 +1,5 @@
 #include "core/engine/gradcam.h"
 
-#include <oneapi/dnnl/dnnl.hpp>
-
 #include <algorithm>
 #include <numeric>
 
@@ -10,20 +8,11 @@
 namespace r18 {
 namespace {
 
-using dt = dnnl::memory::data_type;
-using tag = dnnl::memory::format_tag;
-
 const Tensor& tapOf(const std::map<std::string, Tensor>& taps, const std::string& name) {
     const auto it = taps.find(name);
     if (it == taps.end())
         throw EngineError("Grad-CAM needs the tap '" + name + "', which was not computed.");
     return it->second;
-}
-
-// g ⊙ [y > 0]: the gradient through a ReLU whose output was y.
-void reluBackward(Tensor& g, const Tensor& y) {
-    for (size_t i = 0; i < g.data.size(); ++i)
-        if (y.data[i] <= 0.0F) g.data[i] = 0.0F;
 }
 
 Heatmap weightedSum(const Tensor& a, const std::vector<float>& alpha, const std::string& target,
@@ -69,79 +58,12 @@ Heatmap classActivationMap(const NetworkSpec& spec, const WeightSet& weights,
 
 struct GradCam::Impl {
     NetworkSpec spec;
-    const WeightSet* weights = nullptr;
-    dnnl::engine eng{dnnl::engine::kind::cpu, 0};
-    dnnl::stream strm{eng};
-    struct Backward {
-        dnnl::convolution_backward_data prim;
-        dnnl::memory weights;
-        dnnl::memory::desc diffDst;
-        dnnl::memory::desc diffSrc;
-    };
-    std::map<int, Backward> backward;  // per conv node, built on first use
-
-    const Node& node(int i) const { return spec.nodes[static_cast<size_t>(i)]; }
-
-    // dL/d(conv input) from dL/d(conv output), through the folded convolution.
-    Tensor convBackward(int conv, const Tensor& gradOut) {
-        auto it = backward.find(conv);
-        if (it == backward.end()) {
-            const Node& n = node(conv);
-            const dnnl::memory::dims src{1, n.inShape[0], n.inShape[1], n.inShape[2]};
-            const dnnl::memory::dims dst{1, n.outShape[0], n.outShape[1], n.outShape[2]};
-            const dnnl::memory::dims wei{n.outShape[0], n.inShape[0], n.kernel, n.kernel};
-            const dnnl::memory::desc srcMd(src, dt::f32, tag::nchw);
-            const dnnl::memory::desc dstMd(dst, dt::f32, tag::nchw);
-            const dnnl::memory::desc weiMd(wei, dt::f32, tag::any);
-            const dnnl::memory::dims stride{n.stride, n.stride};
-            const dnnl::memory::dims pad{n.pad, n.pad};
-            dnnl::convolution_forward::primitive_desc fwd(
-                {dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, srcMd,
-                 weiMd, dstMd, stride, pad, pad},
-                eng);
-            dnnl::convolution_backward_data::primitive_desc pd(
-                {dnnl::algorithm::convolution_direct, srcMd, weiMd, dstMd, stride, pad, pad}, eng,
-                fwd);
-            const FoldedConv f = foldBatchNorm(n, *weights);
-            dnnl::memory user({wei, dt::f32, tag::oihw}, eng, const_cast<float*>(f.weights.data()));
-            dnnl::memory w(pd.weights_desc(), eng);
-            dnnl::reorder(user, w).execute(strm, user, w);
-            strm.wait();
-            it = backward
-                     .emplace(conv, Backward{dnnl::convolution_backward_data(pd), w, dstMd, srcMd})
-                     .first;
-        }
-        const Node& n = node(conv);
-        Tensor gradIn({1, n.inShape[0], n.inShape[1], n.inShape[2]});
-        dnnl::memory gOut(it->second.diffDst, eng, const_cast<float*>(gradOut.ptr()));
-        dnnl::memory gIn(it->second.diffSrc, eng, gradIn.ptr());
-        it->second.prim.execute(strm, {{DNNL_ARG_DIFF_DST, gOut},
-                                       {DNNL_ARG_WEIGHTS, it->second.weights},
-                                       {DNNL_ARG_DIFF_SRC, gIn}});
-        strm.wait();
-        return gradIn;
-    }
-
-    int lastBlock() const { return node(spec.find("avgpool")).inputs[0]; }
-
-    // Add nodes from the last block down to, not including, `target`.
-    std::vector<int> blocksAfter(int target) const {
-        std::vector<int> blocks;
-        for (int b = lastBlock(); b != target;) {
-            if (node(b).kind != NodeKind::Add)
-                throw EngineError("internal: Grad-CAM walked off the residual blocks.");
-            blocks.push_back(b);
-            b = node(node(node(b).inputs[0]).inputs[0])
-                    .inputs[0];  // add <- conv2 <- conv1 <- block input
-        }
-        return blocks;
-    }
+    std::unique_ptr<Backprop> backprop;
 };
 
 GradCam::GradCam(const NetworkSpec& spec, const WeightSet& weights) : d(std::make_unique<Impl>()) {
-    validateWeights(spec, weights);
+    d->backprop = std::make_unique<Backprop>(spec, weights, 1);
     d->spec = spec;
-    d->weights = &weights;
 }
 
 GradCam::~GradCam() = default;
@@ -161,41 +83,22 @@ std::string GradCam::resolveTarget(const std::string& target) const {
 std::vector<std::string> GradCam::neededTaps(const std::string& target) const {
     const std::string t = resolveTarget(target);
     std::vector<std::string> taps{t};
-    for (int b : d->blocksAfter(d->spec.find(t))) {
-        taps.push_back(d->node(b).name);
-        taps.push_back(d->node(d->node(d->node(b).inputs[0]).inputs[0]).name);  // conv1 output
-    }
+    for (const std::string& name : d->backprop->neededTaps("fc", t))
+        if (name != t) taps.push_back(name);
     return taps;
 }
 
 Tensor GradCam::gradient(const std::map<std::string, Tensor>& taps, const std::string& target,
                          int64_t classIndex) {
     checkClass(d->spec, classIndex);
-    const std::string t = resolveTarget(target);
-    const int last = d->lastBlock();
-    const Node& lastNode = d->node(last);
-    const int64_t c = lastNode.outShape[0];
-    const int64_t hw = lastNode.outShape[1] * lastNode.outShape[2];
-    // Through fc and the average pool: w_fc[class, c] / (H·W) at every position.
-    const Tensor& fc = *d->weights->get("fc.weight");
-    Tensor g({1, c, lastNode.outShape[1], lastNode.outShape[2]});
-    for (int64_t ch = 0; ch < c; ++ch)
-        std::fill_n(g.data.begin() + ch * hw, hw,
-                    fc.data[static_cast<size_t>(classIndex * c + ch)] / static_cast<float>(hw));
-    for (int block : d->blocksAfter(d->spec.find(t))) {
-        const Node& add = d->node(block);
-        const int conv2 = add.inputs[0];
-        const int conv1 = d->node(conv2).inputs[0];
-        const int skip = add.inputs[1];
-        reluBackward(g, tapOf(taps, add.name));                 // the block's final ReLU
-        Tensor inner = d->convBackward(conv2, g);               // into conv1's output
-        reluBackward(inner, tapOf(taps, d->node(conv1).name));  // conv1's ReLU
-        Tensor x = d->convBackward(conv1, inner);               // main path into the block input
-        const Tensor side = d->node(skip).kind == NodeKind::Conv ? d->convBackward(skip, g) : g;
-        for (size_t i = 0; i < x.data.size(); ++i) x.data[i] += side.data[i];
-        g = std::move(x);
-    }
-    return g;
+    BackwardRequest request;
+    request.seed = d->backprop->classSeed(classIndex);
+    request.to = resolveTarget(target);
+    return d->backprop->backward(taps, request);
+}
+
+Backprop& GradCam::backprop() {
+    return *d->backprop;
 }
 
 Heatmap GradCam::compute(const std::map<std::string, Tensor>& taps, const std::string& target,

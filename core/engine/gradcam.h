@@ -2,10 +2,10 @@
 //
 // classActivationMap() is CAM (Zhou et al. 2016): Σ_c w_fc[class, c] · A_c over the last block's
 // output, through a ReLU. gradCam is Grad-CAM (Selvaraju et al. 2017) at any block output: the
-// class's logit is backpropagated through the later blocks (ReLU masks from the forward taps,
-// oneDNN backward-data convolutions with the batch-norm-folded weights, the residual sums split
-// and joined), α_c is the gradient's mean over the map and the heat map is ReLU(Σ_c α_c · A_c).
-// For ResNet, Grad-CAM at the last block equals CAM divided by H·W: the average pool spreads
+// class's logit is backpropagated through the later blocks (Backprop: ReLU masks from the forward
+// taps, oneDNN backward-data convolutions with the batch-norm-folded weights, the residual sums
+// split and joined), α_c is the gradient's mean over the map and the heat map is ReLU(Σ_c α_c ·
+// A_c). For ResNet, Grad-CAM at the last block equals CAM divided by H·W: the average pool spreads
 // w_fc[class, c] / (H·W) over every position.
 #pragma once
 
@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/backprop.h"
 #include "core/model/network_spec.h"
 #include "core/model/weights.h"
 #include "core/tensor.h"
@@ -53,6 +54,10 @@ public:
                     int64_t classIndex);
     Heatmap compute(const std::map<std::string, Tensor>& taps, const std::string& target,
                     int64_t classIndex);
+
+    // Its batch-1 backward pass, for callers that need gradients elsewhere too (one copy of the
+    // backward weights instead of two).
+    Backprop& backprop();
 
 private:
     struct Impl;
