@@ -126,7 +126,7 @@ bool InferenceWorker::compile(uint64_t engineId, std::shared_ptr<const Model> mo
         m_info.engineId = engineId;
         m_info.model = std::move(model);
         m_info.precision = precision;
-        m_info.threads = threads;
+        m_info.threads = m_pipeline->engine().options().threads;  // capped at the cores
         m_info.implementations = QString::fromStdString(m_pipeline->engine().implementations());
         m_info.calibrationImages = calibration ? calibration->images : 0;
     } catch (...) {  // r18::Error, or anything else the engine lets out (std::bad_alloc, ...)
