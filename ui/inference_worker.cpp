@@ -214,12 +214,14 @@ void InferenceWorker::prepareSource(const Source& source, InferenceResult& resul
             m_recentInputs.push_back({hash, input});
             if (m_recentInputs.size() > kCalibrationImages) m_recentInputs.pop_front();
         }
+        m_inputShared = std::make_shared<const Tensor>(input);
         m_input = std::move(input);
         m_display = std::move(display);
         m_originalSize = QSize(rgb.cols, rgb.rows);
         m_sourceId = source.sourceId;
     }
     result.display = m_display;
+    result.input = m_inputShared;
     result.originalSize = m_originalSize;
     result.decodeMs = m_decodeMs;
     result.preprocessMs = m_preprocessMs;

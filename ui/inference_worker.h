@@ -97,6 +97,7 @@ private:
     EngineInfo m_info;
     uint64_t m_sourceId = 0;  // of the prepared image below
     Tensor m_input;
+    std::shared_ptr<const Tensor> m_inputShared;  // the same, handed out with results
     QImage m_display;
     QSize m_originalSize;
     double m_decodeMs = 0.0;
