@@ -54,7 +54,7 @@ AtlasPanel::AtlasPanel(Session* session, FeatureMapView* features, QObject* pare
     top->addWidget(m_cancel);
     layout->addLayout(top);
     layout->addWidget(m_title);
-    // The channel and its visualisation in a column, the top-9 patches beside them.
+    // The channel and its visualisation side by side, the top-9 patches under them.
     auto* views = new QGridLayout;
     views->setSpacing(4);
     auto* visual = new QVBoxLayout;
@@ -64,10 +64,10 @@ AtlasPanel::AtlasPanel(Session* session, FeatureMapView* features, QObject* pare
     visualRow->addWidget(m_visualize);
     visual->addLayout(visualRow);
     views->addWidget(m_channelView, 0, 0);
-    views->addLayout(visual, 1, 0);
-    views->addWidget(m_patches, 0, 1, 2, 1);
-    views->setColumnStretch(0, 2);
-    views->setColumnStretch(1, 3);
+    views->addLayout(visual, 0, 1);
+    views->addWidget(m_patches, 1, 0, 1, 2);
+    views->setRowStretch(0, 2);
+    views->setRowStretch(1, 3);
     layout->addLayout(views, 1);
     layout->addWidget(m_status);
 
