@@ -32,6 +32,9 @@ struct ActionTargets {
     StatusPanel* status = nullptr;
     ArchitectureView* diagram = nullptr;
     std::function<void()> classifyFolder;
+    std::function<void(bool)> showExplain;  // the "where it looked" methods panel
+    std::function<void(bool)> showAtlas;    // the "what this channel detects" panel
+    std::function<void()> atlasFolder;      // ask for a folder and build its channel atlas
     std::function<void()> showShortcuts;
     std::function<void()> showAbout;
     std::function<void()> quit;

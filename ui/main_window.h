@@ -12,14 +12,17 @@
 #include "ui/inference_types.h"
 
 class QComboBox;
+class QDockWidget;
 class QSplitter;
 
 namespace r18::ui {
 
 class Actions;
 class ArchitectureView;
+class AtlasPanel;
 class BatchWindow;
 class DiagramPanel;
+class ExplainPanel;
 class Exports;
 class FeatureMapView;
 class ImageIntake;
@@ -74,6 +77,10 @@ public:
     ModelController* models() const { return m_models; }
     Exports* exports() const { return m_exports; }
     BatchWindow* batchWindow() const { return m_batch; }
+    ExplainPanel* explainPanel() const { return m_explain; }
+    AtlasPanel* atlasPanel() const { return m_atlas; }
+    QDockWidget* explainDock() const { return m_explainDock; }
+    QDockWidget* atlasDock() const { return m_atlasDock; }
     QComboBox* precisionBox() const { return m_precisionBox; }
     QComboBox* threadsBox() const { return m_threadsBox; }
     QMessageBox* errorBox() const { return m_errorBox; }
@@ -98,6 +105,8 @@ private:
     void createActions();
     void createToolBar();
     QWidget* createCentral();
+    void createDocks();
+    void showDock(QDockWidget* dock, bool on);
     void wire();
     void readSettings(const WindowOptions& options);
     void writeSettings() const;
@@ -119,6 +128,10 @@ private:
     ImageIntake* m_intake = nullptr;
     Exports* m_exports = nullptr;
     BatchWindow* m_batch = nullptr;
+    ExplainPanel* m_explain = nullptr;
+    AtlasPanel* m_atlas = nullptr;
+    QDockWidget* m_explainDock = nullptr;
+    QDockWidget* m_atlasDock = nullptr;
     QComboBox* m_precisionBox = nullptr;
     QComboBox* m_threadsBox = nullptr;
     QSplitter* m_mainSplitter = nullptr;
