@@ -270,6 +270,13 @@ TEST(ModelConfig, UnusablePartsAreSkippedWithANoteNamingTheFile) {
     EXPECT_FALSE(c.hasPreprocess);
     ASSERT_EQ(c.notes.size(), 1u);
     EXPECT_NE(c.notes[0].find("preprocessor_config.json"), std::string::npos);
+    // Found by fuzzing: a float resample was converted to int (undefined behaviour).
+    c = parseModelConfig(R"({"model_type": "resnet"})", R"({"resample": 4.4e27, "size": 224})",
+                         "/m/");
+    EXPECT_FALSE(c.hasPreprocess);
+    ASSERT_EQ(c.notes.size(), 1u);
+    EXPECT_NE(c.notes[0].find("resample 4.4e+27 is not supported"), std::string::npos)
+        << c.notes[0];
     // Deeply nested values are described, not serialised.
     const std::string deep = std::string(100000, '[') + std::string(100000, ']');
     c = parseModelConfig(R"({"architecture": "x", "pretrained_cfg": {"crop_mode": )" + deep + "}}",

@@ -229,10 +229,12 @@ void readTransformersPreprocessor(const Json& p, const std::string& file, ModelC
         cropPct = pct->get<double>();
     }
     // PIL's filter numbers: 2 bilinear, 3 bicubic.
-    const int resample = p.value("resample", 3);
-    if (resample != 2 && resample != 3)
-        throw Skip{file + ": resample " + std::to_string(resample) +
+    // Checked as a JSON integer first: a float such as 4e27 converted to int is undefined.
+    const auto r = p.find("resample");
+    if (r != p.end() && !(r->is_number_integer() && (*r == 2 || *r == 3)))
+        throw Skip{file + ": resample " + describe(*r) +
                    " is not supported (2, bilinear, and 3, bicubic, are)"};
+    const int resample = r == p.end() ? 3 : r->get<int>();
     o.interpolation = resample == 3 ? Interpolation::Bicubic : Interpolation::Bilinear;
     o.crop = shortest;
     // int(shortest_edge / crop_pct), as Python truncates.
