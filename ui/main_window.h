@@ -12,7 +12,9 @@
 #include "ui/inference_types.h"
 
 class QComboBox;
+class QDialog;
 class QSplitter;
+class QStackedWidget;
 
 namespace r18::ui {
 
@@ -30,7 +32,9 @@ class LayerPanel;
 class LiveController;
 class ModelController;
 class PredictionsView;
+class RecentFiles;
 class Session;
+class StartView;
 class StatusPanel;
 class WeightsDialog;
 
@@ -78,6 +82,12 @@ public:
     QComboBox* threadsBox() const { return m_threadsBox; }
     QMessageBox* errorBox() const { return m_errorBox; }
     QMessageBox* helpBox() const { return m_helpBox; }
+    QMessageBox* aboutBox() const { return m_aboutBox; }
+    QDialog* guide() const { return m_guide; }
+    QString guideText() const;  // the F1 page as plain text, "" if it was never opened
+    StartView* startView() const { return m_start; }
+    bool startViewShown() const;  // the start view is on screen instead of the views
+    RecentFiles* recentFiles() const { return m_recent; }
     WeightsDialog* weightsDialog() const;
     QMessageBox* confirmBox() const;
     QString bannerText() const;
@@ -104,6 +114,8 @@ private:
     void showError(const QString& title, const QString& message);
     void showShortcuts();
     void showAbout();
+    void showGuide();
+    void createStartView();
     void onEngine(const EngineInfo& engine);
     void takeScreenshot();
 
@@ -119,6 +131,10 @@ private:
     ImageIntake* m_intake = nullptr;
     Exports* m_exports = nullptr;
     BatchWindow* m_batch = nullptr;
+    RecentFiles* m_recent = nullptr;
+    StartView* m_start = nullptr;
+    QStackedWidget* m_pages = nullptr;  // the start view or m_views
+    QWidget* m_views = nullptr;         // the weights banner and the panels
     QComboBox* m_precisionBox = nullptr;
     QComboBox* m_threadsBox = nullptr;
     QSplitter* m_mainSplitter = nullptr;
@@ -126,6 +142,8 @@ private:
     QSplitter* m_topSplitter = nullptr;
     QPointer<QMessageBox> m_errorBox;
     QPointer<QMessageBox> m_helpBox;
+    QPointer<QMessageBox> m_aboutBox;
+    QPointer<QDialog> m_guide;
     QString m_screenshotPath;
     bool m_screenshotTaken = false;
 };
