@@ -8,6 +8,7 @@
 #include <QDialog>
 #include <QDropEvent>
 #include <QFile>
+#include <QLabel>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
@@ -101,6 +102,11 @@ TEST_F(Start, AnEmptyWindowInvitesAndASampleFromTheFileMenuOpensClassifiedWithIt
         << start->weightsText().toStdString();
     EXPECT_TRUE(start->weightsText().contains("not the official"));
     EXPECT_FALSE(start->weightsButton()->isVisible());
+    // It points to the guide by the guide's own shortcut.
+    QStringList labels;
+    for (const QLabel* label : start->findChildren<QLabel*>()) labels << label->text();
+    EXPECT_TRUE(labels.contains("Press F1 to learn what the window shows."))
+        << labels.join('|').toStdString();
 
     // File → Open Sample lists the photos that ship, in order.
     const std::vector<std::string> samples = sampleImages();

@@ -28,9 +28,10 @@ QIcon appIcon() {
 
 QString aboutHtml() {
     const RuntimeInfo info = runtimeInfo();
-    const auto row = [](const QString& name, const QString& value) {
-        return QStringLiteral("<tr><td nowrap>%1&nbsp;&nbsp;</td><td>%2</td></tr>")
-            .arg(name, value.toHtmlEscaped());
+    const auto row = [](const QString& name, const QString& value) {  // the name on one line
+        return QStringLiteral("<tr><td>%1&nbsp;&nbsp;</td><td>%2</td></tr>")
+            .arg(name.toHtmlEscaped().replace(' ', QStringLiteral("&nbsp;")),
+                 value.toHtmlEscaped());
     };
     return QObject::tr(
                "<h3>ResNet18 Explorer %1</h3>"
@@ -39,8 +40,9 @@ QString aboutHtml() {
                .arg(QString::fromLatin1(appVersion())) +
            QStringLiteral("<table cellspacing='0' cellpadding='2'>") +
            row(QObject::tr("oneDNN"), QString::fromStdString(info.oneDnnVersion)) +
-           row(QObject::tr("instruction set"), QObject::tr("%1 (what oneDNN uses on this CPU)")
-                                                   .arg(QString::fromStdString(info.cpuIsa))) +
+           row(QObject::tr("oneDNN ISA"),
+               QObject::tr("%1 (the instruction set oneDNN uses on this CPU)")
+                   .arg(QString::fromStdString(info.cpuIsa))) +
            row(QObject::tr("bf16 / int8"),
                QObject::tr("%1 / %2").arg(
                    Engine::supports(Precision::Bf16) ? QObject::tr("yes")

@@ -167,6 +167,7 @@ void MainWindow::createStartView() {
     triggers.camera = action("live.start");
     triggers.downloadWeights = action("model.download");
     triggers.openWeights = action("model.openWeights");
+    triggers.guide = action("help.guide");
     m_start = new StartView(m_session, triggers);
 }
 

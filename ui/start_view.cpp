@@ -112,7 +112,10 @@ StartView::StartView(Session* session, const Triggers& triggers, QWidget* parent
     weightsRow->addWidget(m_weightsButton);
     weightsRow->addStretch();
 
-    auto* hint = new QLabel(tr("Press F1 to learn what the window shows."));
+    auto* hint = new QLabel(
+        triggers.guide ? tr("Press %1 to learn what the window shows.")
+                             .arg(triggers.guide->shortcut().toString(QKeySequence::NativeText))
+                       : QString());
     hint->setAlignment(Qt::AlignCenter);
     hint->setEnabled(false);  // drawn in the quieter colour
 

@@ -34,6 +34,7 @@ public:
         QAction* camera = nullptr;
         QAction* downloadWeights = nullptr;
         QAction* openWeights = nullptr;
+        QAction* guide = nullptr;  // its shortcut is named in the hint
     };
     StartView(Session* session, const Triggers& triggers, QWidget* parent = nullptr);
 
