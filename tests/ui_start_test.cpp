@@ -28,6 +28,7 @@
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
 #include "ui/actions.h"
+#include "ui/app_info.h"
 #include "ui/input_view.h"
 #include "ui/main_window.h"
 #include "ui/predictions_view.h"
@@ -300,6 +301,10 @@ TEST_F(Start, AboutNamesTheVersionAndTheLibrariesFoundAtRunTime) {
          {std::string(appVersion()), info.oneDnnVersion, info.openCvVersion, info.cpuIsa,
           info.cpuModel, std::string(qVersion()), std::string(appId())})
         EXPECT_TRUE(text.contains(QString::fromStdString(part).toHtmlEscaped())) << part;
+    // The icon is the app's own, found beside its data: 48, 128 and 256 pixels.
+    EXPECT_FALSE(w->aboutBox()->iconPixmap().isNull());
+    const QList<QSize> sizes = appIcon().availableSizes();
+    for (int side : {48, 128, 256}) EXPECT_TRUE(sizes.contains(QSize(side, side))) << side;
     w->aboutBox()->close();
 }
 
