@@ -60,11 +60,25 @@ std::unique_ptr<MainWindow> makeWindow() {
     return test::openWindow(seededWeights(), QStringLiteral("layer1.0"), QSize(1300, 850));
 }
 
-// Each test starts as a new user: nothing recent, the heat map off.
+// Each test starts as a new user: nothing recent, the heat map off. CTest runs test cases as
+// processes side by side, so each keeps its settings in a file of its own.
 class Start : public ::testing::Test {
 protected:
-    void SetUp() override { QSettings().clear(); }
-    void TearDown() override { QSettings().clear(); }
+    void SetUp() override {
+        m_appName = QCoreApplication::applicationName();
+        QCoreApplication::setApplicationName(
+            m_appName + "-" +
+            QString::fromStdString(
+                ::testing::UnitTest::GetInstance()->current_test_info()->name()));
+        QSettings().clear();
+    }
+    void TearDown() override {
+        QSettings().clear();
+        QCoreApplication::setApplicationName(m_appName);
+    }
+
+private:
+    QString m_appName;
 };
 
 bool waitForPredictions(MainWindow& w, const QString& label) {
