@@ -38,6 +38,9 @@ struct ActionTargets {
     QStringList samples;  // File → Open Sample, in order (core's sampleImages())
     std::function<void(const QString& path)> openSample;
     std::function<void()> classifyFolder;
+    std::function<void(bool)> showExplain;  // the "where it looked" methods panel
+    std::function<void(bool)> showAtlas;    // the "what this channel detects" panel
+    std::function<void()> atlasFolder;      // ask for a folder and build its channel atlas
     std::function<void()> showShortcuts;
     std::function<void()> showGuide;
     std::function<void()> showAbout;

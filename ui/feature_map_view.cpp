@@ -324,6 +324,7 @@ void FeatureMapView::mouseMoveEvent(QMouseEvent* event) {
     if (channel != m_hovered) {
         m_hovered = channel;
         update();
+        emit channelHovered(channel);
     }
     if (channel < 0) {
         QToolTip::hideText();
@@ -355,6 +356,7 @@ void FeatureMapView::mousePressEvent(QMouseEvent* event) {
 }
 
 void FeatureMapView::leaveEvent(QEvent*) {
+    if (m_hovered >= 0) emit channelHovered(-1);
     m_hovered = -1;
     update();
 }

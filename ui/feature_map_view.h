@@ -1,8 +1,9 @@
 // FeatureMapView: every channel of one node's output as a grid of colour-mapped tiles, sized to
 // fill the widget — or, for 1×1 outputs (avgpool, fc), as a bar chart with one bar per channel
 // (fc: per class, named on hover). Normalisation per channel or per layer; optional sort by
-// mean activation. Hover shows a channel's index and min/mean/max; a click selects it
-// (channelSelected). The figures come with the data (TapStats, computed once per result).
+// mean activation. Hover shows a channel's index and min/mean/max (channelHovered); a click
+// selects it (channelSelected). The figures come with the data (TapStats, computed once per
+// result).
 #pragma once
 
 #include <QPixmap>
@@ -63,8 +64,11 @@ public:
     // Which channel is under a widget position, or -1.
     int channelAt(const QPoint& pos) const;
 
+    int hoveredChannel() const { return m_hovered; }
+
 signals:
     void channelSelected(int channel);
+    void channelHovered(int channel);  // the mouse is over another tile (-1: none)
 
 protected:
     void paintEvent(QPaintEvent* event) override;

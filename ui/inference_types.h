@@ -92,8 +92,9 @@ struct InferenceResult {
     uint64_t requestId = 0;
     uint64_t engineId = 0;  // the engine that computed it
     SourcePtr source;
-    ViewNeeds needs;  // what was asked for
-    QImage display;   // the decoded image, at most 2048 px on its longer side
+    ViewNeeds needs;                      // what was asked for
+    QImage display;                       // the decoded image, at most 2048 px on its longer side
+    std::shared_ptr<const Tensor> input;  // the preprocessed [1,3,S,S] tensor it ran on
     QSize originalSize;
     std::vector<Prediction> top;               // best five
     std::map<std::string, Tensor> taps;        // [1,C,H,W], or [1,C] for avgpool and fc

@@ -120,7 +120,7 @@ bool InferenceWorker::compile(uint64_t engineId, std::shared_ptr<const Model> mo
         if (newModel || !m_gradCam) {
             m_gradCam.reset();
             m_gradCam = std::make_unique<GradCam>(model->spec(), model->weights());
-            m_input = Tensor();  // the next image is prepared with this model's preprocessing
+            m_input.reset();  // the next image is prepared with this model's preprocessing
         }
         m_pipeline = std::move(pipeline);
         m_info.engineId = engineId;
@@ -182,7 +182,7 @@ void InferenceWorker::setLabels(quint64 engineId, const QString& path) {
 }
 
 void InferenceWorker::prepareSource(const Source& source, InferenceResult& result) {
-    if (source.sourceId != m_sourceId || m_input.empty()) {
+    if (source.sourceId != m_sourceId || !m_input) {
         const auto t0 = Clock::now();
         const std::string label = source.label.toStdString();
         cv::Mat decoded;
@@ -214,12 +214,13 @@ void InferenceWorker::prepareSource(const Source& source, InferenceResult& resul
             m_recentInputs.push_back({hash, input});
             if (m_recentInputs.size() > kCalibrationImages) m_recentInputs.pop_front();
         }
-        m_input = std::move(input);
+        m_input = std::make_shared<const Tensor>(std::move(input));
         m_display = std::move(display);
         m_originalSize = QSize(rgb.cols, rgb.rows);
         m_sourceId = source.sourceId;
     }
     result.display = m_display;
+    result.input = m_input;
     result.originalSize = m_originalSize;
     result.decodeMs = m_decodeMs;
     result.preprocessMs = m_preprocessMs;
@@ -261,7 +262,7 @@ void InferenceWorker::processPending() {
                 run.taps.push_back(t);
         if (needs.nodeFigures)
             for (const std::string& t : spec.tapNames()) run.taps.push_back(t);
-        Classification c = m_pipeline->run(m_input, run);
+        Classification c = m_pipeline->run(*m_input, run);
         result->top = std::move(c.top);
         if (needs.heatmap.enabled && !newerUserRequestPending()) {
             const int64_t cls = needs.heatmap.classIndex == kTopClass ? result->top.front().index

@@ -95,8 +95,8 @@ private:
     std::unique_ptr<Pipeline> m_pipeline;
     std::unique_ptr<GradCam> m_gradCam;  // reads the model's weights; reset before they change
     EngineInfo m_info;
-    uint64_t m_sourceId = 0;  // of the prepared image below
-    Tensor m_input;
+    uint64_t m_sourceId = 0;                // of the prepared image below
+    std::shared_ptr<const Tensor> m_input;  // shared with the results computed from it
     QImage m_display;
     QSize m_originalSize;
     double m_decodeMs = 0.0;

@@ -5,6 +5,7 @@
 #include <QComboBox>
 #include <QDialog>
 #include <QDialogButtonBox>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
@@ -28,8 +29,10 @@
 #include "ui/actions.h"
 #include "ui/app_info.h"
 #include "ui/architecture_view.h"
+#include "ui/atlas_panel.h"
 #include "ui/batch_window.h"
 #include "ui/diagram_panel.h"
+#include "ui/explain_panel.h"
 #include "ui/exports.h"
 #include "ui/feature_map_view.h"
 #include "ui/image_intake.h"
@@ -69,6 +72,7 @@ MainWindow::MainWindow(const WindowOptions& options, QWidget* parent) : QMainWin
     createToolBar();
     createStartView();
     setCentralWidget(createCentral());
+    createDocks();
     wire();
     readSettings(options);
 
@@ -106,6 +110,8 @@ void MainWindow::createParts(const WindowOptions& options) {
     m_intake = new ImageIntake(m_session, m_models, this, this);
     m_exports = new Exports(m_session, m_layers, m_input, m_predictions, this, this);
     m_recent = new RecentFiles(this);
+    m_explain = new ExplainPanel(m_session, this);
+    m_atlas = new AtlasPanel(m_session, m_layers->features(), this);
 
     m_precisionBox = new QComboBox;
     m_precisionBox->setToolTip(tr("Numeric precision of the network"));
@@ -144,6 +150,12 @@ void MainWindow::createActions() {
         m_intake->openFile(path);
     };
     t.classifyFolder = [this] { classifyFolder({}); };
+    t.showExplain = [this](bool on) { showDock(m_explainDock, on); };
+    t.showAtlas = [this](bool on) { showDock(m_atlasDock, on); };
+    t.atlasFolder = [this] {
+        showDock(m_atlasDock, true);
+        m_atlas->chooseFolder();
+    };
     t.showShortcuts = [this] { showShortcuts(); };
     t.showGuide = [this] { showGuide(); };
     t.showAbout = [this] { showAbout(); };
@@ -231,6 +243,38 @@ QWidget* MainWindow::createCentral() {
     m_pages->setCurrentWidget(m_start->wanted() ? static_cast<QWidget*>(m_start) : m_views);
     layout->addWidget(m_pages, 1);
     return central;
+}
+
+void MainWindow::createDocks() {
+    const auto dock = [this](const QString& title, const QString& name, QWidget* content) {
+        auto* d = new QDockWidget(title, this);
+        d->setObjectName(name);
+        d->setWidget(content);
+        d->setAllowedAreas(Qt::AllDockWidgetAreas);
+        addDockWidget(Qt::RightDockWidgetArea, d);
+        d->hide();
+        return d;
+    };
+    m_explainDock =
+        dock(tr("Where it looked — methods"), QStringLiteral("explainDock"), m_explain->panel());
+    m_atlasDock =
+        dock(tr("What this channel detects"), QStringLiteral("atlasDock"), m_atlas->panel());
+    tabifyDockWidget(m_explainDock, m_atlasDock);
+    connect(m_explainDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        action("view.explain")->setChecked(m_explainDock->isVisible());
+        m_explain->setActive(visible);
+    });
+    connect(m_atlasDock, &QDockWidget::visibilityChanged, this,
+            [this] { action("view.atlas")->setChecked(m_atlasDock->isVisible()); });
+}
+
+void MainWindow::showDock(QDockWidget* dock, bool on) {
+    dock->setVisible(on);
+    if (!on) return;
+    dock->raise();  // in front of the other when they share a tab bar
+    const int wanted = std::clamp(width() / 4, 300, 480);
+    if (!dock->isFloating() && dock->width() < wanted)
+        resizeDocks({dock}, {wanted}, Qt::Horizontal);
 }
 
 void MainWindow::wire() {
@@ -333,6 +377,7 @@ void MainWindow::readSettings(const WindowOptions& options) {
     m_threadsBox->setCurrentIndex(threads - 1);
     m_layers->readSettings(s);
     m_input->readSettings(s);
+    m_explain->readSettings(s);
     m_diagram->readSettings(s);
     m_live->readSettings(s);
     action("live.mirror")->setChecked(m_live->mirror());
@@ -353,6 +398,7 @@ void MainWindow::writeSettings() const {
     s.setValue("engine/threads", m_session->engine().threads);
     m_layers->writeSettings(s);
     m_input->writeSettings(s);
+    m_explain->writeSettings(s);
     m_diagram->writeSettings(s);
     m_live->writeSettings(s);
 }

@@ -13,6 +13,7 @@
 
 class QComboBox;
 class QDialog;
+class QDockWidget;
 class QSplitter;
 class QStackedWidget;
 
@@ -20,8 +21,10 @@ namespace r18::ui {
 
 class Actions;
 class ArchitectureView;
+class AtlasPanel;
 class BatchWindow;
 class DiagramPanel;
+class ExplainPanel;
 class Exports;
 class FeatureMapView;
 class ImageIntake;
@@ -78,6 +81,10 @@ public:
     ModelController* models() const { return m_models; }
     Exports* exports() const { return m_exports; }
     BatchWindow* batchWindow() const { return m_batch; }
+    ExplainPanel* explainPanel() const { return m_explain; }
+    AtlasPanel* atlasPanel() const { return m_atlas; }
+    QDockWidget* explainDock() const { return m_explainDock; }
+    QDockWidget* atlasDock() const { return m_atlasDock; }
     QComboBox* precisionBox() const { return m_precisionBox; }
     QComboBox* threadsBox() const { return m_threadsBox; }
     QMessageBox* errorBox() const { return m_errorBox; }
@@ -108,6 +115,8 @@ private:
     void createActions();
     void createToolBar();
     QWidget* createCentral();
+    void createDocks();
+    void showDock(QDockWidget* dock, bool on);
     void wire();
     void readSettings(const WindowOptions& options);
     void writeSettings() const;
@@ -135,6 +144,10 @@ private:
     StartView* m_start = nullptr;
     QStackedWidget* m_pages = nullptr;  // the start view or m_views
     QWidget* m_views = nullptr;         // the weights banner and the panels
+    ExplainPanel* m_explain = nullptr;
+    AtlasPanel* m_atlas = nullptr;
+    QDockWidget* m_explainDock = nullptr;
+    QDockWidget* m_atlasDock = nullptr;
     QComboBox* m_precisionBox = nullptr;
     QComboBox* m_threadsBox = nullptr;
     QSplitter* m_mainSplitter = nullptr;

@@ -2,7 +2,11 @@
 
 #include <QDir>
 
+#include <algorithm>
+
+#include "core/error.h"
 #include "ui/inference_worker.h"
+#include "ui/job_thread.h"
 
 namespace r18::ui {
 
@@ -22,6 +26,37 @@ Session::Session(QObject* parent)
             });
     m_thread.setObjectName(QStringLiteral("inference"));
     m_thread.start();
+
+    m_explainRunner = std::make_shared<ExplainRunner>();
+    m_visualizeRunner = std::make_shared<VisualizeRunner>();
+    m_explainJobs = new JobThread(QStringLiteral("explain"), this);
+    m_atlasJobs = new JobThread(QStringLiteral("atlas"), this);
+    m_patchJobs = new JobThread(QStringLiteral("patches"), this);
+    m_visualizeJobs = new JobThread(QStringLiteral("visualize"), this);
+    connect(m_explainJobs, &JobThread::progress, this, [this](quint64 id, int done, int total) {
+        if (id == m_explainJobId) emit explainProgress(done, total);
+    });
+    connect(m_explainJobs, &JobThread::finished, this, [this](quint64 id) {
+        if (id != m_explainJobId) return;
+        m_explainJobId = 0;
+        emit explainStateChanged();
+    });
+    connect(m_atlasJobs, &JobThread::progress, this, [this](quint64 id, int done, int total) {
+        if (id == m_atlasJobId) emit atlasProgress(done, total);
+    });
+    connect(m_atlasJobs, &JobThread::finished, this, [this](quint64 id) {
+        if (id != m_atlasJobId) return;
+        m_atlasJobId = 0;
+        emit atlasChanged();
+    });
+    connect(m_visualizeJobs, &JobThread::progress, this, [this](quint64 id, int done, int total) {
+        if (id == m_visualizeJobId) emit visualizeProgress(done, total);
+    });
+    connect(m_visualizeJobs, &JobThread::finished, this, [this](quint64 id) {
+        if (id != m_visualizeJobId) return;
+        m_visualizeJobId = 0;
+        emit visualizeStateChanged();
+    });
 
     m_capture = new CaptureThread(this);
     connect(m_capture, &CaptureThread::opened, this,
@@ -45,6 +80,8 @@ Session::Session(QObject* parent)
 }
 
 Session::~Session() {
+    // Insight jobs first: they stop at their next progress check and deliver nothing more.
+    for (JobThread* jobs : {m_explainJobs, m_atlasJobs, m_patchJobs, m_visualizeJobs}) delete jobs;
     delete m_capture;  // stops the capture thread (never waiting on a stuck driver) first
     m_capture = nullptr;
     m_thread.quit();
@@ -132,6 +169,9 @@ void Session::onEngineReady(const EngineInfo& info) {
     if (otherSpec) emit resultShown(nullptr);
     emit tapShown();
     request();
+    emit explanationShown();  // the map of the old engine is no longer shown
+    emit atlasChanged();
+    emit explainStateChanged();
 }
 
 // ---- sources ----
@@ -169,6 +209,8 @@ void Session::openSource(std::shared_ptr<Source> source) {
     m_lateFrames = false;
     request();
     emit sourceOpening(m_source->label);
+    if (m_explainJobId) cancelExplanation();  // the old image's map is no longer wanted
+    emit explanationShown();                  // nor shown
 }
 
 void Session::startLive(const CaptureThread::Options& options) {
@@ -210,6 +252,8 @@ void Session::setFrozen(bool frozen) {
     m_source = frozen ? shownSource() : nullptr;
     updateLiveNeeds();
     emit frozenChanged(frozen);
+    updateExplanation();
+    emit explanationShown();
 }
 
 // ---- what the views need ----
@@ -307,6 +351,7 @@ void Session::onResult(const ResultPtr& r) {
     }
     emit resultShown(r);
     emit tapShown();
+    if (!r->source->live || m_frozen) updateExplanation();
 }
 
 void Session::onFailed(quint64 requestId, const SourcePtr& source, const QString& message) {
@@ -321,6 +366,266 @@ Session::LiveStats Session::liveStats() const {
     s.cameraFps = m_capture && m_live ? m_capture->fps() : 0.0;
     s.framesDropped = m_worker->droppedCount();
     return s;
+}
+
+// ---- where it looked ----
+
+void Session::setExplainWanted(bool wanted) {
+    if (wanted == m_explainWanted) return;
+    m_explainWanted = wanted;
+    if (wanted) {
+        m_explainAsked = ExplainKey{};  // what was stopped when the panel closed is asked again
+        updateExplanation();
+    } else {
+        cancelExplanation();
+    }
+}
+
+void Session::setExplainSettings(const ExplainSettings& settings) {
+    if (settings == m_explainSettings) return;
+    m_explainSettings = settings;
+    emit explanationShown();
+    updateExplanation();
+}
+
+ExplainSettings Session::resolvedExplainSettings() const {
+    ExplainSettings s = m_explainSettings;
+    if (s.classIndex == kTopClass && m_result && !m_result->top.empty())
+        s.classIndex = m_result->top.front().index;
+    if (s.method != AttributionMethod::GradCam) s.layer = "layer4";
+    return s;
+}
+
+QString Session::explainBlocked() const {
+    if (m_live && !m_frozen) return tr("Freeze the frame (F) to see where the network looked.");
+    if (!m_result) return tr("Open an image to see where the network looked.");
+    if (engineChanging() || m_result->engineId != m_engineId || openingSource())
+        return tr("Waiting for the network…");
+    if (!m_result->input) return tr("This result has no input to explain.");
+    return {};
+}
+
+ExplanationPtr Session::explanation() const {
+    if (!explainBlocked().isEmpty()) return nullptr;
+    const ExplainSettings wanted = resolvedExplainSettings();
+    for (const ExplanationPtr& e : m_explanations)
+        if (e->sourceId == m_result->source->sourceId && e->engineId == m_result->engineId &&
+            e->settings == wanted)
+            return e;
+    return nullptr;
+}
+
+std::vector<ExplanationPtr> Session::shownExplanations() const {
+    std::vector<ExplanationPtr> shown;
+    if (!explainBlocked().isEmpty()) return shown;
+    const ExplainSettings wanted = resolvedExplainSettings();
+    for (const AttributionMethod method : allMethods())
+        for (const ExplanationPtr& e : m_explanations) {
+            ExplainSettings s = wanted;
+            s.method = method;
+            if (method != AttributionMethod::GradCam) s.layer = "layer4";
+            if (e->sourceId == m_result->source->sourceId && e->engineId == m_result->engineId &&
+                e->settings == s) {
+                shown.push_back(e);
+                break;
+            }
+        }
+    return shown;
+}
+
+void Session::updateExplanation() {
+    if (!m_explainWanted || !explainBlocked().isEmpty()) {
+        emit explainStateChanged();
+        return;
+    }
+    const ExplainKey key{m_result->source->sourceId, m_result->engineId, resolvedExplainSettings()};
+    if (key == m_explainAsked) return;  // computing, done, or cancelled by the user
+    m_explainAsked = key;
+    // Keep only this image's and engine's maps: the comparison is between methods.
+    m_explanations.erase(std::remove_if(m_explanations.begin(), m_explanations.end(),
+                                        [&key](const ExplanationPtr& e) {
+                                            return e->sourceId != key.sourceId ||
+                                                   e->engineId != key.engineId;
+                                        }),
+                         m_explanations.end());
+    if (explanation()) {
+        m_explainJobs->cancel();  // what is computing is no longer what is asked for
+        m_explainJobId = 0;
+        emit explanationShown();
+        emit explainStateChanged();
+        return;
+    }
+    const std::shared_ptr<const Model> model = m_engine.model;
+    const std::shared_ptr<const Tensor> input = m_result->input;
+    const int threads = m_engine.threads;
+    const std::shared_ptr<ExplainRunner> runner = m_explainRunner;
+    m_explainJobId = m_explainJobs->submit(
+        [this, runner, model, input, threads, key](const JobThread::Context& ctx) {
+            try {
+                std::optional<Explanation> e =
+                    runner->run(model, threads, *input, key.settings,
+                                [&ctx](int done, int total) { return ctx.keepGoing(done, total); });
+                if (!e) return;
+                e->sourceId = key.sourceId;
+                e->engineId = key.engineId;
+                auto shown = std::make_shared<const Explanation>(std::move(*e));
+                const uint64_t jobId = ctx.jobId();
+                ctx.deliver([this, shown, jobId] { onExplanation(shown, jobId); });
+            } catch (const std::exception& error) {
+                const QString message = QString::fromUtf8(error.what());
+                ctx.deliver([this, message] { emit explainFailed(message); });
+            }
+        });
+    emit explanationShown();
+    emit explainStateChanged();
+}
+
+void Session::onExplanation(const ExplanationPtr& e, uint64_t jobId) {
+    if (jobId == m_explainJobId) m_explainJobId = 0;
+    // Computed for another image or engine than the one on screen: dropped, never shown.
+    if (!explainBlocked().isEmpty() || e->sourceId != m_result->source->sourceId ||
+        e->engineId != m_result->engineId)
+        return;
+    m_explanations.push_back(e);
+    emit explanationShown();
+    emit explainStateChanged();
+}
+
+void Session::cancelExplanation() {
+    m_explainJobs->cancel();
+    m_explainJobId = 0;
+    emit explainStateChanged();
+}
+
+void Session::computeExplanation() {
+    m_explainAsked = ExplainKey{};
+    updateExplanation();
+}
+
+// ---- what does this channel detect ----
+
+bool Session::atlasFits(const ChannelAtlas* atlas) const {
+    return atlas && m_atlasModel && m_engine.model &&
+           m_atlasModel->weightsPtr() == m_engine.model->weightsPtr();
+}
+
+std::shared_ptr<const ChannelAtlas> Session::atlas() const {
+    return atlasFits(m_atlas.get()) ? m_atlas : nullptr;
+}
+
+void Session::buildAtlas(const QString& folder) {
+    if (!hasModel()) return;
+    m_atlasFolder = folder;
+    const std::shared_ptr<const Model> model = m_engine.model;
+    AtlasOptions options;
+    options.threads = m_engine.threads;
+    m_atlasJobId =
+        m_atlasJobs->submit([this, model, folder, options](const JobThread::Context& ctx) {
+            try {
+                std::optional<ChannelAtlas> atlas = buildChannelAtlas(
+                    model, folder.toStdString(), options,
+                    [&ctx](int done, int total) { return ctx.keepGoing(done, total); });
+                if (!atlas) return;
+                auto built = std::make_shared<const ChannelAtlas>(std::move(*atlas));
+                ctx.deliver([this, built, model] {
+                    m_atlas = built;
+                    m_atlasModel = model;
+                    m_patches.clear();
+                    m_patchesAsked = {"", -1};
+                    emit atlasChanged();
+                });
+            } catch (const std::exception& error) {
+                const QString message = QString::fromUtf8(error.what());
+                ctx.deliver([this, message] { emit atlasFailed(message); });
+            }
+        });
+    emit atlasChanged();
+}
+
+void Session::cancelAtlas() {
+    m_atlasJobs->cancel();
+    m_atlasJobId = 0;
+    emit atlasChanged();
+}
+
+void Session::requestPatches(const QString& layer, int64_t channel) {
+    const std::shared_ptr<const ChannelAtlas> shown = atlas();
+    const std::pair<std::string, int64_t> key{layer.toStdString(), channel};
+    if (!shown || !shown->layers.count(key.first) || m_patches.count(key) || key == m_patchesAsked)
+        return;
+    m_patchesAsked = key;
+    const std::shared_ptr<const Model> model = m_engine.model;
+    m_patchJobs->submit([this, shown, model, key](const JobThread::Context& ctx) {
+        std::vector<ChannelPatch> patches;
+        try {
+            patches = channelPatches(*shown, key.first, key.second, *model);
+        } catch (const std::exception&) {
+            return;  // a layer the atlas does not have: nothing to show
+        }
+        ctx.deliver([this, shown, key, patches = std::move(patches)] {
+            if (shown != m_atlas) return;  // another folder's
+            m_patches[key] = patches;
+            emit patchesShown(QString::fromStdString(key.first), key.second);
+        });
+    });
+}
+
+const std::vector<ChannelPatch>* Session::patches(const QString& layer, int64_t channel) const {
+    if (!atlas()) return nullptr;
+    const auto it = m_patches.find({layer.toStdString(), channel});
+    return it == m_patches.end() ? nullptr : &it->second;
+}
+
+VisualizeOptions Session::visualizeOptions(const QString& layer, int64_t channel) const {
+    VisualizeOptions options;
+    options.layer = layer.toStdString();
+    options.channel = channel;
+    return options;
+}
+
+void Session::visualize(const QString& layer, int64_t channel) {
+    if (!hasModel()) return;
+    const std::shared_ptr<const Model> model = m_engine.model;
+    const int threads = m_engine.threads;
+    const VisualizeOptions options = visualizeOptions(layer, channel);
+    const std::shared_ptr<VisualizeRunner> runner = m_visualizeRunner;
+    m_visualizeJobId = m_visualizeJobs->submit(
+        [this, runner, model, threads, options](const JobThread::Context& ctx) {
+            try {
+                std::optional<Visualization> v =
+                    runner->run(model, threads, options,
+                                [&ctx](int done, int total) { return ctx.keepGoing(done, total); });
+                if (!v) return;
+                auto made = std::make_shared<const Visualization>(std::move(*v));
+                ctx.deliver([this, made, model, options] {
+                    if (!m_engine.model || model->weightsPtr() != m_engine.model->weightsPtr())
+                        return;  // made for other weights
+                    if (m_visualizationModel != model) m_visualizations.clear();
+                    m_visualizationModel = model;
+                    m_visualizations[{options.layer, options.channel}] = made;
+                    emit visualizationShown(QString::fromStdString(options.layer), options.channel);
+                });
+            } catch (const std::exception& error) {
+                const QString message = QString::fromUtf8(error.what());
+                ctx.deliver([this, message] { emit visualizeFailed(message); });
+            }
+        });
+    emit visualizeStateChanged();
+}
+
+void Session::cancelVisualization() {
+    m_visualizeJobs->cancel();
+    m_visualizeJobId = 0;
+    emit visualizeStateChanged();
+}
+
+std::shared_ptr<const Visualization> Session::visualization(const QString& layer,
+                                                            int64_t channel) const {
+    if (!m_visualizationModel || !m_engine.model ||
+        m_visualizationModel->weightsPtr() != m_engine.model->weightsPtr())
+        return nullptr;
+    const auto it = m_visualizations.find({layer.toStdString(), channel});
+    return it == m_visualizations.end() ? nullptr : it->second;
 }
 
 }  // namespace r18::ui

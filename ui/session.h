@@ -22,10 +22,12 @@
 
 #include "ui/capture_thread.h"
 #include "ui/inference_types.h"
+#include "ui/insight_jobs.h"
 
 namespace r18::ui {
 
 class InferenceWorker;
+class JobThread;
 
 class Session : public QObject {
     Q_OBJECT
@@ -98,6 +100,46 @@ public:
 
     InferenceWorker* worker() const { return m_worker; }
 
+    // ---- where it looked: attribution maps (ExplainSettings) on their own thread ----
+    // While wanted (the panel is open), the map the settings ask for is computed for every still
+    // image or frozen frame shown, in fp32 from the tensor the result ran on; a newer request
+    // stops an older one. explanation() is shown only if it was computed for the image and
+    // engine on screen and the settings (class resolved to the shown top-1 if it follows it).
+    void setExplainWanted(bool wanted);
+    void setExplainSettings(const ExplainSettings& settings);
+    const ExplainSettings& explainSettings() const { return m_explainSettings; }
+    // The settings with the class resolved (kTopClass -> the shown top-1).
+    ExplainSettings resolvedExplainSettings() const;
+    ExplanationPtr explanation() const;
+    // Every method computed so far for the image, engine and class on screen, in method order.
+    std::vector<ExplanationPtr> shownExplanations() const;
+    bool explaining() const { return m_explainJobId != 0; }
+    // Stops the map being computed; computeExplanation() asks again.
+    void cancelExplanation();
+    void computeExplanation();
+    // Why no map is being computed, or "" (no image, a live source, the engine changing).
+    QString explainBlocked() const;
+
+    // ---- what does this channel detect: a folder's channel atlas, patches, visualisations ----
+    // Builds (or loads from its cache) the atlas of `folder` for the current model, in fp32.
+    void buildAtlas(const QString& folder);
+    void cancelAtlas();
+    bool atlasBuilding() const { return m_atlasJobId != 0; }
+    const QString& atlasFolder() const { return m_atlasFolder; }
+    // The atlas for the model on screen (null if none, or built for other weights).
+    std::shared_ptr<const ChannelAtlas> atlas() const;
+    // The receptive-field patches of a channel's top images, decoded off the GUI thread:
+    // patchesShown follows; patches() is null until then.
+    void requestPatches(const QString& layer, int64_t channel);
+    const std::vector<ChannelPatch>* patches(const QString& layer, int64_t channel) const;
+    // Feature visualisation of a channel (or a class for "fc"), cached on disk by core.
+    void visualize(const QString& layer, int64_t channel);
+    void cancelVisualization();
+    bool visualizing() const { return m_visualizeJobId != 0; }
+    // The visualisation of layer/channel for the model on screen, or null.
+    std::shared_ptr<const Visualization> visualization(const QString& layer, int64_t channel) const;
+    VisualizeOptions visualizeOptions(const QString& layer, int64_t channel) const;
+
 signals:
     void resultShown(const r18::ui::ResultPtr& result);  // result() changed
     void tapShown();                                     // tapResult() may have changed
@@ -110,6 +152,18 @@ signals:
     void liveOpened(const QString& label, double fps, QSize size);
     void liveStopped(const QString& reason, bool error);
     void frozenChanged(bool frozen);
+    void explanationShown();                    // explanation() may have changed
+    void explainProgress(int done, int total);  // of the map being computed
+    void explainFailed(const QString& message);
+    void explainStateChanged();  // explaining() or explainBlocked() may have changed
+    void atlasProgress(int done, int total);
+    void atlasChanged();  // atlas() or atlasBuilding() changed
+    void atlasFailed(const QString& message);
+    void patchesShown(const QString& layer, qint64 channel);
+    void visualizeProgress(int done, int total);
+    void visualizationShown(const QString& layer, qint64 channel);
+    void visualizeStateChanged();
+    void visualizeFailed(const QString& message);
 
 private:
     void request();
@@ -121,6 +175,9 @@ private:
     ViewNeeds needs(bool live) const;
     void updateLiveNeeds();
     uint64_t newEngineId();
+    void updateExplanation();
+    void onExplanation(const ExplanationPtr& explanation, uint64_t jobId);
+    bool atlasFits(const ChannelAtlas* atlas) const;
 
     QThread m_thread;
     InferenceWorker* m_worker = nullptr;  // lives in m_thread; deleted when it finishes
@@ -152,6 +209,37 @@ private:
     uint64_t m_lastRequestId = 0;
     LiveStats m_stats;
     std::deque<Clock::time_point> m_shownTimes;  // live results of the last second
+
+    // Insight jobs, each on its own thread (declared last: destroyed, and stopped, first).
+    bool m_explainWanted = false;
+    ExplainSettings m_explainSettings;
+    std::vector<ExplanationPtr> m_explanations;  // for the shown source and engine
+    struct ExplainKey {
+        uint64_t sourceId = 0;
+        uint64_t engineId = 0;
+        ExplainSettings settings;
+        bool operator==(const ExplainKey& o) const {
+            return sourceId == o.sourceId && engineId == o.engineId && settings == o.settings;
+        }
+    };
+    ExplainKey m_explainAsked;  // the last map asked for (computing, done or cancelled)
+    uint64_t m_explainJobId = 0;
+    std::shared_ptr<ExplainRunner> m_explainRunner;
+    QString m_atlasFolder;
+    std::shared_ptr<const ChannelAtlas> m_atlas;
+    std::shared_ptr<const Model> m_atlasModel;
+    uint64_t m_atlasJobId = 0;
+    std::map<std::pair<std::string, int64_t>, std::vector<ChannelPatch>> m_patches;
+    std::pair<std::string, int64_t> m_patchesAsked{"", -1};
+    std::map<std::pair<std::string, int64_t>, std::shared_ptr<const Visualization>>
+        m_visualizations;
+    std::shared_ptr<const Model> m_visualizationModel;
+    uint64_t m_visualizeJobId = 0;
+    std::shared_ptr<VisualizeRunner> m_visualizeRunner;
+    JobThread* m_explainJobs = nullptr;
+    JobThread* m_atlasJobs = nullptr;
+    JobThread* m_patchJobs = nullptr;
+    JobThread* m_visualizeJobs = nullptr;
 };
 
 }  // namespace r18::ui

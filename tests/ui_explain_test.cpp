@@ -1,0 +1,336 @@
+// The window's insight panels as a user drives them: "where it looked" by six methods for any
+// class, with faithfulness curves, computed in the background (progress, cancel, stale maps never
+// shown), and "what this channel detects": a folder's channel atlas, the top-9 patches of the
+// channel under the mouse, and its feature visualisation. What is shown is compared with what
+// core computes for the image on screen.
+#include <gtest/gtest.h>
+
+#include <QComboBox>
+#include <QCompleter>
+#include <QDockWidget>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QStringListModel>
+
+#include <cmath>
+#include <set>
+
+#include "core/attribution.h"
+#include "core/channel_atlas.h"
+#include "core/feature_vis.h"
+#include "core/media/image_io.h"
+#include "core/media/preprocess.h"
+#include "tests/qt_test_util.h"
+#include "tests/test_util.h"
+#include "ui/atlas_panel.h"
+#include "ui/colormap.h"
+#include "ui/explain_panel.h"
+#include "ui/explain_views.h"
+#include "ui/feature_map_view.h"
+#include "ui/input_panel.h"
+#include "ui/main_window.h"
+
+namespace r18::ui {
+namespace {
+
+using test::fixture;
+
+std::unique_ptr<MainWindow> window(const QString& node = QStringLiteral("layer4.1")) {
+    // Visualisations and atlases are cached under XDG_CACHE_HOME: a fresh one per window.
+    static int n = 0;
+    const std::string cache = test::tempDir() + "/cache" + std::to_string(++n);
+    qputenv("XDG_CACHE_HOME", cache.c_str());
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), node, QSize(1300, 850));
+    w->inputPanel()->setHeatmapEnabled(false);
+    return w;
+}
+
+bool waitExplained(MainWindow& w, int ms = 120000) {
+    return QTest::qWaitFor([&] { return w.explainPanel()->shown() != nullptr; }, ms);
+}
+
+void chooseMethod(MainWindow& w, AttributionMethod method) {
+    QComboBox* box = w.explainPanel()->methodBox();
+    box->setCurrentIndex(box->findData(static_cast<int>(method)));
+}
+
+// The input the window ran on equals the model's preprocessing of the file, and the map shown
+// equals core's for that input, method and class.
+void expectCoreMap(MainWindow& w, const std::string& path, Explainer& core) {
+    const ExplanationPtr e = w.explainPanel()->shown();
+    ASSERT_TRUE(e);
+    const ResultPtr r = w.session()->result();
+    ASSERT_TRUE(r && r->input);
+    EXPECT_EQ(e->sourceId, r->source->sourceId);
+    const Model& model = *w.session()->engine().model;
+    const Tensor input = model.prepare(readImage(path));
+    ASSERT_EQ(r->input->data, input.data) << "the window's input is not the file's";
+
+    AttributionOptions options;
+    options.method = e->settings.method;
+    options.classIndex = e->settings.classIndex;
+    options.layer = e->settings.layer;
+    const std::optional<Attribution> expected = core.explain(input, options);
+    ASSERT_TRUE(expected);
+    const test::Comparison c = test::compare(expected->map, e->attribution.map);
+    EXPECT_TRUE(c.sameShape);
+    EXPECT_LE(c.maxAbsDiff, 1e-4 * c.maxAbsRef)
+        << c.report(methodName(options.method), expected->map, e->attribution.map);
+    std::printf("[ insight ] window %s, class %lld: max |diff| to core %.2e × max|ref|\n",
+                methodName(options.method), static_cast<long long>(options.classIndex),
+                c.maxAbsRef > 0 ? c.maxAbsDiff / c.maxAbsRef : 0.0);
+    const std::optional<Faithfulness> f =
+        core.faithfulness(input, expected->map, expected->classIndex, 32);
+    ASSERT_TRUE(f);
+    EXPECT_NEAR(e->faithfulness.deletionArea, f->deletionArea, 2e-3);
+    EXPECT_NEAR(e->faithfulness.insertionArea, f->insertionArea, 2e-3);
+    // The plots show these curves, and the view the heat map of this map.
+    EXPECT_EQ(w.explainPanel()->deletionPlot()->values(), e->faithfulness.deletion);
+    EXPECT_EQ(w.explainPanel()->insertionPlot()->values(), e->faithfulness.insertion);
+    const Tensor heat = heatValues(e->attribution.map, input.dims[2]);
+    const int s = static_cast<int>(input.dims[2]);
+    if (w.explainPanel()->displayBox()->currentIndex() == 0 || e->signedRgb.isNull()) {
+        EXPECT_EQ(w.explainPanel()->view()->overlay(),
+                  heatImage(heat.ptr(), s, s, 1.0F, Colormap::Magma));
+    }
+}
+
+TEST(ExplainPanel, EveryMethodShowsCoresMapAndItsFaithfulness) {
+    auto w = window();
+    const std::string dog = test::fixtureImage("dog").path;
+    w->openFile(QString::fromStdString(dog));
+    ASSERT_TRUE(test::waitShown(*w, [](const InferenceResult& r) { return r.input != nullptr; }));
+    // The panel computes nothing while it is closed.
+    EXPECT_FALSE(w->session()->explaining());
+    test::typeShortcut(*w, QKeySequence(Qt::Key_E));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w->explainDock()->isVisible(); }, 3000));
+    EXPECT_TRUE(w->action("view.explain")->isChecked());
+
+    Explainer core(w->session()->engine().model, 1);
+    std::set<AttributionMethod> seen;
+    for (const AttributionMethod method : allMethods()) {
+        chooseMethod(*w, method);
+        ASSERT_TRUE(waitExplained(*w)) << methodName(method);
+        EXPECT_EQ(w->explainPanel()->shown()->attribution.method, method);
+        EXPECT_EQ(w->explainPanel()->shown()->settings.classIndex,
+                  w->session()->result()->top.front().index);
+        expectCoreMap(*w, dog, core);
+        seen.insert(method);
+    }
+    // Every method computed for this image and class is in the comparison, with its areas.
+    EXPECT_EQ(w->session()->shownExplanations().size(), allMethods().size());
+    const QString table = w->explainPanel()->comparisonLabel()->text();
+    for (const char* name :
+         {"CAM", "Grad-CAM", "Gradient", "Guided backprop", "Integrated gradients", "SmoothGrad"})
+        EXPECT_TRUE(table.contains(QLatin1String(name))) << name;
+    // Integrated gradients reports its completeness gap.
+    chooseMethod(*w, AttributionMethod::IntegratedGradients);
+    ASSERT_TRUE(waitExplained(*w));
+    EXPECT_TRUE(w->explainPanel()->statusLabel()->text().contains("completeness gap"));
+    // Signed RGB shows signedRgb() of the same map.
+    w->explainPanel()->displayBox()->setCurrentIndex(1);
+    EXPECT_EQ(w->explainPanel()->view()->base(), w->explainPanel()->shown()->signedRgb);
+    EXPECT_TRUE(w->explainPanel()->view()->overlay().isNull());
+}
+
+TEST(ExplainPanel, AnyClassBySearchingTheLabels) {
+    auto w = window();
+    const std::string dog = test::fixtureImage("dog").path;
+    w->openFile(QString::fromStdString(dog));
+    ASSERT_TRUE(test::waitShown(*w, [](const InferenceResult& r) { return r.input != nullptr; }));
+    test::typeShortcut(*w, QKeySequence(Qt::Key_E));
+    chooseMethod(*w, AttributionMethod::Gradient);
+    ASSERT_TRUE(waitExplained(*w));
+    const Labels& labels = w->session()->engine().model->labels();
+    const int64_t top1 = w->session()->result()->top.front().index;
+    // A class outside the top-5, typed by name: the completer offers it, Return picks it.
+    int64_t wanted = -1;
+    for (int64_t c = 500; c < 1000 && wanted < 0; ++c) {
+        bool inTop = false;
+        for (const Prediction& p : w->session()->result()->top) inTop |= p.index == c;
+        if (!inTop && labels.name(c).size() > 6) wanted = c;
+    }
+    ASSERT_GE(wanted, 0);
+    const QString name = QString::fromStdString(labels.name(wanted));
+    QLineEdit* edit = w->explainPanel()->classEdit();
+    edit->setFocus();
+    QTest::keyClicks(edit, name.left(6));
+    QCompleter* completer = w->explainPanel()->classCompleter();
+    ASSERT_TRUE(QTest::qWaitFor([&] { return completer->completionCount() > 0; }, 3000));
+    bool offered = false;
+    for (int i = 0; completer->setCurrentRow(i); ++i)
+        offered |= completer->currentCompletion().startsWith(QString::number(wanted) + " ");
+    EXPECT_TRUE(offered) << name.toStdString();
+    edit->selectAll();
+    QTest::keyClicks(edit, QString::number(wanted) + " " + name);
+    QTest::keyClick(edit, Qt::Key_Return);
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] {
+            const auto e = w->explainPanel()->shown();
+            return e && e->settings.classIndex == wanted;
+        },
+        120000));
+    Explainer core(w->session()->engine().model, 1);
+    expectCoreMap(*w, dog, core);
+    // Top-1 follows the image again.
+    QTest::mouseClick(w->explainPanel()->classEdit()->parentWidget()->findChild<QPushButton*>(),
+                      Qt::LeftButton);
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] {
+            const auto e = w->explainPanel()->shown();
+            return e && e->settings.classIndex == top1;
+        },
+        120000));
+}
+
+TEST(ExplainPanel, AMapOfAnotherImageIsNeverShown) {
+    auto w = window();
+    test::typeShortcut(*w, QKeySequence(Qt::Key_E));
+    chooseMethod(*w, AttributionMethod::IntegratedGradients);
+    const std::string dog = test::fixtureImage("dog").path;
+    const std::string kite = test::fixtureImage("kite").path;
+    std::vector<uint64_t> shownSources;
+    QObject::connect(w->session(), &Session::explanationShown, w.get(), [&] {
+        if (const ExplanationPtr e = w->session()->explanation())
+            shownSources.push_back(e->sourceId);
+    });
+    w->openFile(QString::fromStdString(dog));
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] { return w->session()->explaining() && w->explainPanel()->progressBar()->value() > 0; },
+        60000));
+    const uint64_t dogSource = w->session()->result()->source->sourceId;
+    EXPECT_FALSE(w->explainPanel()->shown());
+    w->openFile(QString::fromStdString(kite));  // mid-computation
+    // While the kite is opening, the dog's map is not shown, nor computed further.
+    EXPECT_FALSE(w->explainPanel()->shown());
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] {
+            const auto e = w->explainPanel()->shown();
+            return e && e->sourceId != dogSource;
+        },
+        120000));
+    for (const uint64_t id : shownSources) EXPECT_NE(id, dogSource);
+    EXPECT_EQ(w->explainPanel()->shown()->sourceId, w->session()->result()->source->sourceId);
+    Explainer core(w->session()->engine().model, 1);
+    expectCoreMap(*w, kite, core);
+}
+
+TEST(ExplainPanel, CancelStopsTheMapAndComputeResumes) {
+    auto w = window();
+    test::typeShortcut(*w, QKeySequence(Qt::Key_E));
+    chooseMethod(*w, AttributionMethod::SmoothGrad);
+    const std::string dog = test::fixtureImage("dog").path;
+    w->openFile(QString::fromStdString(dog));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w->session()->explaining(); }, 60000));
+    QPushButton* button = w->explainPanel()->computeButton();
+    EXPECT_EQ(button->text().toStdString(), "Cancel");
+    QTest::mouseClick(button, Qt::LeftButton);
+    EXPECT_FALSE(w->session()->explaining());
+    EXPECT_EQ(button->text().toStdString(), "Compute");
+    QTest::qWait(1500);  // what the job was doing stops and is never shown
+    EXPECT_FALSE(w->explainPanel()->shown());
+    EXPECT_TRUE(w->explainPanel()->view()->message().contains("cancelled"));
+    QTest::mouseClick(button, Qt::LeftButton);
+    ASSERT_TRUE(waitExplained(*w));
+    Explainer core(w->session()->engine().model, 1);
+    expectCoreMap(*w, dog, core);
+}
+
+TEST(AtlasPanel, TopPatchesOfTheHoveredChannelAndItsVisualisation) {
+    auto w = window(QStringLiteral("layer3.1"));
+    const std::string dog = test::fixtureImage("dog").path;
+    w->openFile(QString::fromStdString(dog));
+    ASSERT_TRUE(test::waitForTap(*w, QStringLiteral("layer3.1")));
+    test::typeShortcut(*w, QKeySequence(Qt::Key_A));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w->atlasDock()->isVisible(); }, 3000));
+    AtlasPanel* panel = w->atlasPanel();
+    const QString folder = QString::fromStdString(fixture("insight/folder"));
+    panel->chooseFolder(folder);
+    EXPECT_TRUE(w->session()->atlasBuilding());
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w->session()->atlas() != nullptr; }, 180000));
+    EXPECT_FALSE(w->session()->atlasBuilding());
+
+    // Hover over a tile of the feature-map grid: its top images' patches appear.
+    FeatureMapView* grid = w->featureMapView();
+    const int channel = 5;
+    QPoint tile;
+    for (int y = 0; y < grid->height() && tile.isNull(); y += 2)
+        for (int x = 0; x < grid->width(); x += 2)
+            if (grid->channelAt(QPoint(x, y)) == channel) {
+                tile = QPoint(x + grid->tileSize().width() / 2, y + grid->tileSize().height() / 2);
+                break;
+            }
+    ASSERT_FALSE(tile.isNull());
+    QTest::mouseMove(grid, tile);
+    ASSERT_EQ(panel->channel(), channel);
+    EXPECT_EQ(panel->layer().toStdString(), "layer3.1");
+    ASSERT_TRUE(QTest::qWaitFor([&] { return !panel->patchGrid()->patches().empty(); }, 30000));
+
+    // The same as core's atlas of that folder: files, values and receptive-field crops.
+    AtlasOptions options;
+    options.useCache = false;
+    const std::optional<ChannelAtlas> atlas =
+        buildChannelAtlas(w->session()->engine().model, folder.toStdString(), options);
+    ASSERT_TRUE(atlas);
+    const auto& hits = atlas->layer("layer3.1").channels[channel];
+    const auto& patches = panel->patchGrid()->patches();
+    ASSERT_EQ(patches.size(), hits.size());
+    const Model& model = *w->session()->engine().model;
+    for (size_t i = 0; i < hits.size(); ++i) {
+        EXPECT_EQ(patches[i].file.toStdString(), atlas->files[hits[i].file]);
+        EXPECT_NEAR(patches[i].value, hits[i].value, 1e-4 * std::abs(hits[i].value) + 1e-5);
+        EXPECT_EQ(patches[i].box, hits[i].box);
+        const cv::Mat crop =
+            resizeAndCropDecoded(readImage(atlas->files[hits[i].file]), model.preprocess());
+        const PixelBox& b = hits[i].box;
+        const QImage expected =
+            rgbImage(crop(cv::Rect(static_cast<int>(b.x0), static_cast<int>(b.y0),
+                                   static_cast<int>(b.x1 - b.x0), static_cast<int>(b.y1 - b.y0)))
+                         .clone());
+        EXPECT_EQ(patches[i].image, expected) << i;
+    }
+
+    // Visualise: the synthesised input, the same as core's (seeded), shown beside the patches.
+    QTest::mouseClick(panel->visualizeButton(), Qt::LeftButton);
+    EXPECT_TRUE(w->session()->visualizing());
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] { return w->session()->visualization("layer3.1", channel) != nullptr; }, 300000));
+    const auto shown = w->session()->visualization("layer3.1", channel);
+    EXPECT_FALSE(panel->visualizationView()->base().isNull());
+    EXPECT_EQ(panel->visualizationView()->base(), rgbImage(shown->rgb));
+    FeatureVisualizer visualizer(w->session()->engine().model, 1);
+    VisualizeOptions v = w->session()->visualizeOptions("layer3.1", channel);
+    v.useCache = false;
+    const std::optional<Visualization> expected = visualizer.visualize(v);
+    ASSERT_TRUE(expected);
+    const test::Comparison c = test::compare(expected->input, shown->input);
+    EXPECT_LE(c.maxAbsDiff, 1e-3 * c.maxAbsRef)
+        << c.report("visualisation", expected->input, shown->input);
+    // Its mean activation beats every photo of the folder's.
+    float best = 0.0F;
+    for (const std::string& file : atlas->files)
+        best = std::max(
+            best, visualizer.channelMean(model.prepare(readImage(file)), "layer3.1", channel));
+    EXPECT_GT(shown->activation, best);
+}
+
+TEST(AtlasPanel, CancelStopsTheAtlasAndNothingIsShown) {
+    auto w = window(QStringLiteral("layer2.0"));
+    test::typeShortcut(*w, QKeySequence(Qt::Key_A));
+    AtlasPanel* panel = w->atlasPanel();
+    QSignalSpy progress(w->session(), &Session::atlasProgress);
+    panel->chooseFolder(QString::fromStdString(fixture("insight/folder")));
+    ASSERT_TRUE(w->session()->atlasBuilding());
+    EXPECT_TRUE(panel->cancelButton()->isVisible());
+    QTest::mouseClick(panel->cancelButton(), Qt::LeftButton);
+    EXPECT_FALSE(w->session()->atlasBuilding());
+    QTest::qWait(1500);
+    EXPECT_FALSE(w->session()->atlas());
+    EXPECT_FALSE(panel->cancelButton()->isVisible());
+}
+
+}  // namespace
+}  // namespace r18::ui
