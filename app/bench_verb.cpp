@@ -310,7 +310,7 @@ int benchImage(const std::string& path, const std::shared_ptr<const Model>& mode
                 path.c_str(), total[total.size() / 2], prep[prep.size() / 2], total.front(),
                 top1.c_str());
     } catch (const Error& e) {
-        std::cerr << "error: " << e.what() << "\n";
+        std::cerr << "error: " << shown(e.what()) << "\n";
         return kExitBadInput;
     }
     return kExitOk;
@@ -352,12 +352,12 @@ int bench(const QStringList& args) {
         std::cout << p.helpText().toStdString();
         return kExitOk;
     }
-    bool ok1 = false, ok2 = false, ok3 = false;
-    const int threads = p.value(threadsOpt).toInt(&ok1);
+    bool ok2 = false, ok3 = false;
+    const int threads = threadsOption("--threads", p.value(threadsOpt));
     const int batch = p.value(batchOpt).toInt(&ok2);
     const int iterations = p.value(iterOpt).toInt(&ok3);
-    if (!ok1 || !ok2 || !ok3 || threads < 0 || batch < 1 || iterations < 1) {
-        std::cerr << "usage error: --threads, --batch and --iterations need positive numbers\n";
+    if (!ok2 || !ok3 || batch < 1 || iterations < 1) {
+        std::cerr << "usage error: --batch and --iterations need positive numbers\n";
         return kExitUsage;
     }
     std::vector<Precision> precisions;
@@ -387,21 +387,20 @@ int bench(const QStringList& args) {
     try {
         if (p.isSet(weightsOpt)) {
             ModelOptions options;
-            options.weightsPath = p.value(weightsOpt).toStdString();
+            options.weightsPath = bytesOf(p.value(weightsOpt));
             model = Model::open(options);
             source = model->file();
         } else {
             model = Model::demo();
         }
     } catch (const Error& e) {
-        std::cerr << "error: " << e.what() << "\n";
+        std::cerr << "error: " << shown(e.what()) << "\n";
         return kExitBadInput;
     }
     const NetworkSpec& spec = model->spec();
 
     if (p.isSet(imageOpt))
-        return benchImage(p.value(imageOpt).toStdString(), model, threads, iterations,
-                          p.isSet(jsonOpt));
+        return benchImage(bytesOf(p.value(imageOpt)), model, threads, iterations, p.isSet(jsonOpt));
 
     const std::string background = p.value(backgroundOpt).toStdString();
     if (background != "none" && background != "gui" && background != "spin") {
@@ -409,8 +408,10 @@ int bench(const QStringList& args) {
         return kExitUsage;
     }
     std::vector<Measurement> results;
-    for (Precision precision : precisions)
-        results.push_back(measure(model, precision, batch, threads, iterations, background));
+    for (Precision precision : precisions)  // a batch too large for memory is named
+        results.push_back(rethrowAsError<EngineError>(
+            "bench --batch " + std::to_string(batch),
+            [&] { return measure(model, precision, batch, threads, iterations, background); }));
     const double rss = residentMemoryMb();
 
     if (p.isSet(jsonOpt)) {

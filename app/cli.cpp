@@ -5,21 +5,24 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
-#include <QFileInfo>
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <sstream>
 
 #include "core/app_data.h"
 #include "core/batch.h"
 #include "core/engine/calibration.h"
+#include "core/engine/threads.h"
 #include "core/error.h"
 #include "core/folder_job.h"
 #include "core/formats/npy.h"
@@ -32,10 +35,6 @@ namespace {
 
 const char* const kVerbs[] = {"classify", "info", "bench", "explain", "channels", "visualize"};
 
-struct UsageError {
-    std::string message;
-};
-
 std::string withThousands(int64_t v) {
     std::string digits = std::to_string(v);
     for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3)
@@ -47,15 +46,19 @@ std::string withThousands(int64_t v) {
 ModelOptions modelOptions(const QCommandLineParser& p, const QCommandLineOption& weights,
                           const QCommandLineOption* labels = nullptr) {
     ModelOptions o;
-    if (p.isSet(weights)) o.weightsPath = p.value(weights).toStdString();
-    if (labels && p.isSet(*labels)) o.labelsPath = p.value(*labels).toStdString();
+    if (p.isSet(weights)) o.weightsPath = bytesOf(p.value(weights));
+    if (labels && p.isSet(*labels)) o.labelsPath = bytesOf(p.value(*labels));
     return o;
+}
+
+bool isFolder(const std::string& path) {
+    std::error_code ec;
+    return std::filesystem::is_directory(path, ec);
 }
 
 // A file, or the image files directly inside a folder (by extension), sorted.
 std::vector<std::string> imageFilesIn(const std::string& path) {
-    const QFileInfo info(QString::fromStdString(path));
-    if (!info.isDir()) return {path};
+    if (!isFolder(path)) return {path};
     return findImages(path, false);
 }
 
@@ -104,12 +107,10 @@ int classify(const QStringList& args) {
     bool ok = false;
     const int top = p.value(topOpt).toInt(&ok);
     if (!ok || top < 1) throw UsageError{"--top needs a positive number"};
-    const int threads = p.value(threadsOpt).toInt(&ok);
-    if (!ok || threads < 0) throw UsageError{"--threads needs a number >= 0"};
+    const int threads = threadsOption("--threads", p.value(threadsOpt));
     const int batch = p.value(batchOpt).toInt(&ok);
     if (!ok || batch < 1) throw UsageError{"--batch needs a positive number"};
-    const int decodeThreads = p.value(decodeOpt).toInt(&ok);
-    if (!ok || decodeThreads < 0) throw UsageError{"--decode-threads needs a number >= 0"};
+    const int decodeThreads = threadsOption("--decode-threads", p.value(decodeOpt));
     const auto precision = parsePrecision(p.value(precisionOpt).toStdString());
     if (!precision) throw UsageError{"--precision must be fp32, bf16 or int8"};
     if (*precision == Precision::Int8 && !p.isSet(calibrationOpt))
@@ -123,11 +124,11 @@ int classify(const QStringList& args) {
     try {
         model = Model::open(modelOptions(p, weightsOpt, &labelsOpt));
     } catch (const Error& e) {
-        std::cerr << "error: " << e.what() << "\n";
+        std::cerr << "error: " << shown(e.what()) << "\n";
         return kExitBadInput;
     }
     const NetworkSpec& spec = model->spec();
-    for (const std::string& note : model->notes()) std::cerr << "note: " << note << "\n";
+    for (const std::string& note : model->notes()) std::cerr << "note: " << shown(note) << "\n";
 
     std::vector<std::pair<std::string, std::string>> tapFiles;  // node -> path
     for (const QString& t : p.values(tapOpt)) {
@@ -140,7 +141,11 @@ int classify(const QStringList& args) {
             for (const std::string& v : valid) list += (list.empty() ? "" : ", ") + v;
             throw UsageError{"--save-tap: '" + node + "' is not a tappable node; valid: " + list};
         }
-        tapFiles.emplace_back(node, t.mid(eq + 1).toStdString());
+        const std::string file = bytesOf(t.mid(eq + 1));
+        for (const auto& earlier : tapFiles)
+            if (earlier.second == file)
+                throw UsageError{"--save-tap: " + shown(file) + " is named twice"};
+        tapFiles.emplace_back(node, file);
     }
     std::vector<std::string> tapNames;
     for (const auto& tf : tapFiles) tapNames.push_back(tf.first);
@@ -151,11 +156,11 @@ int classify(const QStringList& args) {
         if (*precision == Precision::Int8) {
             std::vector<Tensor> inputs;
             for (const QString& path : p.values(calibrationOpt))
-                for (const std::string& file : imageFilesIn(path.toStdString()))
+                for (const std::string& file : imageFilesIn(bytesOf(path)))
                     inputs.push_back(model->prepare(readImage(file)));
             if (inputs.empty())
                 throw ImageError("--calibration: no images found in " +
-                                 p.values(calibrationOpt).join(' ').toStdString());
+                                 bytesOf(p.values(calibrationOpt).join(' ')));
             calibration =
                 std::make_shared<Calibration>(calibrate(spec, model->weights(), inputs, threads));
             std::cerr << "note: int8 calibrated on " << inputs.size()
@@ -164,25 +169,29 @@ int classify(const QStringList& args) {
         jobOptions.precision = *precision;
         jobOptions.calibration = calibration;
     } catch (const Error& e) {
-        std::cerr << "error: " << e.what() << "\n";
+        std::cerr << "error: " << shown(e.what()) << "\n";
         return kExitBadInput;
     }
-    if (model->trust() != Trust::Official) std::cerr << "note: " << model->trustNote() << "\n";
+    if (model->trust() != Trust::Official)
+        std::cerr << "note: " << shown(model->trustNote()) << "\n";
 
     // Folders expand to the images inside them, recursively.
     std::vector<std::string> files;
     for (const QString& arg : images) {
-        if (QFileInfo(arg).isDir()) {
-            const std::vector<std::string> found = findImages(arg.toStdString());
+        const std::string path = bytesOf(arg);
+        if (isFolder(path)) {
+            const std::vector<std::string> found = findImages(path);
             files.insert(files.end(), found.begin(), found.end());
         } else {
-            files.push_back(arg.toStdString());
+            files.push_back(path);
         }
     }
     const bool progress = p.isSet(csvOpt) && isatty(STDERR_FILENO);
     int exitCode = kExitOk;
     std::vector<float> allLogits;
-    std::map<std::string, Tensor> allTaps;
+    // Taps go to their files image by image (3,000 images at layer1.0 are 2.4 GB): memory stays
+    // flat however many images. A file is created with the first image classified.
+    std::vector<std::unique_ptr<NpyWriter>> tapWriters(tapFiles.size());
     std::vector<BatchRow> rows;
     // Decoding overlaps with the network; results come back in file order.
     jobOptions.threads = threads;
@@ -194,22 +203,22 @@ int classify(const QStringList& args) {
     try {
         job = std::make_unique<FolderJob>(model, jobOptions);
     } catch (const Error& e) {
-        std::cerr << "error: " << e.what() << "\n";
+        std::cerr << "error: " << shown(e.what()) << "\n";
         return kExitBadInput;
     }
-    job->run(files, [&](FolderResult&& r) {
+    const auto onResult = [&](FolderResult&& r) {
         BatchRow& row = r.row;
         if (progress)
-            std::cerr << "\r[" << r.index + 1 << "/" << files.size() << "] " << row.file << "\x1b[K"
-                      << std::flush;
+            std::cerr << "\r[" << r.index + 1 << "/" << files.size() << "] " << shown(row.file)
+                      << "\x1b[K" << std::flush;
         if (!row.error.empty()) {
-            std::cerr << (progress ? "\r" : "") << "error: " << row.error << "\n";
+            std::cerr << (progress ? "\r" : "") << "error: " << shown(row.error) << "\n";
             exitCode = kExitBadInput;
             rows.push_back(std::move(row));
             return;
         }
         if (!p.isSet(jsonOpt) && !p.isSet(csvOpt)) {
-            std::cout << row.file << "\n";
+            std::cout << shown(row.file) << "\n";
             for (size_t i = 0; i < row.top.size(); ++i)
                 std::cout << std::setw(3) << i + 1 << "  " << std::fixed << std::setprecision(4)
                           << row.top[i].probability << std::defaultfloat << "  " << std::setw(4)
@@ -217,13 +226,23 @@ int classify(const QStringList& args) {
         }
         rows.push_back(std::move(row));
         allLogits.insert(allLogits.end(), r.logits.data.begin(), r.logits.data.end());
-        for (auto& [name, t] : r.taps) {
-            Tensor& acc = allTaps[name];
-            if (acc.dims.empty()) acc.dims = t.dims, acc.dims[0] = 0;
-            acc.data.insert(acc.data.end(), t.data.begin(), t.data.end());
-            acc.dims[0] += 1;
+        for (size_t i = 0; i < tapFiles.size(); ++i) {
+            const Tensor& t = r.taps.at(tapFiles[i].first);
+            std::unique_ptr<NpyWriter>& w = tapWriters[i];
+            if (!w)
+                w = std::make_unique<NpyWriter>(
+                    tapFiles[i].second, std::vector<int64_t>(t.dims.begin() + 1, t.dims.end()));
+            w->append(t.ptr(), t.dims[0]);
         }
-    });
+    };
+    try {
+        job->run(files, onResult);
+        for (const std::unique_ptr<NpyWriter>& w : tapWriters)
+            if (w) w->close();
+    } catch (const Error& e) {  // a tap file that cannot be written, or the engine failing
+        std::cerr << (progress ? "\r" : "") << "error: " << shown(e.what()) << "\n";
+        return kExitBadInput;
+    }
     if (progress) std::cerr << "\r\x1b[K";
     std::vector<BatchRow> classified;
     std::copy_if(rows.begin(), rows.end(), std::back_inserter(classified),
@@ -231,10 +250,10 @@ int classify(const QStringList& args) {
     if (p.isSet(jsonOpt)) std::cout << toJson(classified);
     try {
         if (p.isSet(csvOpt)) {
-            writeText(p.value(csvOpt).toStdString(), toCsv(rows));
+            writeText(bytesOf(p.value(csvOpt)), toCsv(rows));
             const FolderJobStats& stats = job->stats();
             std::cerr << "wrote " << rows.size() << " rows (" << rows.size() - classified.size()
-                      << " errors) to " << p.value(csvOpt).toStdString() << "; " << std::fixed
+                      << " errors) to " << shown(bytesOf(p.value(csvOpt))) << "; " << std::fixed
                       << std::setprecision(2) << stats.seconds << " s, " << std::setprecision(1)
                       << static_cast<double>(stats.images) / std::max(stats.seconds, 1e-9)
                       << " images/s (batch " << job->batch() << ", " << job->decodeThreads()
@@ -244,12 +263,10 @@ int classify(const QStringList& args) {
         if (p.isSet(logitsOpt)) {
             Tensor logits({static_cast<int64_t>(classified.size()), spec.numClasses});
             logits.data = std::move(allLogits);
-            writeNpy(p.value(logitsOpt).toStdString(), logits);
+            writeNpy(bytesOf(p.value(logitsOpt)), logits);
         }
-        for (const auto& [node, file] : tapFiles)
-            if (allTaps.count(node)) writeNpy(file, allTaps[node]);
     } catch (const Error& e) {
-        std::cerr << "error: " << e.what() << "\n";
+        std::cerr << "error: " << shown(e.what()) << "\n";
         return kExitBadInput;
     }
     return exitCode;
@@ -280,13 +297,14 @@ int info(const QStringList& args) {
                      "\npreprocessing: " + model->preprocessSource();
             for (const std::string& note : model->notes()) source += "\nnote: " + note;
         } catch (const Error& e) {
-            std::cerr << "error: " << e.what() << "\n";
+            std::cerr << "error: " << shown(e.what()) << "\n";
             return kExitBadInput;
         }
     }
     const std::vector<std::string> samples = sampleImages();
     std::cout << spec.archName() << ", " << spec.numClasses << " classes, input 3×"
-              << spec.inputSize << "×" << spec.inputSize << "\nweights: " << source << "\nsamples: "
+              << spec.inputSize << "×" << spec.inputSize << "\nweights: " << shown(source)
+              << "\nsamples: "
               << (samples.empty()
                       ? "none installed"
                       : dataDir() + "/samples (" + std::to_string(samples.size()) + " images)")
@@ -311,6 +329,94 @@ int info(const QStringList& args) {
 
 }  // namespace
 
+int threadsOption(const std::string& option, const QString& value) {
+    const std::string text = value.trimmed().toStdString();
+    const bool digits = !text.empty() && std::all_of(text.begin(), text.end(),
+                                                     [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits)
+        throw UsageError{option + " needs a whole number ≥ 0 (0: all cores), not '" +
+                         value.toStdString() + "'"};
+    // More digits than a long long holds are as many threads as any machine would cap.
+    const size_t significant = std::min(text.find_first_not_of('0'), text.size());
+    const long long requested =
+        text.size() - significant > 18
+            ? std::numeric_limits<long long>::max()
+            : std::stoll(text.substr(std::min(significant, text.size() - 1)));
+    if (requested == 0) return 0;
+    std::string note;
+    const int threads = capThreads(requested, &note);
+    if (!note.empty()) std::cerr << "note: " << option << " " << text << ": " << note << "\n";
+    return threads;
+}
+
+QStringList argumentsOf(int argc, char** argv) {
+    QStringList args;
+    for (int i = 0; i < argc; ++i) {
+        const auto* b = reinterpret_cast<const unsigned char*>(argv[i]);
+        const size_t n = std::strlen(argv[i]);
+        QString arg;
+        for (size_t at = 0; at < n;) {
+            // The length of a valid UTF-8 sequence at `at` (no overlongs, no surrogates,
+            // nothing above U+10FFFF), or 0.
+            size_t len = 0;
+            char32_t cp = 0;
+            if (b[at] < 0x80) {
+                len = 1, cp = b[at];
+            } else if (b[at] >= 0xC2 && b[at] <= 0xF4) {
+                const size_t want = b[at] < 0xE0 ? 2 : b[at] < 0xF0 ? 3 : 4;
+                cp = b[at] & (want == 2 ? 0x1F : want == 3 ? 0x0F : 0x07);
+                size_t k = 1;
+                for (; k < want && at + k < n && (b[at + k] & 0xC0) == 0x80; ++k)
+                    cp = (cp << 6) | (b[at + k] & 0x3F);
+                const bool shortest = want == 2 || (want == 3 && cp >= 0x800) ||
+                                      (want == 4 && cp >= 0x10000 && cp <= 0x10FFFF);
+                if (k == want && shortest && !(cp >= 0xD800 && cp <= 0xDFFF)) len = want;
+            }
+            if (len == 0) {
+                arg += QChar(static_cast<char16_t>(0xDC00 + b[at]));
+                ++at;
+                continue;
+            }
+            arg += QString::fromUcs4(&cp, 1);
+            at += len;
+        }
+        args << arg;
+    }
+    return args;
+}
+
+std::string bytesOf(const QString& argument) {
+    std::string out;
+    const qsizetype n = argument.size();
+    for (qsizetype i = 0; i < n; ++i) {
+        char32_t cp = argument[i].unicode();
+        if (QChar::isHighSurrogate(cp) && i + 1 < n && argument[i + 1].isLowSurrogate())
+            cp = QChar::surrogateToUcs4(static_cast<char16_t>(cp), argument[++i].unicode());
+        if (cp >= 0xDC80 && cp <= 0xDCFF) {
+            out += static_cast<char>(cp - 0xDC00);
+        } else if (cp < 0x80) {
+            out += static_cast<char>(cp);
+        } else if (cp < 0x800) {
+            out += static_cast<char>(0xC0 | (cp >> 6));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            out += static_cast<char>(0xE0 | (cp >> 12));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+            out += static_cast<char>(0xF0 | (cp >> 18));
+            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        }
+    }
+    return out;
+}
+
+std::string shown(const std::string& text) {
+    return QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size())).toStdString();
+}
+
 bool isVerb(int argc, char** argv) {
     if (argc < 2) return false;
     for (const char* verb : kVerbs)
@@ -321,7 +427,7 @@ bool isVerb(int argc, char** argv) {
 int run(int argc, char** argv) {
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("resnet18-explorer");
-    QStringList args = QCoreApplication::arguments();
+    QStringList args = argumentsOf(argc, argv);  // before Qt sees them: the bytes as given
     const QString verb = args.takeAt(1);
     try {
         if (verb == "classify") return classify(args);
@@ -334,6 +440,9 @@ int run(int argc, char** argv) {
         std::cerr << "usage error: " << e.message << "\nRun 'resnet18-explorer "
                   << verb.toStdString() << " --help' for the options.\n";
         return kExitUsage;
+    } catch (...) {  // core names the file in what it throws; this is the last resort
+        std::cerr << "error: " << shown(currentExceptionMessage(verb.toStdString())) << "\n";
+        return kExitBadInput;
     }
 }
 

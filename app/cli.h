@@ -2,12 +2,39 @@
 // They call core only and never open a window.
 #pragma once
 
+#include <QString>
+#include <QStringList>
+
+#include <string>
+
 namespace r18::cli {
 
 // Exit codes shared by every verb.
 constexpr int kExitOk = 0;
 constexpr int kExitUsage = 2;
 constexpr int kExitBadInput = 3;
+
+// A wrong option or argument: the verb prints "usage error: MESSAGE" and a hint to --help, and
+// exits with kExitUsage.
+struct UsageError {
+    std::string message;
+};
+
+// The value of a thread-count option (`option` is "--threads", "--decode-threads"): a whole
+// number ≥ 0, 0 meaning the default. More than this machine's cores is capped at them, saying so
+// on stderr ("note: --threads 100000: this machine has 2 cores; using 2"), however many digits it
+// has; anything else ("abc", "-1", "2.5") throws UsageError.
+int threadsOption(const std::string& option, const QString& value);
+
+// Arguments as the OS gave them. Qt decodes argv as UTF-8 and makes U+FFFD of bytes that are
+// not, so a file named with byte 0xff could not be opened. argumentsOf() keeps each such byte as
+// a lone surrogate U+DC80 + byte (Python's "surrogateescape"); bytesOf() turns an argument, or
+// any part of one, back into exactly those bytes. Paths from the command line go through it.
+QStringList argumentsOf(int argc, char** argv);
+std::string bytesOf(const QString& argument);
+
+// Text for a message or a listing: bytes that are not UTF-8 (from a file name) as U+FFFD.
+std::string shown(const std::string& text);
 
 // True if argv[1] names a headless verb.
 bool isVerb(int argc, char** argv);

@@ -26,10 +26,6 @@
 namespace r18::cli {
 namespace {
 
-struct UsageError {
-    std::string message;
-};
-
 // Parses `args`; true if --help was printed.
 bool parse(QCommandLineParser& p, const QStringList& args) {
     p.addHelpOption();
@@ -58,10 +54,11 @@ uint64_t seedOption(const QCommandLineParser& p, const QCommandLineOption& o) {
 std::shared_ptr<const Model> openModel(const QCommandLineParser& p,
                                        const QCommandLineOption& weights) {
     ModelOptions o;
-    if (p.isSet(weights)) o.weightsPath = p.value(weights).toStdString();
+    if (p.isSet(weights)) o.weightsPath = bytesOf(p.value(weights));
     std::shared_ptr<const Model> model = Model::open(o);
-    for (const std::string& note : model->notes()) std::cerr << "note: " << note << "\n";
-    if (model->trust() != Trust::Official) std::cerr << "note: " << model->trustNote() << "\n";
+    for (const std::string& note : model->notes()) std::cerr << "note: " << shown(note) << "\n";
+    if (model->trust() != Trust::Official)
+        std::cerr << "note: " << shown(model->trustNote()) << "\n";
     return model;
 }
 
@@ -154,10 +151,10 @@ int runExplain(const QStringList& args) {
     o.noise = p.value(noiseOpt).toFloat(&ok);
     if (!ok || !(o.noise >= 0.0F)) throw UsageError{"--noise needs a number ≥ 0"};
     o.seed = seedOption(p, seedOpt);
-    const int threads = intOption(p, threadsOpt, 0);
+    const int threads = threadsOption("--threads", p.value(threadsOpt));
     const int faithSteps = p.isSet(faithOpt) ? intOption(p, faithOpt, 1) : 0;
     if (p.isSet(classOpt)) o.classIndex = intOption(p, classOpt, 0);
-    const std::string image = p.positionalArguments().front().toStdString();
+    const std::string image = bytesOf(p.positionalArguments().front());
 
     std::shared_ptr<const Model> model;
     Tensor input;
@@ -168,7 +165,7 @@ int runExplain(const QStringList& args) {
         input = model->prepare(decoded);
         crop = resizeAndCropDecoded(decoded, model->preprocess());
     } catch (const Error& e) {
-        std::cerr << "error: " << e.what() << "\n";
+        std::cerr << "error: " << shown(e.what()) << "\n";
         return kExitBadInput;
     }
     const NetworkSpec& spec = model->spec();
@@ -184,7 +181,7 @@ int runExplain(const QStringList& args) {
     }
     const Tensor& map = a->map;
     const auto [lo, hi] = std::minmax_element(map.data.begin(), map.data.end());
-    std::cout << image << "\n"
+    std::cout << shown(image) << "\n"
               << "method  " << methodName(a->method) << "\n"
               << "class   " << a->classIndex << " (" << model->labels().name(a->classIndex)
               << "), logit " << std::fixed << std::setprecision(4) << a->logit << "\n";
@@ -207,12 +204,11 @@ int runExplain(const QStringList& args) {
     }
     std::cout << std::defaultfloat;
     try {
-        if (p.isSet(saveOpt)) writeNpy(p.value(saveOpt).toStdString(), map);
+        if (p.isSet(saveOpt)) writeNpy(bytesOf(p.value(saveOpt)), map);
         if (p.isSet(overlayOpt))
-            writePng(p.value(overlayOpt).toStdString(),
-                     overlay(crop, heatValues(map, spec.inputSize)));
+            writePng(bytesOf(p.value(overlayOpt)), overlay(crop, heatValues(map, spec.inputSize)));
     } catch (const Error& e) {
-        std::cerr << "error: " << e.what() << "\n";
+        std::cerr << "error: " << shown(e.what()) << "\n";
         return kExitBadInput;
     }
     return kExitOk;
@@ -236,10 +232,10 @@ int runChannels(const QStringList& args) {
     if (p.positionalArguments().size() != 1) throw UsageError{"channels needs exactly one FOLDER"};
     AtlasOptions o;
     o.topK = intOption(p, topOpt, 1);
-    o.threads = intOption(p, threadsOpt, 0);
+    o.threads = threadsOption("--threads", p.value(threadsOpt));
     o.useCache = !p.isSet(noCacheOpt);
     const std::string layer = p.value(layerOpt).toStdString();
-    const std::string folder = p.positionalArguments().front().toStdString();
+    const std::string folder = bytesOf(p.positionalArguments().front());
 
     std::optional<ChannelAtlas> atlas;
     try {
@@ -247,10 +243,10 @@ int runChannels(const QStringList& args) {
         checkLayer(model->spec(), layer);
         atlas = buildChannelAtlas(model, folder, o, terminalProgress("images"));
     } catch (const Error& e) {
-        std::cerr << "error: " << e.what() << "\n";
+        std::cerr << "error: " << shown(e.what()) << "\n";
         return kExitBadInput;
     }
-    for (const std::string& s : atlas->skipped) std::cerr << "skipped: " << s << "\n";
+    for (const std::string& s : atlas->skipped) std::cerr << "skipped: " << shown(s) << "\n";
     std::cerr << atlas->files.size() << (atlas->files.size() == 1 ? " image" : " images")
               << (atlas->fromCache ? " (from the cache)" : "") << "\n";
     const LayerAtlas& l = atlas->layer(layer);
@@ -266,11 +262,11 @@ int runChannels(const QStringList& args) {
         channels.push_back({{"channel", c}, {"top", top}});
     }
     const nlohmann::json out = {{"layer", layer}, {"channels", channels}};
-    const std::string path = p.value(jsonOpt).toStdString();
+    const std::string path = bytesOf(p.value(jsonOpt));
     std::ofstream f(path);
-    f << out.dump(1) << "\n";
+    f << out.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     if (!f) {
-        std::cerr << "error: " << path << ": cannot write the file.\n";
+        std::cerr << "error: " << shown(path) << ": cannot write the file.\n";
         return kExitBadInput;
     }
     return atlas->files.empty() ? kExitBadInput : kExitOk;
@@ -307,13 +303,13 @@ int runVisualize(const QStringList& args) {
     o.steps = intOption(p, stepsOpt, 1);
     o.seed = seedOption(p, seedOpt);
     o.useCache = !p.isSet(noCacheOpt);
-    const int threads = intOption(p, threadsOpt, 0);
+    const int threads = threadsOption("--threads", p.value(threadsOpt));
 
     std::shared_ptr<const Model> model;
     try {
         model = openModel(p, weightsOpt);
     } catch (const Error& e) {
-        std::cerr << "error: " << e.what() << "\n";
+        std::cerr << "error: " << shown(e.what()) << "\n";
         return kExitBadInput;
     }
     checkLayer(model->spec(), o.layer);
@@ -330,10 +326,10 @@ int runVisualize(const QStringList& args) {
               << ", " << std::setprecision(0) << v->ms << " ms\n"
               << std::defaultfloat;
     try {
-        if (p.isSet(rawOpt)) writeNpy(p.value(rawOpt).toStdString(), v->input);
-        if (p.isSet(saveOpt)) writePng(p.value(saveOpt).toStdString(), v->rgb);
+        if (p.isSet(rawOpt)) writeNpy(bytesOf(p.value(rawOpt)), v->input);
+        if (p.isSet(saveOpt)) writePng(bytesOf(p.value(saveOpt)), v->rgb);
     } catch (const Error& e) {
-        std::cerr << "error: " << e.what() << "\n";
+        std::cerr << "error: " << shown(e.what()) << "\n";
         return kExitBadInput;
     }
     return kExitOk;

@@ -168,7 +168,7 @@ void writeCache(const std::string& path, const json& j) {
     {
         std::ofstream out(tmp, std::ios::binary);
         if (!out) return;  // an unwritable cache only costs time
-        out << j.dump();
+        out << j.dump(-1, ' ', false, json::error_handler_t::replace);
         if (!out) {
             fs::remove(tmp, ec);
             return;

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/engine/threads.h"
 #include "core/error.h"
 #include "core/media/image_io.h"
 #include "core/pipeline.h"
@@ -37,9 +38,10 @@ struct FolderJob::Impl {
           opt(o),
           pipeline(model,
                    EngineOptions{o.precision, std::max(o.batch, 1), o.threads, o.calibration}) {
-        const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-        const int inference = opt.threads > 0 ? opt.threads : cores;
-        decodeThreads = opt.decodeThreads > 0 ? opt.decodeThreads : std::max(1, cores - inference);
+        const int cores = machineCores();
+        const int inference = capThreads(opt.threads);
+        decodeThreads =
+            opt.decodeThreads > 0 ? capThreads(opt.decodeThreads) : std::max(1, cores - inference);
         capacity =
             2 * static_cast<size_t>(pipeline.options().batch) + static_cast<size_t>(decodeThreads);
     }
@@ -78,10 +80,8 @@ struct FolderJob::Impl {
         const auto t0 = Clock::now();
         try {
             input = model->prepare(readImage(path));
-        } catch (const Error& e) {
-            error = e.what();
-        } catch (const std::exception& e) {
-            error = path + ": " + e.what();
+        } catch (...) {
+            error = currentExceptionMessage(path);
         }
         const double ms = msSince(t0);
         lock.lock();

@@ -36,7 +36,7 @@ struct FolderJobOptions {
     std::shared_ptr<const Calibration> calibration;  // int8
     int threads = 0;                                 // inference threads (OpenMP); 0: all cores
     int batch = 1;                                   // images per inference (see above)
-    int decodeThreads = 0;  // 0: the cores inference leaves free, and at least 1
+    int decodeThreads = 0;  // 0: the cores inference leaves free, at least 1; capped at the cores
     int topK = 5;
     std::vector<std::string> taps;  // node outputs to hand back for every image
 };

@@ -27,8 +27,6 @@
 #include "core/model/weights.h"
 #include "tests/test_util.h"
 
-extern char** environ;
-
 namespace r18 {
 namespace {
 
@@ -63,36 +61,6 @@ std::string caseName(const testing::TestParamInfo<HostileCase>& p) {
     return test::identifier(p.param.file);
 }
 
-// A command's exit code, stderr and peak resident memory (its own, measured by wait4).
-struct Measured {
-    int exitCode = -1;
-    std::string err;
-    double peakMb = 0.0;
-};
-
-Measured runMeasured(const std::vector<std::string>& args) {
-    const std::string errPath = test::tempDir() + "/err";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    Measured m;
-    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) return m;
-    posix_spawn_file_actions_destroy(&actions);
-    int status = 0;
-    struct rusage usage {};
-    wait4(pid, &status, 0, &usage);
-    m.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    m.err = test::readText(errPath);
-    m.peakMb = static_cast<double>(usage.ru_maxrss) / 1024.0;
-    return m;
-}
-
 class HostileWeights : public testing::TestWithParam<HostileCase> {};
 
 TEST_P(HostileWeights, ClearErrorNamingFileAndProblem) {
@@ -112,7 +80,8 @@ TEST_P(HostileWeights, ClearErrorNamingFileAndProblem) {
 // The same through `info`: exit code 3, the message, and the memory it took.
 TEST_P(HostileWeights, CommandLineRefusesWithinBoundedMemory) {
     const std::string path = fixture("hostile/" + GetParam().file);
-    const Measured m = runMeasured({"/usr/bin/timeout", "60", R18_CLI, "info", "--weights", path});
+    const test::Measured m =
+        test::runMeasured({"/usr/bin/timeout", "60", R18_CLI, "info", "--weights", path});
     EXPECT_EQ(m.exitCode, 3) << m.err;
     EXPECT_NE(m.err.find("error: " + path + ": "), std::string::npos) << m.err;
     EXPECT_NE(m.err.find(GetParam().expected), std::string::npos) << m.err;
@@ -166,8 +135,9 @@ TEST_P(HostileImages, RefusedFromTheHeader) {
 
 TEST_P(HostileImages, CommandLineRefusesWithinBoundedMemory) {
     const std::string path = fixture("hostile/" + GetParam().file);
-    const Measured m = runMeasured({"/usr/bin/timeout", "60", R18_CLI, "classify", "--weights",
-                                    fixture("weights/resnet18_seeded.pth"), path});
+    const test::Measured m =
+        test::runMeasured({"/usr/bin/timeout", "60", R18_CLI, "classify", "--weights",
+                           fixture("weights/resnet18_seeded.pth"), path});
     EXPECT_EQ(m.exitCode, 3) << m.err;
     EXPECT_NE(m.err.find(path + ": "), std::string::npos) << m.err;
     EXPECT_NE(m.err.find(GetParam().expected), std::string::npos) << m.err;
@@ -194,9 +164,9 @@ TEST_P(PilImages, InputEqualsTorchvisionOnPil) {
 TEST_P(PilImages, LogitsAgreeWithPyTorch) {
     const std::string path = fixture("hostile/" + GetParam().file);
     const std::string out = test::tempDir() + "/logits.npy";
-    const Measured m =
-        runMeasured({R18_CLI, "classify", "--weights", fixture("weights/resnet18_seeded.pth"),
-                     "--save-logits", out, path});
+    const test::Measured m =
+        test::runMeasured({R18_CLI, "classify", "--weights", fixture("weights/resnet18_seeded.pth"),
+                           "--save-logits", out, path});
     ASSERT_EQ(m.exitCode, 0) << m.err;
     const Tensor ref = readNpy(fixture("hostile/" + GetParam().expected + "/logits.npy"));
     const Tensor got = readNpy(out);
@@ -213,10 +183,10 @@ struct Special {
     std::string fifo = dir + "/pipe.jpg";
     std::string weights = fixture("weights/resnet18_seeded.pth");
     Special() { EXPECT_EQ(mkfifo(fifo.c_str(), 0600), 0); }
-    Measured classify(const std::vector<std::string>& args) const {
+    test::Measured classify(const std::vector<std::string>& args) const {
         std::vector<std::string> all = {"/usr/bin/timeout", "30", R18_CLI, "classify"};
         all.insert(all.end(), args.begin(), args.end());
-        return runMeasured(all);
+        return test::runMeasured(all);
     }
 };
 
@@ -224,7 +194,7 @@ TEST(SpecialFiles, AFifoAmongImagesIsRefusedAndTheOthersClassified) {
     const Special s;
     const std::string dog = test::fixtureImage("dog").path;
     const std::string out = s.dir + "/logits.npy";
-    const Measured m =
+    const test::Measured m =
         s.classify({"--weights", s.weights, "--save-logits", out, s.fifo, dog, "/dev/zero"});
     EXPECT_EQ(m.exitCode, 3) << m.err;  // not 124: nothing blocked
     EXPECT_NE(m.err.find(s.fifo + ": is a named pipe (FIFO), not an image file"), std::string::npos)
@@ -237,23 +207,23 @@ TEST(SpecialFiles, AFifoAmongImagesIsRefusedAndTheOthersClassified) {
 TEST(SpecialFiles, WeightsLabelsAndCalibrationRefuseThem) {
     const Special s;
     const std::string dog = test::fixtureImage("dog").path;
-    const Measured weights = s.classify({"--weights", s.fifo, dog});
+    const test::Measured weights = s.classify({"--weights", s.fifo, dog});
     EXPECT_EQ(weights.exitCode, 3);
     EXPECT_NE(weights.err.find(s.fifo + ": is a named pipe (FIFO), not a weights file"),
               std::string::npos)
         << weights.err;
-    const Measured device = s.classify({"--weights", "/dev/null", dog});
+    const test::Measured device = s.classify({"--weights", "/dev/null", dog});
     EXPECT_NE(device.err.find("/dev/null: is a character device, not a weights file"),
               std::string::npos)
         << device.err;
     for (const std::string& labels : {s.fifo, std::string("/dev/zero")}) {
-        const Measured m = s.classify({"--weights", s.weights, "--labels", labels, dog});
+        const test::Measured m = s.classify({"--weights", s.weights, "--labels", labels, dog});
         EXPECT_EQ(m.exitCode, 3) << m.err;
         EXPECT_NE(m.err.find(labels + ": is a "), std::string::npos) << m.err;
         EXPECT_NE(m.err.find("not a labels file"), std::string::npos) << m.err;
         EXPECT_LT(m.peakMb, 1024.0);
     }
-    const Measured calibration =
+    const test::Measured calibration =
         s.classify({"--weights", s.weights, "--precision", "int8", "--calibration", s.fifo, dog});
     EXPECT_EQ(calibration.exitCode, 3) << calibration.err;
     EXPECT_NE(calibration.err.find(s.fifo + ": is a named pipe (FIFO)"), std::string::npos)
@@ -268,7 +238,7 @@ TEST(SpecialFiles, AFifoBesideTheWeightsAsTheirLabels) {
     ASSERT_EQ(mkfifo(labels.c_str(), 0600), 0);
     // The model still opens (labels beside the weights are optional), saying why they were not
     // used, instead of blocking in open().
-    const Measured m = s.classify({"--weights", weights, test::fixtureImage("dog").path});
+    const test::Measured m = s.classify({"--weights", weights, test::fixtureImage("dog").path});
     EXPECT_EQ(m.exitCode, 0) << m.err;
     EXPECT_NE(m.err.find(labels + ": is a named pipe (FIFO), not a labels file"), std::string::npos)
         << m.err;
@@ -309,9 +279,9 @@ TEST_P(HostileLabels, ClearErrorNamingFileAndProblem) {
 
 TEST_P(HostileLabels, CommandLineExitsThree) {
     const std::string path = fixture("hostile/" + GetParam().file);
-    const Measured m = runMeasured({"/usr/bin/timeout", "60", R18_CLI, "classify", "--weights",
-                                    fixture("weights/resnet18_seeded.pth"), "--labels", path,
-                                    test::fixtureImage("dog").path});
+    const test::Measured m = test::runMeasured({"/usr/bin/timeout", "60", R18_CLI, "classify",
+                                                "--weights", fixture("weights/resnet18_seeded.pth"),
+                                                "--labels", path, test::fixtureImage("dog").path});
     EXPECT_EQ(m.exitCode, 3) << m.err;
     EXPECT_NE(m.err.find(GetParam().expected), std::string::npos) << m.err;
 }
@@ -372,8 +342,9 @@ TEST(FolderWalk, SymbolicLinkLoopsAddNothing) {
     EXPECT_EQ(findImages(dir, false), (std::vector<std::string>{dir + "/a.jpg"}));
 
     const std::string csv = dir + "/../rows.csv";
-    const Measured m = runMeasured({"/usr/bin/timeout", "120", R18_CLI, "classify", "--weights",
-                                    fixture("weights/resnet18_seeded.pth"), "--csv", csv, dir});
+    const test::Measured m =
+        test::runMeasured({"/usr/bin/timeout", "120", R18_CLI, "classify", "--weights",
+                           fixture("weights/resnet18_seeded.pth"), "--csv", csv, dir});
     EXPECT_EQ(m.exitCode, 0) << m.err;
     EXPECT_NE(m.err.find("wrote 4 rows"), std::string::npos) << m.err;
 }

@@ -1,6 +1,9 @@
 #include "tests/test_util.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +14,8 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+extern char** environ;
 
 namespace r18::test {
 
@@ -140,6 +145,30 @@ CommandResult runCommand(const std::string& commandLine) {
     r.out = readText(dir + "/out");
     r.err = readText(dir + "/err");
     return r;
+}
+
+Measured runMeasured(const std::vector<std::string>& args) {
+    const std::string errPath = tempDir() + "/err";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    Measured m;
+    const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) return m;
+    int status = 0;
+    struct rusage usage {};
+    wait4(pid, &status, 0, &usage);
+    m.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    m.err = readText(errPath);
+    m.peakMb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+    return m;
 }
 
 }  // namespace r18::test

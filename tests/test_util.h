@@ -44,6 +44,15 @@ struct CommandResult {
 // Runs a shell command line, capturing stdout and stderr.
 CommandResult runCommand(const std::string& commandLine);
 
+// A command's exit code, stderr and peak resident memory (its own, measured by wait4).
+struct Measured {
+    int exitCode = -1;
+    std::string err;
+    double peakMb = 0.0;
+};
+// Runs args[0] (a path) with its arguments, no shell, stdout to /dev/null.
+Measured runMeasured(const std::vector<std::string>& args);
+
 // A gtest-safe name: every character that is not a letter or digit becomes '_'.
 std::string identifier(std::string text);
 

@@ -19,8 +19,10 @@
 
 #include <QComboBox>
 #include <QMessageBox>
+#include <QStatusBar>
 #include <QToolBar>
 
+#include "core/engine/threads.h"
 #include "core/formats/npy.h"
 #include "core/pipeline.h"
 #include "tests/qt_test_util.h"
@@ -476,6 +478,26 @@ TEST(Window, ChosenWeightsAreRememberedAcrossRuns) {
     ASSERT_TRUE(test::waitForCount(models, 1, 60000));
     EXPECT_EQ(QString::fromStdString(again.engine().model->file()), finetuned);
     EXPECT_EQ(again.weightsDialog(), nullptr);  // no "no trained weights" dialog
+    QSettings().clear();
+}
+
+// Threads remembered on a larger machine are capped at this one's cores, and the status bar
+// says so.
+TEST(Window, RememberedThreadsAreCappedAtTheCores) {
+    QSettings().clear();
+    QSettings().setValue("engine/threads", 100000);
+    WindowOptions options;
+    options.weightsPath = weightsPath();
+    options.windowSize = QSize(1200, 800);
+    MainWindow w(options);
+    const QString message = w.statusBar()->currentMessage();
+    EXPECT_TRUE(message.contains(QStringLiteral("100000 threads")) &&
+                message.contains(QStringLiteral("this machine has")))
+        << message.toStdString();
+    QSignalSpy models(&w, &MainWindow::modelShown);
+    w.show();
+    ASSERT_TRUE(test::waitForCount(models, 1, 60000));
+    EXPECT_EQ(w.engine().threads, machineCores());
     QSettings().clear();
 }
 

@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "core/engine/engine.h"
+#include "core/engine/threads.h"
 #include "core/media/image_io.h"
 #include "core/media/preprocess.h"
 #include "tests/qt_test_util.h"
@@ -179,6 +180,34 @@ TEST_F(WorkerTest, BrokenWeightsFallBackToDemoWeightsAndSaySo) {
     EXPECT_EQ(info.model->trust(), Trust::Untrained);
     EXPECT_NE(info.model->trustNote().find("meaningless"), std::string::npos);
     EXPECT_EQ(info.model->spec().archName(), "ResNet18");
+}
+
+// Hostile weights (a pickle whose dict contains itself, a zip64 locator past a 50-byte file)
+// arrive as engineFailed naming the file; the worker runs the demo weights and goes on.
+TEST_F(WorkerTest, HostileWeightsArriveAsEngineFailedNamingTheFile) {
+    for (const std::string name : {"cycle_self.pth", "zip64_locator_50_bytes.pth"}) {
+        const std::string path = fixture("hostile/" + name);
+        QSignalSpy failed(worker, &InferenceWorker::engineFailed);
+        const EngineInfo info = load(QString::fromStdString(path));
+        ASSERT_GE(failed.count(), 1) << name;
+        EXPECT_TRUE(failed.first().at(1).toString().startsWith(QString::fromStdString(path) + ": "))
+            << failed.first().at(1).toString().toStdString();
+        ASSERT_TRUE(info.model) << name;
+    }
+    QSignalSpy results(worker, &InferenceWorker::resultReady);
+    worker->submit(request(1, fileSource(test::fixtureImage("eagle").path)));
+    ASSERT_TRUE(test::waitForCount(results, 1, 30000));
+}
+
+// A thread count no machine has runs on the cores there are.
+TEST_F(WorkerTest, ThreadsAreCappedAtTheCores) {
+    load(QString::fromStdString(fixture("weights/resnet18_seeded.pth")), 1);
+    QSignalSpy ready(worker, &InferenceWorker::engineReady);
+    QMetaObject::invokeMethod(worker, [w = worker] { w->configure(2, Precision::Fp32, 100000); });
+    ASSERT_TRUE(test::waitForCount(ready, 1, 60000));
+    const EngineInfo info = ready.first().first().value<EngineInfo>();
+    EXPECT_EQ(info.engineId, 2u);
+    EXPECT_EQ(info.threads, machineCores());
 }
 
 // A change that fails leaves the engine that runs, and says so with the id that was asked for.

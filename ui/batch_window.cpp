@@ -42,8 +42,8 @@ void BatchJob::run(const QString& folder) {
             files, [this](FolderResult&& r) { emit rowReady(static_cast<int>(r.index), r.row); },
             &m_cancel);
         emit finished(!completed, QString());
-    } catch (const Error& e) {
-        emit finished(false, QString::fromStdString(e.what()));
+    } catch (...) {  // no exception may leave this thread's slot
+        emit finished(false, QString::fromStdString(currentExceptionMessage(folder.toStdString())));
     }
 }
 

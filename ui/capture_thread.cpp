@@ -175,8 +175,8 @@ void CaptureThread::start(const Options& options, Sink sink) {
             }
             if (state->stopRequested && reason.isEmpty())
                 reason = QObject::tr("%1 stopped.").arg(label);
-        } catch (const Error& e) {
-            reason = QString::fromStdString(e.what());
+        } catch (...) {  // no exception may leave this thread
+            reason = QString::fromStdString(currentExceptionMessage(options.spec.toStdString()));
             error = true;
         }
         std::lock_guard<std::mutex> lock(state->mutex);

@@ -126,11 +126,13 @@ bool InferenceWorker::compile(uint64_t engineId, std::shared_ptr<const Model> mo
         m_info.engineId = engineId;
         m_info.model = std::move(model);
         m_info.precision = precision;
-        m_info.threads = threads;
+        m_info.threads = m_pipeline->engine().options().threads;  // capped at the cores
         m_info.implementations = QString::fromStdString(m_pipeline->engine().implementations());
         m_info.calibrationImages = calibration ? calibration->images : 0;
-    } catch (const Error& e) {
-        emit engineFailed(engineId, QString::fromStdString(e.what()), false);
+    } catch (...) {  // r18::Error, or anything else the engine lets out (std::bad_alloc, ...)
+        const std::string subject = model->file().empty() ? "The demo weights" : model->file();
+        emit engineFailed(engineId, QString::fromStdString(currentExceptionMessage(subject)),
+                          false);
         return false;
     }
     return true;
@@ -144,8 +146,10 @@ void InferenceWorker::loadModel(quint64 engineId, const QString& weightsPath, Pr
         options.weightsPath = weightsPath.toStdString();
         options.demoIfMissing = true;
         model = Model::open(options);
-    } catch (const Error& e) {
-        emit engineFailed(engineId, QString::fromStdString(e.what()), false);
+    } catch (...) {
+        emit engineFailed(
+            engineId, QString::fromStdString(currentExceptionMessage(weightsPath.toStdString())),
+            false);
         if (!m_pipeline) model = Model::demo();  // something must run
     }
     if (model) {
@@ -174,8 +178,9 @@ void InferenceWorker::setLabels(quint64 engineId, const QString& path) {
         m_pipeline = std::make_unique<Pipeline>(model, m_pipeline->options());
         m_info.engineId = engineId;
         m_info.model = model;
-    } catch (const Error& e) {
-        emit engineFailed(engineId, QString::fromStdString(e.what()), true);
+    } catch (...) {
+        emit engineFailed(
+            engineId, QString::fromStdString(currentExceptionMessage(path.toStdString())), true);
     }
     emit engineReady(m_info);
     processPending();
@@ -287,12 +292,10 @@ void InferenceWorker::processPending() {
         result->nodeMs = std::move(c.nodeMs);
         result->networkMs = c.networkMs;
         emit resultReady(result);
-    } catch (const Error& e) {
-        emit failed(request.requestId, request.source, QString::fromStdString(e.what()));
-    } catch (const std::exception& e) {
-        const QString label = request.source ? request.source->label : QString();
+    } catch (...) {  // r18::Error names the image; anything else is named here
+        const std::string label = request.source ? request.source->label.toStdString() : "";
         emit failed(request.requestId, request.source,
-                    tr("%1: unexpected error: %2").arg(label, QString::fromUtf8(e.what())));
+                    QString::fromStdString(currentExceptionMessage(label)));
     }
 }
 

@@ -334,7 +334,14 @@ void MainWindow::readSettings(const WindowOptions& options) {
     const bool bf16 =
         s.value("engine/precision").toString() == "bf16" && Engine::supports(Precision::Bf16);
     m_precisionBox->setCurrentIndex(bf16 ? 1 : 0);
-    const int threads = std::clamp(s.value("engine/threads", cores()).toInt(), 1, cores());
+    // Settings may come from a larger machine (or be edited): never more threads than cores.
+    const qlonglong stored = s.value("engine/threads", cores()).toLongLong();
+    std::string capped;
+    const int threads = capThreads(stored, &capped);
+    if (!capped.empty())
+        m_status->flash(tr("The settings ask for %1 threads: %2.")
+                            .arg(stored)
+                            .arg(QString::fromStdString(capped)));
     m_threadsBox->setCurrentIndex(threads - 1);
     m_layers->readSettings(s);
     m_input->readSettings(s);

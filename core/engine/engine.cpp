@@ -1,4 +1,5 @@
 #include "core/engine/engine.h"
+#include "core/engine/threads.h"
 
 #include <omp.h>
 
@@ -465,6 +466,7 @@ Engine::Engine(const NetworkSpec& spec, const WeightSet& weights, const EngineOp
     if (options.threads < 0) throw EngineError("The thread count cannot be negative.");
     d->spec = spec;
     d->opt = options;
+    d->opt.threads = options.threads > 0 ? capThreads(options.threads) : 0;
     if (options.precision == Precision::Bf16 && !supports(Precision::Bf16))
         throw EngineError(
             "bf16 is not available on this CPU: oneDNN 2.6 needs AVX-512 for bf16 "
@@ -477,13 +479,19 @@ Engine::Engine(const NetworkSpec& spec, const WeightSet& weights, const EngineOp
         throw EngineError(
             "int8 is not available on this CPU (oneDNN needs at least AVX2; this CPU offers " +
             cpuIsa() + "). Use fp32.");
-    if (options.threads > 0) omp_set_num_threads(options.threads);
+    if (d->opt.threads > 0) omp_set_num_threads(d->opt.threads);
     try {
         d->compile(weights);
     } catch (const dnnl::error& e) {
         throw EngineError(std::string("oneDNN could not build the ") +
                           precisionName(options.precision) + " primitive for '" + d->building +
                           "' (" + statusName(e.status) + ": " + e.what() + ").");
+    } catch (const Error&) {
+        throw;
+    } catch (...) {
+        throw EngineError(currentExceptionMessage(std::string("The ") +
+                                                  precisionName(options.precision) +
+                                                  " network at '" + d->building + "'"));
     }
 }
 
@@ -573,6 +581,8 @@ RunResult Engine::run(const Tensor& input, const std::vector<std::string>& tapNa
     } catch (const dnnl::error& e) {
         throw EngineError(std::string("oneDNN failed while running the network (") +
                           statusName(e.status) + ": " + e.what() + ").");
+    } catch (...) {
+        throw EngineError(currentExceptionMessage("Running the network"));
     }
     for (int node : taps) {
         const Node& n = spec.nodes[static_cast<size_t>(node)];

@@ -63,7 +63,7 @@ struct EngineOptions {
 
     Precision precision = Precision::Fp32;
     int batch = 1;
-    int threads = 0;  // OpenMP threads for this engine; 0 keeps OpenMP's default (all cores)
+    int threads = 0;  // OpenMP threads; 0: OpenMP's default (all cores); capped at the cores
     // int8 only: activation ranges from calibrate() (core/calibration.h). Weights are quantized
     // per output channel; activations per tensor, u8 after a ReLU and s8 elsewhere; the stem
     // input is s8, the head (average pool, fc) runs in fp32 on dequantized layer4 outputs.

@@ -16,14 +16,13 @@ int machineCores() {
     return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
-int capThreads(int requested, std::string* note) {
+int capThreads(long long requested, std::string* note) {
     const int cores = machineCores();
     if (requested <= 0) return cores;
-    if (requested <= cores) return requested;
+    if (requested <= cores) return static_cast<int>(requested);
     if (note)
-        *note = std::to_string(requested) + " threads asked for, but this machine has " +
-                std::to_string(cores) + (cores == 1 ? " core" : " cores") + ": using " +
-                std::to_string(cores) + ".";
+        *note = "this machine has " + std::to_string(cores) + (cores == 1 ? " core" : " cores") +
+                "; using " + std::to_string(cores);
     return cores;
 }
 

@@ -10,8 +10,9 @@ namespace r18 {
 int machineCores();
 
 // `requested` threads, or all cores for 0, never more than machineCores(): a larger request is
-// capped and `note` (if given) says so in a sentence. Negative requests count as 0.
-int capThreads(int requested, std::string* note = nullptr);
+// capped (OpenMP crashes or takes gigabytes on absurd counts) and `note`, if given, says so:
+// "this machine has 2 cores; using 2". Negative requests count as 0.
+int capThreads(long long requested, std::string* note = nullptr);
 
 // GNU OpenMP's threads spin after every parallel region, and it reads OMP_WAIT_POLICY when the
 // library loads, before main() runs. Where inference shares the cores with a GUI thread and a

@@ -1,33 +1,81 @@
 #include "core/formats/npy.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "core/error.h"
 
 namespace r18 {
 
-void writeNpy(const std::string& path, const Tensor& t) {
+namespace {
+
+// The header of a float32, C-order .npy of `dims`, padded with spaces to `size` bytes (at least
+// the 64-byte multiple it needs).
+std::string npyHeader(const std::vector<int64_t>& dims, size_t size) {
     std::string shape = "(";
-    for (size_t i = 0; i < t.dims.size(); ++i)
-        shape +=
-            std::to_string(t.dims[i]) + (t.dims.size() == 1 || i + 1 < t.dims.size() ? "," : "");
+    for (size_t i = 0; i < dims.size(); ++i)
+        shape += std::to_string(dims[i]) + (dims.size() == 1 || i + 1 < dims.size() ? "," : "");
     shape += ")";
-    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
-    const size_t total = 10 + header.size() + 1;
-    header.append((64 - total % 64) % 64, ' ');
-    header += '\n';
-    std::ofstream f(path, std::ios::binary);
-    if (!f) throw Error(path + ": cannot create the file.");
-    const auto len = static_cast<uint16_t>(header.size());
-    f.write("\x93NUMPY\x01\x00", 8);
-    f.put(static_cast<char>(len & 0xFF));
-    f.put(static_cast<char>(len >> 8));
-    f.write(header.data(), static_cast<std::streamsize>(header.size()));
-    f.write(reinterpret_cast<const char*>(t.ptr()),
-            static_cast<std::streamsize>(t.data.size() * sizeof(float)));
-    if (!f) throw Error(path + ": writing the file failed.");
+    std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+    const size_t unpadded = 10 + dict.size() + 1;
+    const size_t total = std::max(size, unpadded + (64 - unpadded % 64) % 64);
+    dict.append(total - unpadded, ' ');
+    dict += '\n';
+    std::string out("\x93NUMPY\x01\x00", 8);
+    const auto len = static_cast<uint16_t>(dict.size());
+    out += static_cast<char>(len & 0xFF);
+    out += static_cast<char>(len >> 8);
+    return out + dict;
+}
+
+}  // namespace
+
+void writeNpy(const std::string& path, const Tensor& t) {
+    if (t.dims.empty()) throw Error(path + ": a .npy needs at least one dimension.");
+    NpyWriter w(path, std::vector<int64_t>(t.dims.begin() + 1, t.dims.end()));
+    w.append(t.ptr(), t.dims[0]);
+    w.close();
+}
+
+NpyWriter::NpyWriter(std::string path, std::vector<int64_t> sliceDims)
+    : m_path(std::move(path)), m_sliceDims(std::move(sliceDims)) {
+    for (const int64_t d : m_sliceDims) m_sliceSize *= d;
+    // Room for the largest count, so the final header has the same size.
+    m_headerSize = header(std::numeric_limits<int64_t>::max()).size();
+    m_out.open(m_path, std::ios::binary | std::ios::trunc);
+    if (!m_out) throw Error(m_path + ": cannot create the file.");
+    const std::string h = header(0);
+    m_out.write(h.data(), static_cast<std::streamsize>(h.size()));
+    if (!m_out) throw Error(m_path + ": writing the file failed.");
+}
+
+NpyWriter::~NpyWriter() = default;
+
+std::string NpyWriter::header(int64_t count) const {
+    std::vector<int64_t> dims{count};
+    dims.insert(dims.end(), m_sliceDims.begin(), m_sliceDims.end());
+    return npyHeader(dims, m_headerSize);
+}
+
+void NpyWriter::append(const float* data, int64_t slices) {
+    if (!m_out.is_open()) throw Error(m_path + ": the file is already closed.");
+    m_out.write(reinterpret_cast<const char*>(data),
+                static_cast<std::streamsize>(slices * m_sliceSize * sizeof(float)));
+    if (!m_out) throw Error(m_path + ": writing the file failed.");
+    m_count += slices;
+}
+
+void NpyWriter::close() {
+    if (!m_out.is_open()) throw Error(m_path + ": the file is already closed.");
+    const std::string h = header(m_count);
+    m_out.seekp(0);
+    m_out.write(h.data(), static_cast<std::streamsize>(h.size()));
+    if (!m_out) throw Error(m_path + ": writing the file failed (it must be a seekable file).");
+    m_out.close();  // flushes: a full disk shows here
+    if (!m_out) throw Error(m_path + ": writing the file failed.");
 }
 
 Tensor readNpy(const std::string& path) {

@@ -426,13 +426,17 @@ cv::Mat decode(const uint8_t* data, size_t size, const std::string& label,
 }  // namespace
 
 cv::Mat decodeImage(const std::vector<uint8_t>& bytes, const std::string& label) {
-    return decode(bytes.data(), bytes.size(), label, {});
+    return rethrowAsError<ImageError>(
+        label, [&] { return decode(bytes.data(), bytes.size(), label, {}); });
 }
 
 cv::Mat readImage(const std::string& path) {
-    std::vector<uint8_t> bytes =
-        readRegularFileOrThrow<ImageError>(path, "image file", kMaxImageFileBytes);
-    return decode(bytes.data(), bytes.size(), path, [&] { std::vector<uint8_t>().swap(bytes); });
+    return rethrowAsError<ImageError>(path, [&] {
+        std::vector<uint8_t> bytes =
+            readRegularFileOrThrow<ImageError>(path, "image file", kMaxImageFileBytes);
+        return decode(bytes.data(), bytes.size(), path,
+                      [&] { std::vector<uint8_t>().swap(bytes); });
+    });
 }
 
 }  // namespace r18

@@ -104,7 +104,9 @@ Labels Labels::imagenet() {
     return labels;
 }
 
-Labels Labels::fromFile(const std::string& path) {
+namespace {
+
+Labels readLabelsFile(const std::string& path) {
     const std::vector<uint8_t> bytes =
         readRegularFileOrThrow<Error>(path, "labels file", kMaxBytes);
     std::string text(bytes.begin(), bytes.end());
@@ -122,6 +124,12 @@ Labels Labels::fromFile(const std::string& path) {
     std::vector<std::string> names = json ? parseJsonList(text, path) : splitLines(text);
     if (names.empty()) throw Error(path + ": the labels file holds no labels.");
     return Labels(std::move(names));
+}
+
+}  // namespace
+
+Labels Labels::fromFile(const std::string& path) {
+    return rethrowAsError<Error>(path, [&] { return readLabelsFile(path); });
 }
 
 std::string Labels::fileBesideWeights(const std::string& weightsPath) {

@@ -38,6 +38,11 @@ std::shared_ptr<const Model> Model::open(const ModelOptions& options) {
         if (!options.demoIfMissing) throw WeightsError(noWeightsMessage());
         return options.labelsPath.empty() ? demo() : demo()->withLabels(options.labelsPath);
     }
+    return rethrowAsError<WeightsError>(path, [&] { return openFile(path, options.labelsPath); });
+}
+
+std::shared_ptr<const Model> Model::openFile(const std::string& path,
+                                             const std::string& labelsPath) {
     auto weights = std::make_shared<WeightSet>(loadWeights(path));
     // Read before the weights are checked, so that a config declaring another network is the
     // message the user sees.
@@ -55,7 +60,7 @@ std::shared_ptr<const Model> Model::open(const ModelOptions& options) {
     model->m_config = std::move(config);
     model->m_notes = model->m_config.notes;
     model->usePreprocessing();
-    model->findLabels(options.labelsPath);
+    model->findLabels(labelsPath);
     return model;
 }
 
@@ -123,10 +128,12 @@ std::string Model::weightsSource() const {
 }
 
 std::shared_ptr<const Model> Model::withLabels(const std::string& labelsPath) const {
-    std::shared_ptr<Model> copy(new Model(*this));
-    copy->m_notes = m_config.notes;
-    copy->findLabels(labelsPath);
-    return copy;
+    return rethrowAsError<Error>(labelsPath, [&] {
+        std::shared_ptr<Model> copy(new Model(*this));
+        copy->m_notes = m_config.notes;
+        copy->findLabels(labelsPath);
+        return std::shared_ptr<const Model>(std::move(copy));
+    });
 }
 
 std::string Model::summary() const {

@@ -92,6 +92,8 @@ public:
 
 private:
     Model() = default;
+    static std::shared_ptr<const Model> openFile(const std::string& path,
+                                                 const std::string& labelsPath);
     void findLabels(const std::string& labelsPath);
     void usePreprocessing();
 

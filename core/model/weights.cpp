@@ -52,7 +52,9 @@ float WeightSet::eps(const std::string& bnName) const {
     return it == bnEps.end() ? kDefaultBnEps : it->second;
 }
 
-WeightSet loadWeights(const std::string& path) {
+namespace {
+
+WeightSet loadWeightsFile(const std::string& path) {
     // Mapped, not read: a reader touches only what it needs, so memory follows the model the
     // file describes, not the file's size.
     MappedFile file;
@@ -80,6 +82,12 @@ WeightSet loadWeights(const std::string& path) {
     w.file = path;
     w.sha256 = sha256Hex(bytes, size, [&](size_t at, size_t n) { file.release(at, n); });
     return w;
+}
+
+}  // namespace
+
+WeightSet loadWeights(const std::string& path) {
+    return rethrowAsError<WeightsError>(path, [&] { return loadWeightsFile(path); });
 }
 
 bool hasWeightsSuffix(const std::string& path) {
