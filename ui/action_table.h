@@ -41,6 +41,7 @@ struct ActionTargets {
     std::function<void(bool)> showExplain;  // the "where it looked" methods panel
     std::function<void(bool)> showAtlas;    // the "what this channel detects" panel
     std::function<void()> atlasFolder;      // ask for a folder and build its channel atlas
+    std::function<void(bool)> showCompare;  // the fp32 / int8 comparison panel
     std::function<void()> showShortcuts;
     std::function<void()> showGuide;
     std::function<void()> showAbout;

@@ -31,6 +31,7 @@
 #include "ui/architecture_view.h"
 #include "ui/atlas_panel.h"
 #include "ui/batch_window.h"
+#include "ui/compare_panel.h"
 #include "ui/diagram_panel.h"
 #include "ui/explain_panel.h"
 #include "ui/exports.h"
@@ -52,6 +53,7 @@ namespace r18::ui {
 namespace {
 
 constexpr int kScreenshotTimeoutMs = 120'000;
+constexpr int kDockedMinWidth = 1360;  // narrower windows float the insight panels
 
 int cores() {
     return machineCores();
@@ -112,6 +114,7 @@ void MainWindow::createParts(const WindowOptions& options) {
     m_recent = new RecentFiles(this);
     m_explain = new ExplainPanel(m_session, this);
     m_atlas = new AtlasPanel(m_session, m_layers->features(), this);
+    m_compare = new ComparePanel(m_session, this);
 
     m_precisionBox = new QComboBox;
     m_precisionBox->setToolTip(tr("Numeric precision of the network"));
@@ -152,6 +155,7 @@ void MainWindow::createActions() {
     t.classifyFolder = [this] { classifyFolder({}); };
     t.showExplain = [this](bool on) { showDock(m_explainDock, on); };
     t.showAtlas = [this](bool on) { showDock(m_atlasDock, on); };
+    t.showCompare = [this](bool on) { showDock(m_compareDock, on); };
     t.atlasFolder = [this] {
         showDock(m_atlasDock, true);
         m_atlas->chooseFolder();
@@ -259,20 +263,34 @@ void MainWindow::createDocks() {
         dock(tr("Where it looked — methods"), QStringLiteral("explainDock"), m_explain->panel());
     m_atlasDock =
         dock(tr("What this channel detects"), QStringLiteral("atlasDock"), m_atlas->panel());
+    m_compareDock =
+        dock(tr("Compare fp32 / int8"), QStringLiteral("compareDock"), m_compare->panel());
     tabifyDockWidget(m_explainDock, m_atlasDock);
+    tabifyDockWidget(m_atlasDock, m_compareDock);
     connect(m_explainDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
         action("view.explain")->setChecked(m_explainDock->isVisible());
         m_explain->setActive(visible);
     });
     connect(m_atlasDock, &QDockWidget::visibilityChanged, this,
             [this] { action("view.atlas")->setChecked(m_atlasDock->isVisible()); });
+    connect(m_compareDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        action("view.compare")->setChecked(m_compareDock->isVisible());
+        m_compare->setActive(visible);
+    });
 }
 
 void MainWindow::showDock(QDockWidget* dock, bool on) {
-    dock->setVisible(on);
-    if (!on) return;
-    dock->raise();  // in front of the other when they share a tab bar
-    const int wanted = std::clamp(width() / 4, 300, 480);
+    if (!on) return dock->hide();
+    const int wanted = std::clamp(width() / 4, 340, 480);
+    if (!dock->isFloating() && width() < kDockedMinWidth) {
+        // Docked, the panel would push the window wider than a small laptop's screen: it floats
+        // over the window's right side instead (and can be docked by dragging its title).
+        dock->setFloating(true);
+        const QRect frame = geometry();
+        dock->setGeometry(frame.right() - wanted, frame.top() + 40, wanted, frame.height() - 60);
+    }
+    dock->show();
+    dock->raise();  // in front of the others when they share a tab bar
     if (!dock->isFloating() && dock->width() < wanted)
         resizeDocks({dock}, {wanted}, Qt::Horizontal);
 }

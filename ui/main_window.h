@@ -22,6 +22,7 @@ namespace r18::ui {
 class Actions;
 class ArchitectureView;
 class AtlasPanel;
+class ComparePanel;
 class BatchWindow;
 class DiagramPanel;
 class ExplainPanel;
@@ -83,6 +84,8 @@ public:
     BatchWindow* batchWindow() const { return m_batch; }
     ExplainPanel* explainPanel() const { return m_explain; }
     AtlasPanel* atlasPanel() const { return m_atlas; }
+    ComparePanel* comparePanel() const { return m_compare; }
+    QDockWidget* compareDock() const { return m_compareDock; }
     QDockWidget* explainDock() const { return m_explainDock; }
     QDockWidget* atlasDock() const { return m_atlasDock; }
     QComboBox* precisionBox() const { return m_precisionBox; }
@@ -148,6 +151,8 @@ private:
     AtlasPanel* m_atlas = nullptr;
     QDockWidget* m_explainDock = nullptr;
     QDockWidget* m_atlasDock = nullptr;
+    ComparePanel* m_compare = nullptr;
+    QDockWidget* m_compareDock = nullptr;
     QComboBox* m_precisionBox = nullptr;
     QComboBox* m_threadsBox = nullptr;
     QSplitter* m_mainSplitter = nullptr;
