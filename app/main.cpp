@@ -11,6 +11,7 @@
 #include "core/app_data.h"
 #include "core/engine/threads.h"
 #include "core/model/weights.h"
+#include "ui/app_info.h"
 #include "ui/main_window.h"
 
 namespace {
@@ -104,10 +105,7 @@ int runWindow(int argc, char** argv) {
         return r18::cli::kExitUsage;
     }
     QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("ResNet18Explorer"));
-    QApplication::setApplicationName(QStringLiteral("resnet18-explorer"));
-    QApplication::setApplicationDisplayName(QStringLiteral("ResNet18 Explorer"));
-    QApplication::setApplicationVersion(QString::fromLatin1(r18::appVersion()));
+    r18::ui::setUpApplication();  // names, version, desktop file name, window icon
     QApplication::setStyle(QStringLiteral("Fusion"));
     r18::ui::MainWindow window(options);
     window.show();

@@ -84,6 +84,21 @@ std::vector<std::string> sampleImages() {
     return files;
 }
 
+std::vector<std::string> iconFiles() {
+    std::vector<std::string> files;
+    const std::string dir = dataDir();
+    if (dir.empty()) return files;
+    const fs::path hicolor = fs::path(dir).parent_path() / "icons" / "hicolor";
+    const std::string id = appId();
+    std::error_code ec;
+    for (const char* size : {"48x48", "128x128", "256x256"})
+        if (fs::is_regular_file(hicolor / size / "apps" / (id + ".png"), ec))
+            files.push_back((hicolor / size / "apps" / (id + ".png")).string());
+    if (fs::is_regular_file(hicolor / "scalable" / "apps" / (id + ".svg"), ec))
+        files.push_back((hicolor / "scalable" / "apps" / (id + ".svg")).string());
+    return files;
+}
+
 std::string sourceTreeDir() {
 #if defined(R18_SOURCE_DIR) && defined(R18_BUILD_DIR)
     std::error_code ec;

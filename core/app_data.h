@@ -33,6 +33,10 @@ std::string dataDir();
 // The sample images (dataDir()/samples), sorted by file name; empty if none are installed.
 std::vector<std::string> sampleImages();
 
+// The application icon's files beside the data folder (dataDir()/../icons/hicolor/*/apps/ID.png
+// and .svg), smallest first; empty if none are installed.
+std::vector<std::string> iconFiles();
+
 // The source tree this binary was built from, if the binary is still inside that build tree
 // (a build-tree binary may use weights/ of its checkout); empty for an installed binary.
 std::string sourceTreeDir();

@@ -12,6 +12,7 @@
 #include "core/app_data.h"
 #include "core/media/image_io.h"
 #include "core/model/weights.h"
+#include "core/runtime_info.h"
 #include "tests/test_util.h"
 
 namespace r18 {
@@ -73,6 +74,24 @@ TEST(AppData, SamplesAreThePhotosThatShipAndTheyDecode) {
     const std::string readme =
         test::readText(std::string(R18_SOURCE_DIR) + "/resources/samples/README.md");
     for (const char* name : expected) EXPECT_NE(readme.find(name), std::string::npos) << name;
+}
+
+TEST(AppData, TheIconIsFoundBesideTheDataAndTheRuntimeIsNamed) {
+    const std::vector<std::string> icons = iconFiles();
+    ASSERT_EQ(icons.size(), 3U);  // the build tree has the PNGs rendered from the SVG
+    const char* sizes[] = {"48x48", "128x128", "256x256"};
+    for (size_t i = 0; i < icons.size(); ++i) {
+        EXPECT_EQ(fs::path(icons[i]).filename(), std::string(appId()) + ".png");
+        EXPECT_EQ(fs::path(icons[i]).parent_path().parent_path().filename(), sizes[i]);
+        const cv::Mat png = readImage(icons[i]);
+        EXPECT_EQ(png.cols, std::stoi(sizes[i])) << icons[i];
+    }
+    const RuntimeInfo info = runtimeInfo();
+    EXPECT_EQ(info.oneDnnVersion.rfind("2.", 0), 0U) << info.oneDnnVersion;  // Debian 12: 2.6
+    EXPECT_EQ(info.openCvVersion.rfind("4.", 0), 0U) << info.openCvVersion;
+    EXPECT_FALSE(info.cpuIsa.empty());
+    EXPECT_NE(info.cpuIsa, "unknown ISA");
+    EXPECT_FALSE(info.cpuModel.empty());
 }
 
 TEST(AppData, XdgDataDirsFollowTheExecutablesOwnFolder) {

@@ -59,6 +59,13 @@ grep -qx "Icon=$id" "$desktop" || fail ".desktop Icon is not the application id"
 grep -q "<id>$id</id>" "$metainfo" || fail "metainfo id"
 grep -q "<launchable type=\"desktop-id\">$id.desktop</launchable>" "$metainfo" || fail "launchable"
 grep -q "<binary>resnet18-explorer</binary>" "$metainfo" || fail "provides/binary"
+# Its screenshots are the README's, committed under docs/.
+shots=$(grep -o 'ResNet18Explorer/main/docs/[^<]*' "$metainfo" | sed 's|^ResNet18Explorer/main/||')
+[ -n "$shots" ] || fail "metainfo lists no screenshots from docs/"
+for shot in $shots; do
+    [ -f "$src/$shot" ] || fail "metainfo screenshot $shot is not in the source tree"
+    grep -qF "($shot)" "$src/README.md" || fail "metainfo screenshot $shot is not in the README"
+done
 for type in application/x-pytorch application/x-onnx application/x-safetensors image/jpeg image/png; do
     grep -q "^MimeType=.*$type;" "$desktop" || fail ".desktop MimeType lacks $type"
 done

@@ -57,22 +57,36 @@ inline bool waitShown(ui::MainWindow& w,
 // Waits until the feature-map panel shows `node`'s output for the result on screen.
 inline bool waitForTap(ui::MainWindow& w, const QString& node, int ms = 30000);
 
-// Opens `menuPath` ("E&ngine") in the menu bar and clicks the item `actionId`, with the mouse.
+// Opens `menuPath` ("E&ngine", or "&File/Open &Sample" for a submenu) in the menu bar, one level
+// after the other, and clicks the item `actionId`, with the mouse.
 inline bool clickMenu(ui::MainWindow& w, const QString& menuPath, const QString& actionId) {
     QMenu* menu = w.actions()->menu(menuPath);
     QAction* action = w.action(actionId);
-    if (!menu || !action) return false;
+    QMenu* top = w.actions()->menu(menuPath.section('/', 0, 0));
+    if (!menu || !action || !top) return false;
     QMenuBar* bar = w.menuBar();
-    QTest::mouseClick(bar, Qt::LeftButton, {}, bar->actionGeometry(menu->menuAction()).center());
-    if (!QTest::qWaitFor([&] { return menu->isVisible(); }, 3000)) return false;
+    QTest::mouseClick(bar, Qt::LeftButton, {}, bar->actionGeometry(top->menuAction()).center());
+    if (!QTest::qWaitFor([&] { return top->isVisible(); }, 3000)) return false;
+    QMenu* open = top;
+    for (int level = 1; level < menuPath.count('/') + 1; ++level) {
+        QMenu* sub = w.actions()->menu(menuPath.section('/', 0, level));
+        const QPoint at = open->actionGeometry(sub->menuAction()).center();
+        QTest::mouseMove(open, at);
+        QTest::mouseClick(open, Qt::LeftButton, {}, at);
+        if (!QTest::qWaitFor([&] { return sub->isVisible(); }, 3000)) {
+            top->close();
+            return false;
+        }
+        open = sub;
+    }
     const QRect item = menu->actionGeometry(action);
-    if (item.isEmpty() || !action->isEnabled()) {
-        menu->close();
+    if (item.isEmpty() || !action->isEnabled() || !action->isVisible()) {
+        top->close();
         return false;
     }
     QTest::mouseMove(menu, item.center());
     QTest::mouseClick(menu, Qt::LeftButton, {}, item.center());
-    return QTest::qWaitFor([&] { return !menu->isVisible(); }, 3000);
+    return QTest::qWaitFor([&] { return !menu->isVisible() && !top->isVisible(); }, 3000);
 }
 
 // Types a shortcut into the window, as a person does on the keyboard.

@@ -20,13 +20,16 @@
 
 #include "core/attribution.h"
 #include "core/channel_atlas.h"
+#include "core/engine/calibration.h"
 #include "core/feature_vis.h"
 #include "core/media/image_io.h"
 #include "core/media/preprocess.h"
+#include "core/pipeline.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
 #include "ui/atlas_panel.h"
 #include "ui/colormap.h"
+#include "ui/compare_panel.h"
 #include "ui/explain_panel.h"
 #include "ui/explain_views.h"
 #include "ui/feature_map_view.h"
@@ -330,6 +333,66 @@ TEST(AtlasPanel, CancelStopsTheAtlasAndNothingIsShown) {
     QTest::qWait(1500);
     EXPECT_FALSE(w->session()->atlas());
     EXPECT_FALSE(panel->cancelButton()->isVisible());
+}
+
+TEST(ComparePanel, TheImageOnScreenAtFp32AndInt8) {
+    auto w = window(QStringLiteral("layer2.0"));
+    const std::string dog = test::fixtureImage("dog").path;
+    w->openFile(QString::fromStdString(dog));
+    ASSERT_TRUE(test::waitShown(*w, [](const InferenceResult& r) { return r.input != nullptr; }));
+    QString failure;
+    QObject::connect(w->session(), &Session::compareFailed, w.get(),
+                     [&](const QString& message) { failure = message; });
+    test::typeShortcut(*w, QKeySequence(Qt::Key_C));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w->compareDock()->isVisible(); }, 3000));
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] { return w->session()->comparing() || w->session()->comparison(); }, 3000));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w->session()->comparison() != nullptr; }, 120000))
+        << failure.toStdString();
+    const ComparisonPtr c = w->session()->comparison();
+    EXPECT_EQ(c->node, "layer2.0");
+    EXPECT_EQ(c->sourceId, w->session()->result()->source->sourceId);
+    EXPECT_EQ(c->calibrationImages, 1);
+
+    // Core's fp32 and int8 pipelines, int8 calibrated on the same image.
+    const auto model = w->session()->engine().model;
+    const int threads = w->session()->engine().threads;
+    const Tensor input = model->prepare(readImage(dog));
+    Pipeline fp32(model, EngineOptions{Precision::Fp32, 1, threads});
+    Pipeline int8(model, EngineOptions{Precision::Int8, 1, threads,
+                                       std::make_shared<const Calibration>(calibrate(
+                                           model->spec(), model->weights(), {input}, threads))});
+    RunRequest request;
+    request.taps = {"layer2.0"};
+    const Classification a = fp32.run(input, request);
+    const Classification b = int8.run(input, request);
+    ASSERT_EQ(c->topFp32.size(), a.top.size());
+    ASSERT_EQ(c->topInt8.size(), b.top.size());
+    for (size_t i = 0; i < a.top.size(); ++i) {
+        EXPECT_EQ(c->topFp32[i].index, a.top[i].index);
+        EXPECT_EQ(c->topInt8[i].index, b.top[i].index);
+    }
+    const Tensor expected = absoluteDifference(a.taps.at("layer2.0"), b.taps.at("layer2.0"));
+    const test::Comparison d = test::compare(expected, c->difference);
+    EXPECT_LE(d.maxAbsDiff, 1e-4 * (c->maxAbsFp32 + 1e-6))
+        << d.report("difference", expected, c->difference);
+    std::printf("[ insight ] A/B layer2.0: max |int8 - fp32| %.3g of max |fp32| %.3g\n",
+                c->maxAbsDifference, c->maxAbsFp32);
+    // The difference view shows that difference; the labels name both top-1s.
+    EXPECT_EQ(w->comparePanel()->differenceView()->activations().data, c->difference.data);
+    const QString table = w->comparePanel()->predictionsLabel()->text();
+    EXPECT_TRUE(table.contains(QString::fromStdString(a.top.front().label).toHtmlEscaped()));
+    EXPECT_TRUE(table.contains(QString::fromStdString(b.top.front().label).toHtmlEscaped()));
+
+    // Another node: the comparison follows it, and the old one is not shown for it.
+    w->selectNode(QStringLiteral("layer4.1"));
+    EXPECT_TRUE(!w->session()->comparison() || w->session()->comparison()->node == "layer4.1");
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] {
+            const auto x = w->session()->comparison();
+            return x && x->node == "layer4.1";
+        },
+        120000));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "ui/action_table.h"
 
+#include <QFileInfo>
+
 #include "ui/architecture_view.h"
 #include "ui/exports.h"
 #include "ui/image_intake.h"
@@ -7,10 +9,50 @@
 #include "ui/layer_panel.h"
 #include "ui/live_controller.h"
 #include "ui/model_controller.h"
+#include "ui/recent_files.h"
 #include "ui/session.h"
 #include "ui/status_panel.h"
 
 namespace r18::ui {
+
+QString sampleActionId(const QString& path) {
+    return QStringLiteral("file.sample.") + QFileInfo(path).completeBaseName();
+}
+
+QString recentActionId(int index) {
+    return QStringLiteral("file.recent%1").arg(index);
+}
+
+namespace {
+
+// File → Open Sample (one entry per installed photo) and File → Open Recent (fixed slots that
+// RecentFiles names and shows), for after File → Open.
+std::vector<ActionSpec> sampleAndRecentActions(const ActionTargets& t) {
+    std::vector<ActionSpec> table;
+    const QString samples = QObject::tr("&File/Open &Sample");
+    for (const QString& path : t.samples) {
+        QString name = QFileInfo(path).completeBaseName();
+        name[0] = name[0].toUpper();
+        table.push_back({sampleActionId(path),
+                         samples,
+                         QStringLiteral("&") + name,
+                         {},
+                         [t, path](bool) { t.openSample(path); },
+                         false,
+                         {},
+                         QObject::tr("open the sample photo %1").arg(QFileInfo(path).fileName())});
+    }
+    const QString recent = QObject::tr("&File/Open &Recent");
+    for (int i = 0; i < RecentFiles::kMaxEntries; ++i)
+        table.push_back({recentActionId(i), recent, {}, {}, [t, i](bool) { t.recent->open(i); }});
+    table.push_back({"-", recent});
+    table.push_back({"file.recentClear", recent, QObject::tr("&Clear Menu"), {}, [t](bool) {
+                         t.recent->clear();
+                     }});
+    return table;
+}
+
+}  // namespace
 
 std::vector<ActionSpec> explorerActions(const ActionTargets& t) {
     std::vector<ActionSpec> table = {
@@ -24,6 +66,10 @@ std::vector<ActionSpec> explorerActions(const ActionTargets& t) {
          {},
          QStyle::SP_DialogOpenButton,
          true},
+    };
+    const std::vector<ActionSpec> samplesAndRecent = sampleAndRecentActions(t);
+    table.insert(table.end(), samplesAndRecent.begin(), samplesAndRecent.end());
+    const std::vector<ActionSpec> afterOpen = {
         {"file.previous",
          QObject::tr("&File"),
          QObject::tr("Pre&vious Image"),
@@ -122,6 +168,14 @@ std::vector<ActionSpec> explorerActions(const ActionTargets& t) {
          true,
          {},
          QObject::tr("top-9 images of your folder and feature visualisation per channel")},
+        {"view.compare",
+         QObject::tr("&View"),
+         QObject::tr("&Compare fp32 / int8"),
+         Qt::Key_C,
+         [t](bool on) { t.showCompare(on); },
+         true,
+         {},
+         QObject::tr("the image at fp32 and int8: both top-5s, the selected node's difference")},
         {"view.atlasFolder", QObject::tr("&View"), QObject::tr("Channel Atlas of a F&older…"),
          QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A), [t](bool) { t.atlasFolder(); }},
         {"-", QObject::tr("&View")},
@@ -142,6 +196,7 @@ std::vector<ActionSpec> explorerActions(const ActionTargets& t) {
          {},
          [t](bool) { t.models->showWeightsDialog(WeightsDialog::Mode::Download); }},
     };
+    table.insert(table.end(), afterOpen.begin(), afterOpen.end());
     const int precisionKeys[] = {Qt::Key_1, Qt::Key_2, Qt::Key_3};
     for (int i = 0; i < 3; ++i)
         table.push_back({QStringLiteral("engine.") + precisionName(kPrecisions[i]),
@@ -215,6 +270,14 @@ std::vector<ActionSpec> explorerActions(const ActionTargets& t) {
          {},
          [t](bool on) { t.live->setLoop(on); },
          true},
+        {"help.guide",
+         QObject::tr("&Help"),
+         QObject::tr("&What Am I Looking At?"),
+         QKeySequence::HelpContents,
+         [t](bool) { t.showGuide(); },
+         false,
+         {},
+         QObject::tr("what the diagram, feature maps, heat map and precisions show")},
         {"help.shortcuts", QObject::tr("&Help"), QObject::tr("&Keyboard Shortcuts"),
          QKeySequence(Qt::CTRL | Qt::Key_Slash), [t](bool) { t.showShortcuts(); }},
         {"help.about",

@@ -3,6 +3,8 @@
 // shortcut help from it).
 #pragma once
 
+#include <QStringList>
+
 #include <functional>
 #include <vector>
 
@@ -18,6 +20,7 @@ class InputPanel;
 class LayerPanel;
 class LiveController;
 class ModelController;
+class RecentFiles;
 class Session;
 class StatusPanel;
 
@@ -31,11 +34,16 @@ struct ActionTargets {
     ModelController* models = nullptr;
     StatusPanel* status = nullptr;
     ArchitectureView* diagram = nullptr;
+    RecentFiles* recent = nullptr;
+    QStringList samples;  // File → Open Sample, in order (core's sampleImages())
+    std::function<void(const QString& path)> openSample;
     std::function<void()> classifyFolder;
     std::function<void(bool)> showExplain;  // the "where it looked" methods panel
     std::function<void(bool)> showAtlas;    // the "what this channel detects" panel
     std::function<void()> atlasFolder;      // ask for a folder and build its channel atlas
+    std::function<void(bool)> showCompare;  // the fp32 / int8 comparison panel
     std::function<void()> showShortcuts;
+    std::function<void()> showGuide;
     std::function<void()> showAbout;
     std::function<void()> quit;
     int cores = 1;  // thread choices 1..cores
@@ -43,6 +51,11 @@ struct ActionTargets {
 
 // The precisions the Engine menu and the toolbar offer, in their order.
 constexpr Precision kPrecisions[] = {Precision::Fp32, Precision::Bf16, Precision::Int8};
+
+// The id of File → Open Sample's entry for `path` ("file.sample.cat" for .../cat.jpg).
+QString sampleActionId(const QString& path);
+// The id of File → Open Recent's entry `index` ("file.recent0" is the newest).
+QString recentActionId(int index);
 
 std::vector<ActionSpec> explorerActions(const ActionTargets& targets);
 

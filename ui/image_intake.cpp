@@ -56,6 +56,7 @@ void ImageIntake::openFiles(const QStringList& paths) {
     if (paths.size() == 1) return openFile(paths.first());
     m_sequence = paths;
     m_sequenceIsFolder = false;
+    emit opened(paths.first());
     show(0);
 }
 
@@ -76,6 +77,7 @@ void ImageIntake::openFile(const QString& path) {
     }
     m_position = at;
     rememberFolder(path);
+    emit opened(path);
     m_session->openFile(path);
 }
 

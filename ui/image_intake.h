@@ -41,6 +41,8 @@ public:
     int position() const { return m_position; }
 
 signals:
+    // A file the user opened (not one stepped to), for File → Open Recent.
+    void opened(const QString& path);
     void folderDropped(const QString& folder);
     void message(const QString& text);
     void error(const QString& title, const QString& message);

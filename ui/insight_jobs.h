@@ -17,7 +17,10 @@
 #include "core/channel_atlas.h"
 #include "core/feature_vis.h"
 #include "core/model/model.h"
+#include "core/model/predictions.h"
+#include "core/pipeline.h"
 #include "core/progress.h"
+#include "core/tap_stats.h"
 #include "core/tensor.h"
 
 namespace r18::ui {
@@ -101,6 +104,44 @@ struct ChannelPatch {
 // the model's preprocessing). Files that can no longer be read give a null image.
 std::vector<ChannelPatch> channelPatches(const ChannelAtlas& atlas, const std::string& layer,
                                          int64_t channel, const Model& model);
+
+// A/B: one image through fp32 and int8 engines of the same model, one node compared.
+struct Comparison {
+    uint64_t sourceId = 0;
+    std::string node;
+    int calibrationImages = 0;  // int8 calibrated on this many images (the recent ones)
+    std::vector<Prediction> topFp32;
+    std::vector<Prediction> topInt8;
+    Tensor fp32;        // the node's output at fp32 ([1,C,H,W] or [1,C])
+    Tensor difference;  // |int8 − fp32|, same shape
+    TapStats differenceStats;
+    double maxAbsDifference = 0.0;
+    double maxAbsFp32 = 0.0;
+    double meanAbsDifference = 0.0;
+};
+using ComparisonPtr = std::shared_ptr<const Comparison>;
+
+// Job-thread state for A/B: an fp32 pipeline per model and an int8 one per calibration set.
+class CompareRunner {
+public:
+    CompareRunner();
+    ~CompareRunner();
+    // `calibration` are the prepared inputs the int8 engine calibrates on (the window's recent
+    // images); the int8 engine is rebuilt only when they change. Throws Error.
+    Comparison run(const std::shared_ptr<const Model>& model, int threads,
+                   const std::vector<std::shared_ptr<const Tensor>>& calibration,
+                   const Tensor& input, const std::string& node);
+
+private:
+    std::shared_ptr<const Model> m_model;
+    int m_threads = 0;
+    std::unique_ptr<Pipeline> m_fp32;
+    std::unique_ptr<Pipeline> m_int8;
+    std::vector<const Tensor*> m_calibratedOn;
+};
+
+// |b − a| element by element (same shapes).
+Tensor absoluteDifference(const Tensor& a, const Tensor& b);
 
 QImage rgbImage(const cv::Mat& rgb8);  // an 8-bit RGB matrix as a QImage (deep copy)
 

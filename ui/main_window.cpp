@@ -3,6 +3,8 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -12,19 +14,24 @@
 #include <QScreen>
 #include <QSettings>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QStandardItemModel>
 #include <QStatusBar>
+#include <QTextBrowser>
 #include <QThread>
 #include <QTimer>
 #include <QToolBar>
 #include <QVBoxLayout>
 
+#include "core/app_data.h"
 #include "core/engine/threads.h"
 #include "ui/action_table.h"
 #include "ui/actions.h"
+#include "ui/app_info.h"
 #include "ui/architecture_view.h"
 #include "ui/atlas_panel.h"
 #include "ui/batch_window.h"
+#include "ui/compare_panel.h"
 #include "ui/diagram_panel.h"
 #include "ui/explain_panel.h"
 #include "ui/exports.h"
@@ -37,13 +44,16 @@
 #include "ui/model_controller.h"
 #include "ui/panel.h"
 #include "ui/predictions_view.h"
+#include "ui/recent_files.h"
 #include "ui/session.h"
+#include "ui/start_view.h"
 #include "ui/status_panel.h"
 
 namespace r18::ui {
 namespace {
 
 constexpr int kScreenshotTimeoutMs = 120'000;
+constexpr int kDockedMinWidth = 1360;  // narrower windows float the insight panels
 
 int cores() {
     return machineCores();
@@ -62,6 +72,7 @@ MainWindow::MainWindow(const WindowOptions& options, QWidget* parent) : QMainWin
     createParts(options);
     createActions();
     createToolBar();
+    createStartView();
     setCentralWidget(createCentral());
     createDocks();
     wire();
@@ -100,8 +111,10 @@ void MainWindow::createParts(const WindowOptions& options) {
     m_models = new ModelController(m_session, this, firstRun, this);
     m_intake = new ImageIntake(m_session, m_models, this, this);
     m_exports = new Exports(m_session, m_layers, m_input, m_predictions, this, this);
+    m_recent = new RecentFiles(this);
     m_explain = new ExplainPanel(m_session, this);
     m_atlas = new AtlasPanel(m_session, m_layers->features(), this);
+    m_compare = new ComparePanel(m_session, this);
 
     m_precisionBox = new QComboBox;
     m_precisionBox->setToolTip(tr("Numeric precision of the network"));
@@ -133,18 +146,45 @@ void MainWindow::createActions() {
     t.models = m_models;
     t.status = m_status;
     t.diagram = architectureView();
+    t.recent = m_recent;
+    for (const std::string& sample : sampleImages()) t.samples << QString::fromStdString(sample);
+    t.openSample = [this](const QString& path) {
+        m_input->setHeatmapEnabled(true);  // a sample is a demonstration: show where it looked
+        m_intake->openFile(path);
+    };
     t.classifyFolder = [this] { classifyFolder({}); };
     t.showExplain = [this](bool on) { showDock(m_explainDock, on); };
     t.showAtlas = [this](bool on) { showDock(m_atlasDock, on); };
+    t.showCompare = [this](bool on) { showDock(m_compareDock, on); };
     t.atlasFolder = [this] {
         showDock(m_atlasDock, true);
         m_atlas->chooseFolder();
     };
     t.showShortcuts = [this] { showShortcuts(); };
+    t.showGuide = [this] { showGuide(); };
     t.showAbout = [this] { showAbout(); };
     t.quit = [this] { close(); };
     t.cores = cores();
     m_actions = new Actions(this, menuBar(), explorerActions(t));
+    std::vector<QAction*> recent;
+    for (int i = 0; i < RecentFiles::kMaxEntries; ++i) recent.push_back(action(recentActionId(i)));
+    m_recent->setActions(recent, action("file.recentClear"));
+}
+
+void MainWindow::createStartView() {
+    StartView::Triggers triggers;
+    triggers.paste = action("edit.paste");
+    triggers.open = action("file.open");
+    const std::vector<std::string> samples = sampleImages();
+    if (!samples.empty()) {
+        triggers.firstSample = action(sampleActionId(QString::fromStdString(samples.front())));
+        triggers.samples = m_actions->menu(tr("&File/Open &Sample"));
+    }
+    triggers.camera = action("live.start");
+    triggers.downloadWeights = action("model.download");
+    triggers.openWeights = action("model.openWeights");
+    triggers.guide = action("help.guide");
+    m_start = new StartView(m_session, triggers);
 }
 
 void MainWindow::createToolBar() {
@@ -192,9 +232,20 @@ QWidget* MainWindow::createCentral() {
     auto* layout = new QVBoxLayout(central);
     layout->setContentsMargins(6, 6, 6, 0);
     layout->setSpacing(4);
-    layout->addWidget(m_status->trustBanner());
     layout->addWidget(m_status->liveBanner());
-    layout->addWidget(m_mainSplitter, 1);
+    // The views with the banner about the weights above them; the start view says the same
+    // about the weights itself, with the button that fixes them.
+    m_views = new QWidget;
+    auto* views = new QVBoxLayout(m_views);
+    views->setContentsMargins(0, 0, 0, 0);
+    views->setSpacing(4);
+    views->addWidget(m_status->trustBanner());
+    views->addWidget(m_mainSplitter, 1);
+    m_pages = new QStackedWidget;
+    m_pages->addWidget(m_start);
+    m_pages->addWidget(m_views);
+    m_pages->setCurrentWidget(m_start->wanted() ? static_cast<QWidget*>(m_start) : m_views);
+    layout->addWidget(m_pages, 1);
     return central;
 }
 
@@ -212,20 +263,34 @@ void MainWindow::createDocks() {
         dock(tr("Where it looked — methods"), QStringLiteral("explainDock"), m_explain->panel());
     m_atlasDock =
         dock(tr("What this channel detects"), QStringLiteral("atlasDock"), m_atlas->panel());
+    m_compareDock =
+        dock(tr("Compare fp32 / int8"), QStringLiteral("compareDock"), m_compare->panel());
     tabifyDockWidget(m_explainDock, m_atlasDock);
+    tabifyDockWidget(m_atlasDock, m_compareDock);
     connect(m_explainDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
         action("view.explain")->setChecked(m_explainDock->isVisible());
         m_explain->setActive(visible);
     });
     connect(m_atlasDock, &QDockWidget::visibilityChanged, this,
             [this] { action("view.atlas")->setChecked(m_atlasDock->isVisible()); });
+    connect(m_compareDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        action("view.compare")->setChecked(m_compareDock->isVisible());
+        m_compare->setActive(visible);
+    });
 }
 
 void MainWindow::showDock(QDockWidget* dock, bool on) {
-    dock->setVisible(on);
-    if (!on) return;
-    dock->raise();  // in front of the other when they share a tab bar
-    const int wanted = std::clamp(width() / 4, 300, 480);
+    if (!on) return dock->hide();
+    const int wanted = std::clamp(width() / 4, 340, 480);
+    if (!dock->isFloating() && width() < kDockedMinWidth) {
+        // Docked, the panel would push the window wider than a small laptop's screen: it floats
+        // over the window's right side instead (and can be docked by dragging its title).
+        dock->setFloating(true);
+        const QRect frame = geometry();
+        dock->setGeometry(frame.right() - wanted, frame.top() + 40, wanted, frame.height() - 60);
+    }
+    dock->show();
+    dock->raise();  // in front of the others when they share a tab bar
     if (!dock->isFloating() && dock->width() < wanted)
         resizeDocks({dock}, {wanted}, Qt::Horizontal);
 }
@@ -282,6 +347,16 @@ void MainWindow::wire() {
     connect(m_live, &LiveController::message, m_status,
             [this](const QString& m) { m_status->flash(m); });
     connect(m_intake, &ImageIntake::folderDropped, this, &MainWindow::classifyFolder);
+
+    connect(m_start, &StartView::wantedChanged, this, [this](bool wanted) {
+        m_pages->setCurrentWidget(wanted ? static_cast<QWidget*>(m_start) : m_views);
+    });
+    connect(m_intake, &ImageIntake::opened, m_recent, &RecentFiles::add);
+    connect(m_session, &Session::imageFailed, m_recent,
+            [this](const QString& label) { m_recent->remove(label); });  // broken: not offered
+    connect(m_recent, &RecentFiles::openFile, m_intake, &ImageIntake::openFile);
+    connect(m_recent, &RecentFiles::openFolder, this, &MainWindow::classifyFolder);
+    connect(m_recent, &RecentFiles::missing, this, &MainWindow::showError);
 }
 
 void MainWindow::onEngine(const EngineInfo& engine) {
@@ -387,20 +462,53 @@ void MainWindow::showShortcuts() {
                                     QMessageBox::Close, this);
         m_helpBox->setAttribute(Qt::WA_DeleteOnClose);
     }
-    m_helpBox->setText(
-        m_actions->shortcutHelpHtml() +
-        tr("<p><b>In the views</b><br><code>Up/Down</code> previous/next layer (diagram)<br>"
-           "<code>Arrows</code> move between channels (feature maps)<br><code>Ctrl+wheel, +/−"
-           "</code> zoom the diagram; drag to pan; <code>0</code> fits it</p>"));
+    m_helpBox->setText(m_actions->shortcutHelpHtml() + viewKeysHtml());
     m_helpBox->open();
 }
 
+void MainWindow::showGuide() {
+    if (!m_guide) {
+        m_guide = new QDialog(this);
+        m_guide->setObjectName(QStringLiteral("guide"));
+        m_guide->setAttribute(Qt::WA_DeleteOnClose);
+        m_guide->setWindowTitle(tr("What am I looking at?"));
+        auto* text = new QTextBrowser;
+        text->setObjectName(QStringLiteral("guideText"));
+        text->setOpenExternalLinks(true);
+        auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close);
+        connect(buttons, &QDialogButtonBox::rejected, m_guide, &QDialog::close);
+        auto* layout = new QVBoxLayout(m_guide);
+        layout->addWidget(text);
+        layout->addWidget(buttons);
+        m_guide->resize(680, std::min(760, std::max(480, height() - 80)));
+    }
+    // Rebuilt each time: the shortcuts are the actions' as they are now.
+    m_guide->findChild<QTextBrowser*>()->setHtml(guideHtml(m_actions->shortcutHelpHtml()));
+    m_guide->show();
+    m_guide->raise();
+    m_guide->activateWindow();
+}
+
+QString MainWindow::guideText() const {
+    return m_guide ? m_guide->findChild<QTextBrowser*>()->toPlainText() : QString();
+}
+
+bool MainWindow::startViewShown() const {
+    return m_pages->currentWidget() == m_start && m_start->isVisible();
+}
+
 void MainWindow::showAbout() {
-    QMessageBox::about(this, tr("About ResNet18 Explorer"),
-                       tr("<b>ResNet18 Explorer</b><br>See ResNet18 at work: the network, its "
-                          "top-5, the feature maps of any layer and where it looked.<br><br>"
-                          "Inference: oneDNN on %1.")
-                           .arg(QString::fromStdString(Engine::cpuIsa())));
+    if (!m_aboutBox) {
+        m_aboutBox = new QMessageBox(QMessageBox::NoIcon, tr("About ResNet18 Explorer"), {},
+                                     QMessageBox::Close, this);
+        m_aboutBox->setObjectName(QStringLiteral("about"));
+        m_aboutBox->setAttribute(Qt::WA_DeleteOnClose);
+        const QIcon icon = appIcon();
+        if (!icon.isNull()) m_aboutBox->setIconPixmap(icon.pixmap(96, 96));
+        m_aboutBox->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    }
+    m_aboutBox->setText(aboutHtml());
+    m_aboutBox->open();
 }
 
 void MainWindow::openFile(const QString& path) {
@@ -430,6 +538,8 @@ void MainWindow::classifyFolder(const QString& folder) {
         });
     }
     QSettings().setValue("files/lastFolder", dir);
+    m_recent->add(dir);
+    m_start->dismiss();  // the views stay, ready for the rows the user opens
     m_batch->start(dir, m_session->engine().model, m_session->engine().threads);
 }
 

@@ -12,14 +12,17 @@
 #include "ui/inference_types.h"
 
 class QComboBox;
+class QDialog;
 class QDockWidget;
 class QSplitter;
+class QStackedWidget;
 
 namespace r18::ui {
 
 class Actions;
 class ArchitectureView;
 class AtlasPanel;
+class ComparePanel;
 class BatchWindow;
 class DiagramPanel;
 class ExplainPanel;
@@ -33,7 +36,9 @@ class LayerPanel;
 class LiveController;
 class ModelController;
 class PredictionsView;
+class RecentFiles;
 class Session;
+class StartView;
 class StatusPanel;
 class WeightsDialog;
 
@@ -79,12 +84,20 @@ public:
     BatchWindow* batchWindow() const { return m_batch; }
     ExplainPanel* explainPanel() const { return m_explain; }
     AtlasPanel* atlasPanel() const { return m_atlas; }
+    ComparePanel* comparePanel() const { return m_compare; }
+    QDockWidget* compareDock() const { return m_compareDock; }
     QDockWidget* explainDock() const { return m_explainDock; }
     QDockWidget* atlasDock() const { return m_atlasDock; }
     QComboBox* precisionBox() const { return m_precisionBox; }
     QComboBox* threadsBox() const { return m_threadsBox; }
     QMessageBox* errorBox() const { return m_errorBox; }
     QMessageBox* helpBox() const { return m_helpBox; }
+    QMessageBox* aboutBox() const { return m_aboutBox; }
+    QDialog* guide() const { return m_guide; }
+    QString guideText() const;  // the F1 page as plain text, "" if it was never opened
+    StartView* startView() const { return m_start; }
+    bool startViewShown() const;  // the start view is on screen instead of the views
+    RecentFiles* recentFiles() const { return m_recent; }
     WeightsDialog* weightsDialog() const;
     QMessageBox* confirmBox() const;
     QString bannerText() const;
@@ -113,6 +126,8 @@ private:
     void showError(const QString& title, const QString& message);
     void showShortcuts();
     void showAbout();
+    void showGuide();
+    void createStartView();
     void onEngine(const EngineInfo& engine);
     void takeScreenshot();
 
@@ -128,10 +143,16 @@ private:
     ImageIntake* m_intake = nullptr;
     Exports* m_exports = nullptr;
     BatchWindow* m_batch = nullptr;
+    RecentFiles* m_recent = nullptr;
+    StartView* m_start = nullptr;
+    QStackedWidget* m_pages = nullptr;  // the start view or m_views
+    QWidget* m_views = nullptr;         // the weights banner and the panels
     ExplainPanel* m_explain = nullptr;
     AtlasPanel* m_atlas = nullptr;
     QDockWidget* m_explainDock = nullptr;
     QDockWidget* m_atlasDock = nullptr;
+    ComparePanel* m_compare = nullptr;
+    QDockWidget* m_compareDock = nullptr;
     QComboBox* m_precisionBox = nullptr;
     QComboBox* m_threadsBox = nullptr;
     QSplitter* m_mainSplitter = nullptr;
@@ -139,6 +160,8 @@ private:
     QSplitter* m_topSplitter = nullptr;
     QPointer<QMessageBox> m_errorBox;
     QPointer<QMessageBox> m_helpBox;
+    QPointer<QMessageBox> m_aboutBox;
+    QPointer<QDialog> m_guide;
     QString m_screenshotPath;
     bool m_screenshotTaken = false;
 };

@@ -29,6 +29,13 @@ Session::Session(QObject* parent)
 
     m_explainRunner = std::make_shared<ExplainRunner>();
     m_visualizeRunner = std::make_shared<VisualizeRunner>();
+    m_compareRunner = std::make_shared<CompareRunner>();
+    m_compareJobs = new JobThread(QStringLiteral("compare"), this);
+    connect(m_compareJobs, &JobThread::finished, this, [this](quint64 id) {
+        if (id != m_compareJobId) return;
+        m_compareJobId = 0;
+        emit comparisonShown();
+    });
     m_explainJobs = new JobThread(QStringLiteral("explain"), this);
     m_atlasJobs = new JobThread(QStringLiteral("atlas"), this);
     m_patchJobs = new JobThread(QStringLiteral("patches"), this);
@@ -81,7 +88,9 @@ Session::Session(QObject* parent)
 
 Session::~Session() {
     // Insight jobs first: they stop at their next progress check and deliver nothing more.
-    for (JobThread* jobs : {m_explainJobs, m_atlasJobs, m_patchJobs, m_visualizeJobs}) delete jobs;
+    for (JobThread* jobs :
+         {m_compareJobs, m_explainJobs, m_atlasJobs, m_patchJobs, m_visualizeJobs})
+        delete jobs;
     delete m_capture;  // stops the capture thread (never waiting on a stuck driver) first
     m_capture = nullptr;
     m_thread.quit();
@@ -170,6 +179,7 @@ void Session::onEngineReady(const EngineInfo& info) {
     emit tapShown();
     request();
     emit explanationShown();  // the map of the old engine is no longer shown
+    emit comparisonShown();
     emit atlasChanged();
     emit explainStateChanged();
 }
@@ -210,7 +220,7 @@ void Session::openSource(std::shared_ptr<Source> source) {
     request();
     emit sourceOpening(m_source->label);
     if (m_explainJobId) cancelExplanation();  // the old image's map is no longer wanted
-    emit explanationShown();                  // nor shown
+    emit explanationShown();                  // nor shown    emit comparisonShown();
 }
 
 void Session::startLive(const CaptureThread::Options& options) {
@@ -252,8 +262,15 @@ void Session::setFrozen(bool frozen) {
     m_source = frozen ? shownSource() : nullptr;
     updateLiveNeeds();
     emit frozenChanged(frozen);
+    if (!frozen) {  // live again: the frozen frame's map and comparison are no longer wanted
+        if (m_explainJobId) cancelExplanation();
+        m_compareJobs->cancel();
+        m_compareJobId = 0;
+    }
     updateExplanation();
+    updateComparison();
     emit explanationShown();
+    emit comparisonShown();
 }
 
 // ---- what the views need ----
@@ -278,6 +295,8 @@ void Session::selectNode(const QString& node) {
     m_node = node;
     emit tapShown();  // the cached tap, or "computing"
     if (!tapResult()) request();
+    updateComparison();
+    emit comparisonShown();
 }
 
 void Session::setHeatmap(const HeatmapSettings& settings) {
@@ -351,7 +370,15 @@ void Session::onResult(const ResultPtr& r) {
     }
     emit resultShown(r);
     emit tapShown();
-    if (!r->source->live || m_frozen) updateExplanation();
+    if (!r->source->live || m_frozen) {
+        if (r->input && std::find(m_recentInputs.begin(), m_recentInputs.end(), r->input) ==
+                            m_recentInputs.end()) {
+            m_recentInputs.push_back(r->input);
+            if (m_recentInputs.size() > 16) m_recentInputs.pop_front();
+        }
+        updateExplanation();
+        updateComparison();
+    }
 }
 
 void Session::onFailed(quint64 requestId, const SourcePtr& source, const QString& message) {
@@ -500,6 +527,71 @@ void Session::cancelExplanation() {
 void Session::computeExplanation() {
     m_explainAsked = ExplainKey{};
     updateExplanation();
+}
+
+// ---- A/B ----
+
+void Session::setCompareWanted(bool wanted) {
+    if (wanted == m_compareWanted) return;
+    m_compareWanted = wanted;
+    m_compareAsked = {0, ""};
+    if (wanted) {
+        updateComparison();
+    } else {
+        m_compareJobs->cancel();
+        m_compareJobId = 0;
+    }
+    emit comparisonShown();
+}
+
+ComparisonPtr Session::comparison() const {
+    if ((m_live && !m_frozen) || !m_result || openingSource() || m_node.isEmpty() ||
+        m_result->source->sourceId != m_comparedSource || !m_engine.model ||
+        m_compareModel != m_engine.model)
+        return nullptr;
+    const auto it = m_comparisons.find(m_node.toStdString());
+    return it == m_comparisons.end() ? nullptr : it->second;
+}
+
+void Session::updateComparison() {
+    if (!m_compareWanted || (m_live && !m_frozen) || !m_result || !m_result->input ||
+        openingSource() || m_node.isEmpty() || !m_engine.model)
+        return;
+    const uint64_t sourceId = m_result->source->sourceId;
+    const std::string node = m_node.toStdString();
+    if (comparison() || m_compareAsked == std::pair{sourceId, node}) return;
+    m_compareAsked = {sourceId, node};
+    const std::shared_ptr<const Model> model = m_engine.model;
+    const std::shared_ptr<const Tensor> input = m_result->input;
+    const std::vector<std::shared_ptr<const Tensor>> calibration(m_recentInputs.begin(),
+                                                                 m_recentInputs.end());
+    const int threads = m_engine.threads;
+    const std::shared_ptr<CompareRunner> runner = m_compareRunner;
+    m_compareJobId = m_compareJobs->submit([this, runner, model, threads, calibration, input, node,
+                                            sourceId](const JobThread::Context& ctx) {
+        try {
+            auto c = std::make_shared<Comparison>(
+                runner->run(model, threads, calibration, *input, node));
+            c->sourceId = sourceId;
+            ComparisonPtr done = std::move(c);
+            ctx.deliver([this, done, model] {
+                // Another image's, or another model's: dropped, never shown.
+                if (!m_result || m_result->source->sourceId != done->sourceId ||
+                    model != m_engine.model)
+                    return;
+                if (m_comparedSource != done->sourceId || m_compareModel != model)
+                    m_comparisons.clear();
+                m_comparedSource = done->sourceId;
+                m_compareModel = model;
+                m_comparisons[done->node] = done;
+                emit comparisonShown();
+            });
+        } catch (const std::exception& error) {
+            const QString message = QString::fromUtf8(error.what());
+            ctx.deliver([this, message] { emit compareFailed(message); });
+        }
+    });
+    emit comparisonShown();
 }
 
 // ---- what does this channel detect ----

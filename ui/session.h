@@ -140,7 +140,17 @@ public:
     std::shared_ptr<const Visualization> visualization(const QString& layer, int64_t channel) const;
     VisualizeOptions visualizeOptions(const QString& layer, int64_t channel) const;
 
+    // ---- A/B: the image on screen at fp32 and at int8, the selected node compared ----
+    // While wanted (the compare panel is open), computed on its own thread for every still image
+    // or frozen frame and node shown; int8 calibrates on the last (up to 16) images shown.
+    void setCompareWanted(bool wanted);
+    // The comparison of the image and node on screen, or null.
+    ComparisonPtr comparison() const;
+    bool comparing() const { return m_compareJobId != 0; }
+
 signals:
+    void comparisonShown();  // comparison() or comparing() may have changed
+    void compareFailed(const QString& message);
     void resultShown(const r18::ui::ResultPtr& result);  // result() changed
     void tapShown();                                     // tapResult() may have changed
     void sourceOpening(const QString& label);            // a still image was asked for
@@ -176,6 +186,7 @@ private:
     void updateLiveNeeds();
     uint64_t newEngineId();
     void updateExplanation();
+    void updateComparison();
     void onExplanation(const ExplanationPtr& explanation, uint64_t jobId);
     bool atlasFits(const ChannelAtlas* atlas) const;
 
@@ -236,6 +247,15 @@ private:
     std::shared_ptr<const Model> m_visualizationModel;
     uint64_t m_visualizeJobId = 0;
     std::shared_ptr<VisualizeRunner> m_visualizeRunner;
+    bool m_compareWanted = false;
+    std::map<std::string, ComparisonPtr> m_comparisons;  // node -> for m_comparedSource
+    uint64_t m_comparedSource = 0;
+    std::pair<uint64_t, std::string> m_compareAsked{0, ""};
+    uint64_t m_compareJobId = 0;
+    std::shared_ptr<CompareRunner> m_compareRunner;
+    std::shared_ptr<const Model> m_compareModel;
+    std::deque<std::shared_ptr<const Tensor>> m_recentInputs;  // int8 calibration for A/B
+    JobThread* m_compareJobs = nullptr;
     JobThread* m_explainJobs = nullptr;
     JobThread* m_atlasJobs = nullptr;
     JobThread* m_patchJobs = nullptr;
