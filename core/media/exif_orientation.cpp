@@ -6,6 +6,8 @@
 #include <optional>
 #include <regex>
 
+#include "core/media/jpeg_segments.h"
+
 namespace r18 {
 namespace {
 
@@ -96,28 +98,20 @@ int valid(int o) {
 }
 
 int jpegOrientation(const uint8_t* d, size_t n) {
-    size_t pos = 2;
-    while (pos + 4 <= n) {
-        if (d[pos] != 0xFF) return 1;
-        const uint8_t marker = d[pos + 1];
-        if (marker == 0xFF) {
-            ++pos;
-            continue;
-        }
-        if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
-            pos += 2;
-            continue;
-        }
-        if (marker == 0xDA || marker == 0xD9) return 1;
-        const uint32_t len = be16(d + pos + 2);
-        if (len < 2 || pos + 2 + len > n) return 1;
+    int orientation = 1;
+    forEachJpegSegment(d, n, [&](uint8_t marker, size_t pos, uint32_t len) {
+        if (marker == 0xDA || marker == 0xD9) return false;
+        if (len < 2 || pos + 2 + len > n) return false;
         const uint8_t* s = d + pos + 4;
         const size_t sn = len - 2;
-        if (marker == 0xE1 && sn >= 5 && std::memcmp(s, "Exif\0", 5) == 0)  // the first only
-            return valid(orientationFromExif(std::string(reinterpret_cast<const char*>(s), sn)));
-        pos += 2 + len;
-    }
-    return 1;
+        if (marker == 0xE1 && sn >= 5 && std::memcmp(s, "Exif\0", 5) == 0) {  // the first only
+            orientation =
+                valid(orientationFromExif(std::string(reinterpret_cast<const char*>(s), sn)));
+            return false;
+        }
+        return true;
+    });
+    return orientation;
 }
 
 int pngOrientation(const uint8_t* d, size_t n) {

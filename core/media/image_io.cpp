@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/media/exif_orientation.h"
+#include "core/media/jpeg_segments.h"
 #include "core/media/pnm.h"
 
 namespace r18 {
@@ -49,37 +50,24 @@ ImageHeader header(const char* format, int64_t width, int64_t height, int bytesP
 
 std::optional<ImageHeader> probeJpeg(const uint8_t* d, size_t n) {
     ImageHeader h = header("JPEG", 0, 0, 3, true);
-    size_t pos = 2;
-    while (pos + 4 <= n) {
-        if (d[pos] != 0xFF) return h;  // lost sync: let the decoder judge
-        const uint8_t marker = d[pos + 1];
-        if (marker == 0xFF) {
-            ++pos;
-            continue;
-        }
-        if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
-            pos += 2;
-            continue;
-        }
-        const uint32_t len = be16(d + pos + 2);
+    // A lost sync leaves the header as far as it got: the decoder judges the rest.
+    forEachJpegSegment(d, n, [&](uint8_t marker, size_t pos, uint32_t len) {
         const bool sof =
             marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
         if (sof && pos + 9 <= n) {
             h.height = be16(d + pos + 5);
             h.width = be16(d + pos + 7);
         }
-        if (marker == 0xDA) {
-            // Entropy-coded data follows; a complete file has an EOI marker after it (0xFF
-            // bytes inside scan data are stuffed, so FF D9 only appears as a real marker).
-            for (size_t i = pos + 2 + len; i + 1 < n; ++i)
-                if (d[i] == 0xFF && d[i + 1] == 0xD9) {
-                    h.truncated = false;
-                    break;
-                }
-            return h;
-        }
-        pos += 2 + len;
-    }
+        if (marker != 0xDA) return true;
+        // Entropy-coded data follows; a complete file has an EOI marker after it (0xFF bytes
+        // inside scan data are stuffed, so FF D9 only appears as a real marker).
+        for (size_t i = pos + 2 + len; i + 1 < n; ++i)
+            if (d[i] == 0xFF && d[i + 1] == 0xD9) {
+                h.truncated = false;
+                break;
+            }
+        return false;
+    });
     return h;
 }
 
