@@ -23,8 +23,8 @@
 #include "core/model/model.h"
 #include "core/pipeline.h"
 #include "core/process_stats.h"
-#include "ui/inference_worker.h"
-#include "ui/session.h"
+#include "ui/session/inference_worker.h"
+#include "ui/session/session.h"
 
 namespace r18::cli {
 namespace {

@@ -11,8 +11,8 @@
 #include "core/app_data.h"
 #include "core/engine/threads.h"
 #include "core/model/weights.h"
-#include "ui/app_info.h"
-#include "ui/main_window.h"
+#include "ui/window/app_info.h"
+#include "ui/window/main_window.h"
 
 namespace {
 

@@ -11,9 +11,9 @@
 #include <memory>
 #include <string>
 
-#include "ui/actions.h"
-#include "ui/main_window.h"
-#include "ui/session.h"
+#include "ui/actions/actions.h"
+#include "ui/session/session.h"
+#include "ui/window/main_window.h"
 
 namespace r18::test {
 

@@ -27,14 +27,14 @@
 #include "core/pipeline.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
-#include "ui/atlas_panel.h"
-#include "ui/colormap.h"
-#include "ui/compare_panel.h"
-#include "ui/explain_panel.h"
-#include "ui/explain_views.h"
-#include "ui/feature_map_view.h"
-#include "ui/input_panel.h"
-#include "ui/main_window.h"
+#include "ui/panels/atlas_panel.h"
+#include "ui/panels/compare_panel.h"
+#include "ui/panels/explain_panel.h"
+#include "ui/panels/input_panel.h"
+#include "ui/views/colormap.h"
+#include "ui/views/explain_views.h"
+#include "ui/views/feature_map_view.h"
+#include "ui/window/main_window.h"
 
 namespace r18::ui {
 namespace {

@@ -14,14 +14,14 @@
 #include "core/pipeline.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
-#include "ui/architecture_view.h"
-#include "ui/feature_map_view.h"
-#include "ui/inference_worker.h"
-#include "ui/input_view.h"
-#include "ui/main_window.h"
-#include "ui/predictions_view.h"
-#include "ui/session.h"
-#include "ui/status_panel.h"
+#include "ui/panels/status_panel.h"
+#include "ui/session/inference_worker.h"
+#include "ui/session/session.h"
+#include "ui/views/architecture_view.h"
+#include "ui/views/feature_map_view.h"
+#include "ui/views/input_view.h"
+#include "ui/views/predictions_view.h"
+#include "ui/window/main_window.h"
 
 namespace r18::ui {
 namespace {

@@ -18,7 +18,7 @@
 #include "core/process_stats.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
-#include "ui/inference_worker.h"
+#include "ui/session/inference_worker.h"
 
 namespace r18::ui {
 namespace {

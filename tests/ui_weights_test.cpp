@@ -17,12 +17,12 @@
 #include "core/model/weights.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
-#include "ui/architecture_view.h"
-#include "ui/input_view.h"
-#include "ui/main_window.h"
-#include "ui/predictions_view.h"
-#include "ui/weights_dialog.h"
-#include "ui/weights_downloader.h"
+#include "ui/actions/weights_dialog.h"
+#include "ui/actions/weights_downloader.h"
+#include "ui/views/architecture_view.h"
+#include "ui/views/input_view.h"
+#include "ui/views/predictions_view.h"
+#include "ui/window/main_window.h"
 
 namespace r18::ui {
 namespace {

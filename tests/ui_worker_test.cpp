@@ -16,7 +16,7 @@
 #include "core/media/preprocess.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
-#include "ui/inference_worker.h"
+#include "ui/session/inference_worker.h"
 
 namespace r18::ui {
 namespace {

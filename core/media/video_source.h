@@ -1,6 +1,6 @@
 // VideoSource: frames from a camera (V4L2 on Linux), a video file or a stream URL, through
 // OpenCV's VideoCapture, with errors that say which device or file and what went wrong.
-// Blocking; the UI runs it on its own thread (ui/capture_thread.h).
+// Blocking; the UI runs it on its own thread (ui/session/capture_thread.h).
 #pragma once
 
 #include <opencv2/core.hpp>

@@ -1,0 +1,62 @@
+// The Explorer's action table: every menu entry, toolbar button and shortcut, and what it does
+// to the parts of the window (see Actions in actions.h, which builds menus, toolbar and the
+// shortcut help from it).
+#pragma once
+
+#include <QStringList>
+
+#include <functional>
+#include <vector>
+
+#include "core/engine/engine.h"
+#include "ui/actions/actions.h"
+
+namespace r18::ui {
+
+class ArchitectureView;
+class Exports;
+class ImageIntake;
+class InputPanel;
+class LayerPanel;
+class LiveController;
+class ModelController;
+class RecentFiles;
+class Session;
+class StatusPanel;
+
+struct ActionTargets {
+    Session* session = nullptr;
+    ImageIntake* intake = nullptr;
+    Exports* exports = nullptr;
+    InputPanel* input = nullptr;
+    LayerPanel* layers = nullptr;
+    LiveController* live = nullptr;
+    ModelController* models = nullptr;
+    StatusPanel* status = nullptr;
+    ArchitectureView* diagram = nullptr;
+    RecentFiles* recent = nullptr;
+    QStringList samples;  // File → Open Sample, in order (core's sampleImages())
+    std::function<void(const QString& path)> openSample;
+    std::function<void()> classifyFolder;
+    std::function<void(bool)> showExplain;  // the "where it looked" methods panel
+    std::function<void(bool)> showAtlas;    // the "what this channel detects" panel
+    std::function<void()> atlasFolder;      // ask for a folder and build its channel atlas
+    std::function<void(bool)> showCompare;  // the fp32 / int8 comparison panel
+    std::function<void()> showShortcuts;
+    std::function<void()> showGuide;
+    std::function<void()> showAbout;
+    std::function<void()> quit;
+    int cores = 1;  // thread choices 1..cores
+};
+
+// The precisions the Engine menu and the toolbar offer, in their order.
+constexpr Precision kPrecisions[] = {Precision::Fp32, Precision::Bf16, Precision::Int8};
+
+// The id of File → Open Sample's entry for `path` ("file.sample.cat" for .../cat.jpg).
+QString sampleActionId(const QString& path);
+// The id of File → Open Recent's entry `index` ("file.recent0" is the newest).
+QString recentActionId(int index);
+
+std::vector<ActionSpec> explorerActions(const ActionTargets& targets);
+
+}  // namespace r18::ui

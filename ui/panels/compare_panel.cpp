@@ -1,0 +1,86 @@
+#include "ui/panels/compare_panel.h"
+
+#include <QLabel>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+#include "ui/session/session.h"
+#include "ui/views/feature_map_view.h"
+
+namespace r18::ui {
+
+ComparePanel::ComparePanel(Session* session, QObject* parent)
+    : QObject(parent), m_session(session) {
+    m_summary = new QLabel;
+    m_summary->setWordWrap(true);
+    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_predictions = new QLabel;
+    m_predictions->setTextFormat(Qt::RichText);
+    m_difference = new FeatureMapView;
+    m_difference->setColormap(Colormap::Magma);
+    m_difference->setNormalization(FeatureMapView::Normalization::PerLayer);
+    m_difference->setToolTip(
+        tr("|int8 − fp32| of the selected node, one colour scale for the "
+           "whole layer: bright where int8 is furthest from fp32"));
+    m_panel = new QWidget;
+    auto* layout = new QVBoxLayout(m_panel);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->setSpacing(3);
+    layout->addWidget(m_predictions);
+    layout->addWidget(m_summary);
+    layout->addWidget(m_difference, 1);
+    connect(m_session, &Session::comparisonShown, this, &ComparePanel::refresh);
+    connect(m_session, &Session::compareFailed, this, [this](const QString& message) {
+        m_summary->setText(tr("Could not compare: %1").arg(message));
+    });
+    refresh();
+}
+
+void ComparePanel::setActive(bool active) {
+    m_session->setCompareWanted(active);
+}
+
+void ComparePanel::refresh() {
+    const ComparisonPtr c = m_session->comparison();
+    if (!c) {
+        m_predictions->clear();
+        const bool live = m_session->isLive() && !m_session->isFrozen();
+        m_summary->setText(live                   ? tr("Freeze the frame (F) to compare it.")
+                           : !m_session->result() ? tr("Open an image to compare fp32 and int8.")
+                           : m_session->comparing()
+                               ? tr("Running %1 at fp32 and int8…").arg(m_session->selectedNode())
+                               : QString());
+        m_difference->clear(QString());
+        return;
+    }
+    QString rows;
+    for (size_t i = 0; i < std::max(c->topFp32.size(), c->topInt8.size()); ++i) {
+        const auto cell = [](const std::vector<Prediction>& top, size_t k) {
+            if (k >= top.size()) return QStringLiteral("<td></td><td></td>");
+            return QStringLiteral("<td>%1</td><td align=right>%2 %</td>")
+                .arg(QString::fromStdString(top[k].label).toHtmlEscaped())
+                .arg(100.0 * top[k].probability, 0, 'f', 1);
+        };
+        rows += QStringLiteral("<tr>%1<td>&nbsp;&nbsp;</td>%2</tr>")
+                    .arg(cell(c->topFp32, i), cell(c->topInt8, i));
+    }
+    m_predictions->setText(tr("<table cellspacing=0 cellpadding=1><tr><th align=left>fp32</th>"
+                              "<th></th><th></th><th align=left>int8</th><th></th></tr>%1</table>")
+                               .arg(rows));
+    const bool sameTop1 = !c->topFp32.empty() && !c->topInt8.empty() &&
+                          c->topFp32.front().index == c->topInt8.front().index;
+    m_summary->setText(
+        tr("%1: max |int8 − fp32| %2 (%3 % of max |fp32|), mean %4 · top-1 %5 · int8 calibrated "
+           "on %6 image(s)")
+            .arg(QString::fromStdString(c->node))
+            .arg(c->maxAbsDifference, 0, 'g', 3)
+            .arg(c->maxAbsFp32 > 0 ? 100.0 * c->maxAbsDifference / c->maxAbsFp32 : 0.0, 0, 'f', 1)
+            .arg(c->meanAbsDifference, 0, 'g', 3)
+            .arg(sameTop1 ? tr("agrees") : tr("differs"))
+            .arg(c->calibrationImages));
+    m_difference->setActivations(QString::fromStdString(c->node), c->difference,
+                                 c->differenceStats);
+}
+
+}  // namespace r18::ui

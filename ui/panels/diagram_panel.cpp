@@ -1,0 +1,97 @@
+#include "ui/panels/diagram_panel.h"
+
+#include <QComboBox>
+#include <QLabel>
+#include <QSettings>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+#include "ui/panels/panel.h"
+#include "ui/session/session.h"
+#include "ui/views/architecture_view.h"
+
+namespace r18::ui {
+namespace {
+
+constexpr const char* kDefaultNode = "layer2.1";
+
+}  // namespace
+
+DiagramPanel::DiagramPanel(Session* session, const QString& preferredNode, QObject* parent)
+    : QObject(parent), m_session(session), m_preferredNode(preferredNode) {
+    m_view = new ArchitectureView;
+    m_view->setAcceptDrops(false);
+    m_legend = new QLabel(ArchitectureView::legendHtml());
+    m_legend->setWordWrap(true);
+    QFont small = m_legend->font();
+    small.setPointSizeF(small.pointSizeF() * 0.9);
+    m_legend->setFont(small);
+    m_figure = new QComboBox;
+    m_figure->addItems({tr("Stages"), tr("Time"), tr("Zero activations"), tr("Mean activation")});
+    m_figure->setToolTip(tr("Colour the diagram by stage, or by a figure of this image"));
+
+    auto* box = new QWidget;
+    auto* layout = new QVBoxLayout(box);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    layout->addWidget(m_view, 1);
+    layout->addWidget(m_legend);
+    m_panel = titledPanel(tr("ResNet18"), box, &m_title, m_figure);
+
+    connect(m_figure, &QComboBox::currentIndexChanged, this, [this] {
+        m_session->setNodeFiguresWanted(m_figure->currentIndex() >= 2);
+        refresh();
+    });
+    connect(m_view, &ArchitectureView::nodeSelected, m_session, &Session::selectNode);
+    connect(m_session, &Session::engineChanged, this, &DiagramPanel::onEngine);
+    connect(m_session, &Session::resultShown, this, &DiagramPanel::refresh);
+}
+
+void DiagramPanel::onEngine(const EngineInfo& engine) {
+    const NetworkSpec* spec = engine.model ? &engine.model->spec() : nullptr;
+    if (spec == m_spec) return;
+    m_spec = spec;
+    const QString keep = m_view->selected().isEmpty() ? m_preferredNode : m_view->selected();
+    m_view->setSpec(engine.model ? engine.model->specPtr() : nullptr);
+    m_view->select(keep);
+    if (m_view->selected().isEmpty()) m_view->select(QString::fromLatin1(kDefaultNode));
+    m_session->selectNode(m_view->selected());
+    m_title->setText(spec ? QString::fromStdString(spec->archName()) : QString());
+    refresh();
+}
+
+void DiagramPanel::refresh() {
+    const ResultPtr r = m_session->result();
+    const auto figure = static_cast<ArchitectureView::Figure>(m_figure->currentIndex());
+    std::vector<double> values;
+    if (r && m_spec && r->nodeMs.size() == m_spec->nodes.size()) {
+        m_view->setNodeTimes(r->nodeMs);
+        values.assign(m_spec->nodes.size(), NAN);
+        for (size_t i = 0; i < m_spec->nodes.size(); ++i) {
+            if (figure == ArchitectureView::Figure::Time && r->nodeMs[i] > 0)
+                values[i] = r->nodeMs[i];
+            if (i >= r->nodeFigures.size()) continue;
+            // A conv fused into its block's add shows the block output's figures.
+            const int fused = m_spec->nodes[i].fusedInto;
+            const NodeFigures& f = r->nodeFigures[fused >= 0 ? static_cast<size_t>(fused) : i];
+            if (figure == ArchitectureView::Figure::Zeros) values[i] = f.zeroFraction;
+            if (figure == ArchitectureView::Figure::Mean) values[i] = f.mean;
+        }
+    } else {
+        m_view->setNodeTimes({});
+    }
+    m_legend->setText(m_view->setFigures(figure, values));
+}
+
+void DiagramPanel::readSettings(const QSettings& s) {
+    m_figure->setCurrentIndex(
+        std::clamp(s.value("view/figure", 0).toInt(), 0, m_figure->count() - 1));
+}
+
+void DiagramPanel::writeSettings(QSettings& s) const {
+    s.setValue("view/figure", m_figure->currentIndex());
+    if (!m_view->selected().isEmpty()) s.setValue("view/node", m_view->selected());
+}
+
+}  // namespace r18::ui

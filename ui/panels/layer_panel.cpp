@@ -1,0 +1,218 @@
+#include "ui/panels/layer_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QLabel>
+#include <QSettings>
+#include <QSlider>
+#include <QVBoxLayout>
+
+#include "ui/panels/panel.h"
+#include "ui/session/session.h"
+#include "ui/views/channel_view.h"
+#include "ui/views/feature_map_view.h"
+
+namespace r18::ui {
+namespace {
+
+constexpr int kTopChannels = 6;
+
+QString shapeText(const Tensor& t) {
+    QStringList dims;
+    for (size_t i = 1; i < t.dims.size(); ++i) dims << QString::number(t.dims[i]);
+    return dims.join(QStringLiteral(" × "));
+}
+
+}  // namespace
+
+LayerPanel::LayerPanel(Session* session, QObject* parent) : QObject(parent), m_session(session) {
+    m_features = new FeatureMapView;
+    m_channel = new ChannelView;
+
+    m_normalization = new QComboBox;
+    m_normalization->addItems({tr("Per channel"), tr("Per layer")});
+    m_normalization->setToolTip(
+        tr("Colour scale: each channel from its own min to max, or one scale for the whole layer "
+           "(N)"));
+    m_colormap = new QComboBox;
+    m_colormap->addItems(colormapNames());
+    m_colormap->setToolTip(tr("Colour map"));
+    m_sort = new QCheckBox(tr("Sort"));
+    m_sort->setToolTip(tr("Order channels by mean activation, strongest first (S)"));
+    m_blend = new QCheckBox(tr("Blend"));
+    m_blend->setToolTip(
+        tr("Show the enlarged channel over the part of the image the network sees (B)"));
+    m_opacity = opacitySlider(60, 70, tr("Overlay opacity"));
+
+    m_topChannels = new QLabel;
+    m_topChannels->setTextFormat(Qt::RichText);
+    m_topChannels->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_topChannels->setToolTip(
+        tr("The channels with the highest mean activation for this image; click to enlarge"));
+
+    auto* features = new QWidget;
+    auto* layout = new QVBoxLayout(features);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    layout->addWidget(m_topChannels);
+    layout->addWidget(m_features, 1);
+    m_featuresPanel = titledPanel(tr("Feature maps"), features, &m_title,
+                                  controlRow({m_normalization, m_colormap, m_sort}));
+    m_channelPanel =
+        titledPanel(tr("Channel"), m_channel, nullptr, controlRow({m_blend, m_opacity}));
+
+    connect(m_normalization, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_features->setNormalization(i == 1 ? FeatureMapView::Normalization::PerLayer
+                                            : FeatureMapView::Normalization::PerChannel);
+        showChannel(m_features->selectedChannel());
+        emit optionsChanged();
+    });
+    connect(m_colormap, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_features->setColormap(static_cast<Colormap>(i));
+        showChannel(m_features->selectedChannel());
+    });
+    connect(m_sort, &QCheckBox::toggled, this, [this](bool on) {
+        m_features->setSortByMean(on);
+        emit optionsChanged();
+    });
+    m_opacity->setVisible(false);
+    connect(m_blend, &QCheckBox::toggled, this, [this](bool on) {
+        m_opacity->setVisible(on);  // only while the channel is blended
+        showChannel(m_features->selectedChannel());
+        emit optionsChanged();
+    });
+    connect(m_opacity, &QSlider::valueChanged, this,
+            [this] { showChannel(m_features->selectedChannel()); });
+    connect(m_features, &FeatureMapView::channelSelected, this, &LayerPanel::showChannel);
+    connect(m_topChannels, &QLabel::linkActivated, this,
+            [this](const QString& link) { m_features->selectChannel(link.toInt()); });
+    connect(m_session, &Session::tapShown, this, &LayerPanel::refresh);
+    refresh();
+}
+
+void LayerPanel::refresh() {
+    const QString node = m_session->selectedNode();
+    const ResultPtr r = m_session->tapResult();
+    if (!r) {
+        m_shown.reset();
+        m_title->setText(tr("Feature maps — %1").arg(node));
+        if (!m_session->shownSource() || m_features->channelCount() == 0) {
+            m_features->clear(m_session->shownSource() || m_session->openingSource() ||
+                                      m_session->isLive()
+                                  ? tr("Computing %1…").arg(node)
+                                  : tr("Open an image to see the feature maps of %1.").arg(node));
+            m_topChannels->clear();
+            showChannel(-1);
+        } else {
+            m_features->setPending(tr("Computing %1…").arg(node));
+        }
+        return;
+    }
+    if (r == m_shown && node == m_features->node()) return;
+    m_shown = r;
+    const std::string name = node.toStdString();
+    const Tensor& tap = r->taps.at(name);
+    const TapStats& stats = r->tapStats.at(name);
+    QStringList names;
+    if (name == "fc" && m_session->hasModel()) {
+        const Labels& labels = m_session->engine().model->labels();
+        for (int64_t c = 0; c < tap.dims[1]; ++c) names << QString::fromStdString(labels.name(c));
+    }
+    m_features->setChannelNames(names);
+    m_features->setActivations(node, tap, stats);
+    m_title->setText(tr("Feature maps — %1 · %2").arg(node, shapeText(tap)));
+    QStringList links;
+    for (size_t i = 0; i < std::min<size_t>(kTopChannels, stats.byMean.size()); ++i) {
+        const int c = stats.byMean[i];
+        const QString label = c < names.size() ? names[c] : QStringLiteral("#%1").arg(c);
+        links << QStringLiteral("<a href='%1'>%2</a> %3")
+                     .arg(c)
+                     .arg(label.toHtmlEscaped())
+                     .arg(stats.channels[static_cast<size_t>(c)].mean, 0, 'g', 3);
+    }
+    m_topChannels->setText(tr("Most active: %1").arg(links.join(QStringLiteral(" · "))));
+    showChannel(m_features->selectedChannel());
+}
+
+void LayerPanel::showChannel(int channel) {
+    if (channel < 0 || channel >= m_features->channelCount()) {
+        m_channel->clear();
+        emit overlayChanged({}, 0);
+        return;
+    }
+    const QImage image = m_features->channelImage(channel);
+    const ChannelStats& s = m_features->stats(channel);
+    const bool perLayer = m_features->normalization() == FeatureMapView::Normalization::PerLayer ||
+                          m_features->isBarChart();
+    const TapStats& all = m_features->tapStats();
+    m_channel->setChannel(image,
+                          tr("%1 · channel %2 of %3 · %4×%5\nmin %6 · mean %7 · max %8")
+                              .arg(m_features->node())
+                              .arg(channel)
+                              .arg(m_features->channelCount())
+                              .arg(image.width())
+                              .arg(image.height())
+                              .arg(s.min, 0, 'g', 3)
+                              .arg(s.mean, 0, 'g', 3)
+                              .arg(s.max, 0, 'g', 3),
+                          perLayer ? all.min : s.min, perLayer ? all.max : s.max,
+                          m_features->colormap());
+    if (m_blend->isChecked() && image.width() > 1)
+        emit overlayChanged(image.scaled(224, 224, Qt::IgnoreAspectRatio, Qt::SmoothTransformation),
+                            m_opacity->value() / 100.0);
+    else
+        emit overlayChanged({}, 0);
+}
+
+QImage LayerPanel::channelImage() const {
+    return m_features->channelImage(m_features->selectedChannel());
+}
+
+QString LayerPanel::channelName() const {
+    return QStringLiteral("%1-channel%2")
+        .arg(m_features->node())
+        .arg(m_features->selectedChannel());
+}
+
+void LayerPanel::setPerLayerScale(bool perLayer) {
+    m_normalization->setCurrentIndex(perLayer ? 1 : 0);
+}
+
+void LayerPanel::setSortByMean(bool sort) {
+    m_sort->setChecked(sort);
+}
+
+void LayerPanel::setBlend(bool blend) {
+    m_blend->setChecked(blend);
+}
+
+bool LayerPanel::perLayerScale() const {
+    return m_normalization->currentIndex() == 1;
+}
+
+bool LayerPanel::sortByMean() const {
+    return m_sort->isChecked();
+}
+
+bool LayerPanel::blend() const {
+    return m_blend->isChecked();
+}
+
+void LayerPanel::readSettings(const QSettings& s) {
+    m_normalization->setCurrentIndex(s.value("view/normalization", 0).toInt() == 1 ? 1 : 0);
+    m_sort->setChecked(s.value("view/sortByMean", false).toBool());
+    m_colormap->setCurrentIndex(
+        std::clamp(s.value("view/colormap", 0).toInt(), 0, m_colormap->count() - 1));
+    m_blend->setChecked(s.value("view/blend", false).toBool());
+    m_opacity->setValue(s.value("view/opacity", 60).toInt());
+}
+
+void LayerPanel::writeSettings(QSettings& s) const {
+    s.setValue("view/normalization", m_normalization->currentIndex());
+    s.setValue("view/sortByMean", m_sort->isChecked());
+    s.setValue("view/colormap", m_colormap->currentIndex());
+    s.setValue("view/blend", m_blend->isChecked());
+    s.setValue("view/opacity", m_opacity->value());
+}
+
+}  // namespace r18::ui

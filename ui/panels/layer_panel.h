@@ -1,0 +1,79 @@
+// LayerPanel: what the selected node computed for the image on screen — its feature maps (grid,
+// or bars for 1×1 outputs), the most active channels, and one channel enlarged, optionally
+// blended over the input. It renders the Session's tapResult() and nothing else: while the
+// node's output is being computed it says so over the previous maps instead of passing them
+// off as the new node's.
+//
+// Two widgets for the window to place: the feature-map panel and the channel panel.
+#pragma once
+
+#include <QImage>
+#include <QObject>
+#include <QString>
+
+#include "ui/session/inference_types.h"
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QSettings;
+class QSlider;
+class QWidget;
+
+namespace r18::ui {
+
+class ChannelView;
+class FeatureMapView;
+class Session;
+
+class LayerPanel : public QObject {
+    Q_OBJECT
+
+public:
+    LayerPanel(Session* session, QObject* parent = nullptr);
+
+    QWidget* featuresPanel() const { return m_featuresPanel; }
+    QWidget* channelPanel() const { return m_channelPanel; }
+    FeatureMapView* features() const { return m_features; }
+    ChannelView* channel() const { return m_channel; }
+
+    // View options, also driven by the View menu (the actions call these).
+    void setPerLayerScale(bool perLayer);
+    void setSortByMean(bool sort);
+    void setBlend(bool blend);
+    bool perLayerScale() const;
+    bool sortByMean() const;
+    bool blend() const;
+
+    // The selected channel enlarged, as shown (null if none).
+    QImage channelImage() const;
+    QString channelName() const;  // "layer3.1-channel12"
+
+    void readSettings(const QSettings& settings);
+    void writeSettings(QSettings& settings) const;
+
+signals:
+    // The enlarged channel to blend over the input's crop (null: none), at `opacity`.
+    void overlayChanged(const QImage& overlay, qreal opacity);
+    void optionsChanged();  // scale, sort or blend changed (the menu's check marks follow)
+
+private:
+    void refresh();
+    void showChannel(int channel);
+
+    Session* m_session;
+    FeatureMapView* m_features = nullptr;
+    ChannelView* m_channel = nullptr;
+    QWidget* m_featuresPanel = nullptr;
+    QWidget* m_channelPanel = nullptr;
+    QLabel* m_title = nullptr;
+    QLabel* m_topChannels = nullptr;
+    QComboBox* m_normalization = nullptr;
+    QComboBox* m_colormap = nullptr;
+    QCheckBox* m_sort = nullptr;
+    QCheckBox* m_blend = nullptr;
+    QSlider* m_opacity = nullptr;
+    ResultPtr m_shown;  // the result whose tap is in the grid
+};
+
+}  // namespace r18::ui

@@ -1,0 +1,302 @@
+#include "ui/session/inference_worker.h"
+
+#include <QMutexLocker>
+#include <QThread>
+
+#include <algorithm>
+#include <functional>
+#include <string_view>
+
+#include "core/error.h"
+#include "core/media/image_io.h"
+#include "core/media/preprocess.h"
+#include "ui/session/image_convert.h"
+
+namespace r18::ui {
+namespace {
+
+constexpr int kDisplayMaxSide = 2048;
+constexpr int kTopK = 5;
+constexpr size_t kCalibrationImages = 16;
+constexpr uint64_t kCalibrationFrameStride = 30;  // live: every 30th frame (neighbours repeat)
+
+std::atomic<uint64_t> g_sourceIds{0};
+std::atomic<uint64_t> g_requestIds{0};
+
+double msSince(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+size_t hashOf(const Tensor& t) {
+    return std::hash<std::string_view>()(std::string_view(
+        reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float)));
+}
+
+}  // namespace
+
+uint64_t nextSourceId() {
+    return ++g_sourceIds;
+}
+
+uint64_t nextRequestId() {
+    return ++g_requestIds;
+}
+
+void registerInferenceTypes() {
+    qRegisterMetaType<ResultPtr>("r18::ui::ResultPtr");
+    qRegisterMetaType<SourcePtr>("r18::ui::SourcePtr");
+    qRegisterMetaType<EngineInfo>("r18::ui::EngineInfo");
+    qRegisterMetaType<Precision>("r18::Precision");
+}
+
+InferenceWorker::InferenceWorker(QObject* parent) : QObject(parent) {
+    registerInferenceTypes();
+}
+
+InferenceWorker::~InferenceWorker() = default;
+
+void InferenceWorker::submit(InferenceRequest request) {
+    post(std::move(request), false);
+}
+
+void InferenceWorker::setLiveNeeds(const ViewNeeds& needs) {
+    QMutexLocker lock(&m_mutex);
+    m_liveNeeds = needs;
+}
+
+void InferenceWorker::submitFrame(const FramePtr& frame, const QString& label) {
+    auto source = std::make_shared<Source>();
+    source->sourceId = nextSourceId();
+    source->label = label;
+    source->frame = frame->image;
+    source->live = true;
+    source->grabbed = frame->grabbed;
+    InferenceRequest request;
+    request.requestId = nextRequestId();
+    request.source = std::move(source);
+    {
+        QMutexLocker lock(&m_mutex);
+        request.needs = m_liveNeeds;
+    }
+    post(std::move(request), true);
+}
+
+void InferenceWorker::post(InferenceRequest request, bool live) {
+    ++m_submitted;
+    {
+        QMutexLocker lock(&m_mutex);
+        if (m_pending) ++m_dropped;
+        m_pending = std::move(request);
+        m_pendingIsLive = live;
+        if (m_wakeQueued) return;
+        m_wakeQueued = true;
+    }
+    QMetaObject::invokeMethod(this, &InferenceWorker::processPending, Qt::QueuedConnection);
+}
+
+bool InferenceWorker::newerUserRequestPending() {
+    QMutexLocker lock(&m_mutex);
+    return m_pending && !m_pendingIsLive;
+}
+
+bool InferenceWorker::compile(uint64_t engineId, std::shared_ptr<const Model> model,
+                              Precision precision, int threads) {
+    try {
+        std::shared_ptr<const Calibration> calibration;
+        if (precision == Precision::Int8) {
+            if (m_recentInputs.empty())
+                throw EngineError(
+                    "int8 calibrates on the images you open: open an image (or start a camera) "
+                    "first, then choose int8.");
+            std::vector<Tensor> inputs;
+            for (const Recent& r : m_recentInputs) inputs.push_back(r.input);
+            calibration = std::make_shared<Calibration>(
+                calibrate(model->spec(), model->weights(), inputs, threads));
+        }
+        auto pipeline =
+            std::make_unique<Pipeline>(model, EngineOptions{precision, 1, threads, calibration});
+        pipeline->warmUp();  // so the first result shows steady-state times
+        const bool newModel = !m_pipeline || m_info.model != model;
+        if (newModel || !m_gradCam) {
+            m_gradCam.reset();
+            m_gradCam = std::make_unique<GradCam>(model->spec(), model->weights());
+            m_input.reset();  // the next image is prepared with this model's preprocessing
+        }
+        m_pipeline = std::move(pipeline);
+        m_info.engineId = engineId;
+        m_info.model = std::move(model);
+        m_info.precision = precision;
+        m_info.threads = m_pipeline->engine().options().threads;  // capped at the cores
+        m_info.implementations = QString::fromStdString(m_pipeline->engine().implementations());
+        m_info.calibrationImages = calibration ? calibration->images : 0;
+    } catch (...) {  // r18::Error, or anything else the engine lets out (std::bad_alloc, ...)
+        const std::string subject = model->file().empty() ? "The demo weights" : model->file();
+        emit engineFailed(engineId, QString::fromStdString(currentExceptionMessage(subject)),
+                          false);
+        return false;
+    }
+    return true;
+}
+
+void InferenceWorker::loadModel(quint64 engineId, const QString& weightsPath, Precision precision,
+                                int threads) {
+    std::shared_ptr<const Model> model;
+    try {
+        ModelOptions options;
+        options.weightsPath = weightsPath.toStdString();
+        options.demoIfMissing = true;
+        model = Model::open(options);
+    } catch (...) {
+        emit engineFailed(
+            engineId, QString::fromStdString(currentExceptionMessage(weightsPath.toStdString())),
+            false);
+        if (!m_pipeline) model = Model::demo();  // something must run
+    }
+    if (model) {
+        for (const std::string& note : model->notes())
+            emit engineFailed(engineId, QString::fromStdString(note), true);
+        const bool ok =
+            compile(engineId, model, precision, threads) ||
+            (precision != Precision::Fp32 && compile(engineId, model, Precision::Fp32, threads));
+        if (!ok && !m_pipeline) return;
+    }
+    emit engineReady(m_info);
+    processPending();
+}
+
+void InferenceWorker::configure(quint64 engineId, Precision precision, int threads) {
+    if (!m_pipeline) return;
+    compile(engineId, m_info.model, precision, threads);
+    emit engineReady(m_info);  // the new engine, or the one that still runs
+    processPending();
+}
+
+void InferenceWorker::setLabels(quint64 engineId, const QString& path) {
+    if (!m_pipeline) return;
+    try {
+        const std::shared_ptr<const Model> model = m_info.model->withLabels(path.toStdString());
+        m_pipeline = std::make_unique<Pipeline>(model, m_pipeline->options());
+        m_info.engineId = engineId;
+        m_info.model = model;
+    } catch (...) {
+        emit engineFailed(
+            engineId, QString::fromStdString(currentExceptionMessage(path.toStdString())), true);
+    }
+    emit engineReady(m_info);
+    processPending();
+}
+
+void InferenceWorker::prepareSource(const Source& source, InferenceResult& result) {
+    if (source.sourceId != m_sourceId || !m_input) {
+        const auto t0 = Clock::now();
+        const std::string label = source.label.toStdString();
+        cv::Mat decoded;
+        if (!source.path.isEmpty()) {
+            decoded = readImage(source.path.toStdString());
+        } else if (!source.bytes.isEmpty()) {
+            decoded =
+                decodeImage(std::vector<uint8_t>(source.bytes.begin(), source.bytes.end()), label);
+        } else if (!source.frame.empty()) {
+            decoded = source.frame;
+        } else if (!source.image.isNull()) {
+            decoded = matFromImage(source.image);
+        } else {
+            throw ImageError(label + ": there is no image.");
+        }
+        const cv::Mat rgb = toRgb8(decoded);
+        QImage display = displayImageFromRgb(rgb, kDisplayMaxSide);
+        const double decodeMs = msSince(t0);
+        const auto t1 = Clock::now();
+        Tensor input = m_info.model->prepareRgb(rgb);
+        // Commit only once everything succeeded, so a bad image leaves the last good one.
+        m_preprocessMs = msSince(t1);
+        m_decodeMs = decodeMs;
+        if (!source.live || source.sourceId % kCalibrationFrameStride == 1) {
+            const size_t hash = hashOf(input);
+            const auto same = std::find_if(m_recentInputs.begin(), m_recentInputs.end(),
+                                           [hash](const Recent& r) { return r.hash == hash; });
+            if (same != m_recentInputs.end()) m_recentInputs.erase(same);
+            m_recentInputs.push_back({hash, input});
+            if (m_recentInputs.size() > kCalibrationImages) m_recentInputs.pop_front();
+        }
+        m_input = std::make_shared<const Tensor>(std::move(input));
+        m_display = std::move(display);
+        m_originalSize = QSize(rgb.cols, rgb.rows);
+        m_sourceId = source.sourceId;
+    }
+    result.display = m_display;
+    result.input = m_input;
+    result.originalSize = m_originalSize;
+    result.decodeMs = m_decodeMs;
+    result.preprocessMs = m_preprocessMs;
+}
+
+void InferenceWorker::processPending() {
+    InferenceRequest request;
+    {
+        QMutexLocker lock(&m_mutex);
+        m_wakeQueued = false;
+        if (!m_pending || !m_pipeline) return;  // nothing to do, or waiting for a model
+        request = std::move(*m_pending);
+        m_pending.reset();
+    }
+    emit started(request.requestId);
+    try {
+        if (!request.source) throw ImageError("The request has no image.");
+        if (const int delay = m_extraLatencyMs.load())
+            QThread::msleep(static_cast<unsigned long>(delay));
+        auto result = std::make_shared<InferenceResult>();
+        result->requestId = request.requestId;
+        result->engineId = m_info.engineId;
+        result->source = request.source;
+        result->needs = request.needs;
+        prepareSource(*request.source, *result);
+        if (newerUserRequestPending()) {
+            ++m_dropped;
+            return processPending();
+        }
+        const ViewNeeds& needs = request.needs;
+        const NetworkSpec& spec = m_info.model->spec();
+        // The views' taps, plus what the heat map and the node figures need.
+        RunRequest run;
+        run.taps = needs.taps;
+        run.topK = kTopK;
+        run.profile = request.profile;
+        if (needs.heatmap.enabled)
+            for (const std::string& t : m_gradCam->neededTaps(needs.heatmap.target))
+                run.taps.push_back(t);
+        if (needs.nodeFigures)
+            for (const std::string& t : spec.tapNames()) run.taps.push_back(t);
+        Classification c = m_pipeline->run(*m_input, run);
+        result->top = std::move(c.top);
+        if (needs.heatmap.enabled && !newerUserRequestPending()) {
+            const int64_t cls = needs.heatmap.classIndex == kTopClass ? result->top.front().index
+                                                                      : needs.heatmap.classIndex;
+            result->heatmap = m_gradCam->compute(c.taps, needs.heatmap.target, cls);
+        }
+        if (needs.nodeFigures) {
+            result->nodeFigures.resize(spec.nodes.size());
+            for (size_t i = 0; i < spec.nodes.size(); ++i) {
+                const auto it = c.taps.find(spec.nodes[i].name);
+                if (it == c.taps.end()) continue;
+                const TapStats s = computeTapStats(it->second);
+                result->nodeFigures[i] = {s.mean, s.zeroFraction};
+            }
+        }
+        for (const std::string& name : needs.taps) {  // hand back only what the views asked for
+            const auto it = c.taps.find(name);
+            if (it == c.taps.end()) continue;
+            result->tapStats[name] = computeTapStats(it->second);
+            result->taps[name] = std::move(it->second);
+        }
+        result->nodeMs = std::move(c.nodeMs);
+        result->networkMs = c.networkMs;
+        emit resultReady(result);
+    } catch (...) {  // r18::Error names the image; anything else is named here
+        const std::string label = request.source ? request.source->label.toStdString() : "";
+        emit failed(request.requestId, request.source,
+                    QString::fromStdString(currentExceptionMessage(label)));
+    }
+}
+
+}  // namespace r18::ui
