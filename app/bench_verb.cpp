@@ -138,6 +138,102 @@ Measurement measure(const std::shared_ptr<const Model>& model, Precision precisi
 
 }  // namespace
 
+// Per 3×3 stride-1 convolution, fp32: direct against Winograd on the same nChw16c activations,
+// median of `iterations` profiled runs each, beside what ConvAlgorithm::Auto computes it with
+// (Engine's fixed table) and the whole network both ways and on oneDNN's own layout. This is
+// how the table in core/engine/conv_algorithm.cpp was chosen; run it on a new CPU to check it.
+int benchAlgorithms(const std::shared_ptr<const Model>& model, int threads, int batch,
+                    int iterations, bool json) {
+    const NetworkSpec& spec = model->spec();
+    Tensor input({batch, 3, spec.inputSize, spec.inputSize});
+    for (size_t i = 0; i < input.data.size(); ++i)
+        input.data[i] = static_cast<float>((i * 7919) % 255) / 128.0F - 1.0F;
+    struct Variant {
+        const char* name;
+        ConvAlgorithm algorithm;
+        ActivationLayout layout;
+        std::vector<std::vector<double>> nodeMs;  // per node, per iteration
+        std::vector<double> totalMs;
+        std::string implementations;
+    };
+    std::vector<Variant> variants{
+        {"direct nChw16c", ConvAlgorithm::Direct, ActivationLayout::Blocked16, {}, {}, {}},
+        {"winograd nChw16c", ConvAlgorithm::Winograd, ActivationLayout::Blocked16, {}, {}, {}},
+        {"direct, oneDNN's layout", ConvAlgorithm::Direct, ActivationLayout::Library, {}, {}, {}},
+        {"auto", ConvAlgorithm::Auto, ActivationLayout::Auto, {}, {}, {}},
+    };
+    if (!Engine::hasWinograd()) {
+        std::cerr << "bench --algorithms: oneDNN has no Winograd on this CPU (ISA "
+                  << Engine::cpuIsa() << "): every convolution is direct.\n";
+        variants.erase(variants.begin(), variants.begin() + 2);
+    }
+    std::vector<std::string> autoPicks;
+    for (Variant& v : variants) {
+        EngineOptions options{Precision::Fp32, batch, threads};
+        options.algorithm = v.algorithm;
+        options.layout = v.layout;
+        Engine engine(spec, model->weights(), options);
+        v.implementations = engine.implementations();
+        if (v.algorithm == ConvAlgorithm::Auto) autoPicks = engine.winogradLayers();
+        v.nodeMs.assign(spec.nodes.size(), {});
+        for (int i = 0; i < kWarmup; ++i) engine.run(input);
+        // Interleave plain and profiled runs: the profile waits after every primitive.
+        for (int i = 0; i < iterations; ++i) {
+            const RunResult r = engine.run(input, {}, true);
+            for (size_t n = 0; n < spec.nodes.size(); ++n) v.nodeMs[n].push_back(r.nodeMs[n]);
+            v.totalMs.push_back(engine.run(input).networkMs);
+        }
+    }
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v.empty() ? 0.0 : v[v.size() / 2];
+    };
+    ordered_json doc = {{"isa", Engine::cpuIsa()},
+                        {"threads", threads},
+                        {"batch", batch},
+                        {"layers", ordered_json::array()},
+                        {"networks", ordered_json::array()}};
+    if (!json)
+        std::printf("fp32 convolutions, batch %d, %s threads, CPU ISA %s (median of %d runs)\n",
+                    batch, threads ? std::to_string(threads).c_str() : "all",
+                    Engine::cpuIsa().c_str(), iterations);
+    if (variants.size() == 4) {
+        if (!json)
+            std::printf("%-20s %-14s %10s %12s %8s  %s\n", "layer", "in", "direct ms",
+                        "winograd ms", "ratio", "auto computes it with");
+        for (size_t n = 0; n < spec.nodes.size(); ++n) {
+            const Node& node = spec.nodes[n];
+            if (node.kind != NodeKind::Conv || node.kernel != 3 || node.stride != 1) continue;
+            const double direct = median(variants[0].nodeMs[n]);
+            const double winograd = median(variants[1].nodeMs[n]);
+            const bool picked =
+                std::find(autoPicks.begin(), autoPicks.end(), node.name) != autoPicks.end();
+            doc["layers"].push_back({{"layer", node.name},
+                                     {"in", shapeToString(node.inShape)},
+                                     {"direct_ms", direct},
+                                     {"winograd_ms", winograd},
+                                     {"auto", picked ? "winograd" : "direct"}});
+            if (!json)
+                std::printf("%-20s %-14s %10.3f %12.3f %8.2f  %s%s\n", node.name.c_str(),
+                            shapeToString(node.inShape).c_str(), direct, winograd,
+                            winograd / direct, picked ? "winograd" : "direct",
+                            (winograd < direct) == picked ? ""
+                                                          : "  (the faster one here is the "
+                                                            "other)");
+        }
+    }
+    if (!json) std::printf("\n%-24s %12s  %s\n", "network", "median ms", "implementations");
+    for (const Variant& v : variants) {
+        doc["networks"].push_back({{"variant", v.name},
+                                   {"median_ms", median(v.totalMs)},
+                                   {"implementations", v.implementations}});
+        if (!json)
+            std::printf("%-24s %12.3f  %s\n", v.name, median(v.totalMs), v.implementations.c_str());
+    }
+    if (json) printJson(doc);
+    return kExitOk;
+}
+
 // The live pipeline as the window runs it: capture thread -> newest-wins worker -> results,
 // driven by a video file, with one tap requested per frame.
 struct LiveMeasurement {
@@ -336,22 +432,18 @@ int bench(const QStringList& args) {
         "paced", "--live: deliver frames at the video's rate, not as fast as possible.");
     const QCommandLineOption imageOpt(
         "image", "Measure decode + preprocess + network + top-5 on this file instead.", "FILE");
+    const QCommandLineOption algorithmsOpt(
+        "algorithms",
+        "Time every fp32 3x3 convolution direct and with Winograd, beside what --algorithm auto "
+        "picks.");
     const QCommandLineOption backgroundOpt(
         "background",
         "A thread competing for the cores while timing: none, gui (busy 4 ms of every 16) or "
         "spin (always busy). See bench/wait_policy.sh.",
         "MODE", "none");
     p.addOptions({weightsOpt, precisionOpt, threadsOpt, batchOpt, iterOpt, jsonOpt, liveOpt,
-                  secondsOpt, pacedOpt, imageOpt, backgroundOpt});
-    p.addHelpOption();
-    if (!p.parse(args)) {
-        std::cerr << "usage error: " << p.errorText().toStdString() << "\n";
-        return kExitUsage;
-    }
-    if (p.isSet("help")) {
-        std::cout << p.helpText().toStdString();
-        return kExitOk;
-    }
+                  secondsOpt, pacedOpt, imageOpt, backgroundOpt, algorithmsOpt});
+    if (parseVerb(p, args)) return kExitOk;
     bool ok2 = false, ok3 = false;
     const int threads = threadsOption("--threads", p.value(threadsOpt));
     const int batch = p.value(batchOpt).toInt(&ok2);
@@ -401,6 +493,9 @@ int bench(const QStringList& args) {
 
     if (p.isSet(imageOpt))
         return benchImage(bytesOf(p.value(imageOpt)), model, threads, iterations, p.isSet(jsonOpt));
+
+    if (p.isSet(algorithmsOpt))
+        return benchAlgorithms(model, threads, batch, iterations, p.isSet(jsonOpt));
 
     const std::string background = p.value(backgroundOpt).toStdString();
     if (background != "none" && background != "gui" && background != "spin") {

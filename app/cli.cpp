@@ -62,10 +62,6 @@ std::vector<std::string> imageFilesIn(const std::string& path) {
     return findImages(path, false);
 }
 
-void parseOrThrow(QCommandLineParser& p, const QStringList& args) {
-    if (!p.parse(args)) throw UsageError{p.errorText().toStdString()};
-}
-
 int classify(const QStringList& args) {
     QCommandLineParser p;
     p.setApplicationDescription("Classify images with ResNet18.");
@@ -96,14 +92,9 @@ int classify(const QStringList& args) {
                                     "NODE=OUT.npy");
     p.addOptions({weightsOpt, labelsOpt, topOpt, precisionOpt, calibrationOpt, threadsOpt, batchOpt,
                   decodeOpt, jsonOpt, csvOpt, logitsOpt, tapOpt});
-    p.addHelpOption();
     p.addPositionalArgument(
         "IMAGE", "Images to classify, or folders of them (searched recursively).", "IMAGE...");
-    parseOrThrow(p, args);
-    if (p.isSet("help")) {
-        std::cout << p.helpText().toStdString();
-        return kExitOk;
-    }
+    if (parseVerb(p, args)) return kExitOk;
     bool ok = false;
     const int top = p.value(topOpt).toInt(&ok);
     if (!ok || top < 1) throw UsageError{"--top needs a positive number"};
@@ -279,28 +270,29 @@ int info(const QStringList& args) {
     const QCommandLineOption weightsOpt("weights",
                                         "Weights file (.pth, .pt, .safetensors or .onnx).", "FILE");
     p.addOption(weightsOpt);
-    p.addHelpOption();
-    parseOrThrow(p, args);
-    if (p.isSet("help")) {
-        std::cout << p.helpText().toStdString();
-        return kExitOk;
-    }
+    if (parseVerb(p, args)) return kExitOk;
     if (!p.positionalArguments().isEmpty()) throw UsageError{"info takes no positional arguments"};
-    NetworkSpec spec = makeResNet18();
+    std::shared_ptr<const Model> model;
     std::string source = "no weights file: torchvision's ResNet18 with 1000 classes";
-    if (p.isSet(weightsOpt) || !findDefaultWeights().empty()) {
-        try {
-            const std::shared_ptr<const Model> model = Model::open(modelOptions(p, weightsOpt));
-            spec = model->spec();
+    try {
+        if (p.isSet(weightsOpt) || !findDefaultWeights().empty()) {
+            model = Model::open(modelOptions(p, weightsOpt));
             source = model->file() + " (" + model->weightsSource() + "). " + model->trustNote() +
                      "\nlabels: " + model->labelsSource() +
                      "\npreprocessing: " + model->preprocessSource();
             for (const std::string& note : model->notes()) source += "\nnote: " + note;
-        } catch (const Error& e) {
-            std::cerr << "error: " << shown(e.what()) << "\n";
-            return kExitBadInput;
+        } else {
+            model = Model::demo();  // the topology is the same whatever the weights
         }
+    } catch (const Error& e) {
+        std::cerr << "error: " << shown(e.what()) << "\n";
+        return kExitBadInput;
     }
+    const NetworkSpec& spec = model->spec();
+    // What the fp32 engine computes each convolution with, from compiling it (a fixed table, so
+    // every process computes the same; Engine::convAlgorithmSummary()).
+    const Engine fp32(spec, model->weights(), EngineOptions{Precision::Fp32});
+    const std::vector<std::string> winograd = fp32.winogradLayers();
     const std::vector<std::string> samples = sampleImages();
     std::cout << spec.archName() << ", " << spec.numClasses << " classes, input 3×"
               << spec.inputSize << "×" << spec.inputSize << "\nweights: " << shown(source)
@@ -308,18 +300,25 @@ int info(const QStringList& args) {
               << (samples.empty()
                       ? "none installed"
                       : dataDir() + "/samples (" + std::to_string(samples.size()) + " images)")
-              << "\n\n";
+              << "\nengine: oneDNN ISA " << Engine::cpuIsa()
+              << "; fp32 convolutions: " << Engine::convAlgorithmSummary() << ", activations "
+              << fp32.activationLayout() << "; bf16 and int8: direct\n\n";
     std::cout << std::left << std::setw(22) << "name" << std::setw(9) << "kind" << std::setw(14)
               << "output" << std::right << std::setw(12) << "params" << std::setw(16) << "MACs"
-              << "  stage\n";
+              << "  stage  fp32 algorithm\n";
     for (const Node& n : spec.nodes) {
         std::string shape;
         for (size_t i = 0; i < n.outShape.size(); ++i)
             shape += (i ? "x" : "") + std::to_string(n.outShape[i]);
+        const bool wino = std::find(winograd.begin(), winograd.end(), n.name) != winograd.end();
         std::cout << std::left << std::setw(22) << n.name << std::setw(9) << kindName(n.kind)
                   << std::setw(14) << shape << std::right << std::setw(12)
                   << withThousands(n.params) << std::setw(16) << withThousands(n.macs) << "  "
-                  << n.stage << (n.tappable() ? "" : "  (fused into the add)") << "\n";
+                  << n.stage << "      " << std::left << std::setw(10)
+                  << (n.kind != NodeKind::Conv ? ""
+                      : wino                   ? "winograd"
+                                               : "direct")
+                  << (n.tappable() ? "" : "(fused into the add)") << "\n";
     }
     std::cout << std::left << std::setw(45) << "total" << std::right << std::setw(12)
               << withThousands(spec.totalParams()) << std::setw(16)
@@ -328,6 +327,32 @@ int info(const QStringList& args) {
 }
 
 }  // namespace
+
+QCommandLineOption algorithmOption() {
+    return {"algorithm",
+            "fp32 3x3 convolutions: auto (Winograd where oneDNN has it, i.e. AVX-512; "
+            "direct elsewhere), direct or winograd. Default auto.",
+            "A", "auto"};
+}
+
+void applyAlgorithmOption(const QCommandLineParser& p, const QCommandLineOption& option) {
+    const auto algorithm = parseConvAlgorithm(p.value(option).toStdString());
+    if (!algorithm) throw UsageError{"--algorithm must be auto, direct or winograd"};
+    setDefaultConvAlgorithm(*algorithm);
+}
+
+bool parseVerb(QCommandLineParser& p, const QStringList& args) {
+    const QCommandLineOption algorithm = algorithmOption();
+    p.addOption(algorithm);
+    p.addHelpOption();
+    if (!p.parse(args)) throw UsageError{p.errorText().toStdString()};
+    if (p.isSet("help")) {
+        std::cout << p.helpText().toStdString();
+        return true;
+    }
+    applyAlgorithmOption(p, algorithm);
+    return false;
+}
 
 int threadsOption(const std::string& option, const QString& value) {
     const std::string text = value.trimmed().toStdString();

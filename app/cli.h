@@ -2,6 +2,8 @@
 // They call core only and never open a window.
 #pragma once
 
+#include <QCommandLineOption>
+#include <QCommandLineParser>
 #include <QString>
 #include <QStringList>
 
@@ -25,6 +27,17 @@ struct UsageError {
 // on stderr ("note: --threads 100000: this machine has 2 cores; using 2"), however many digits it
 // has; anything else ("abc", "-1", "2.5") throws UsageError.
 int threadsOption(const std::string& option, const QString& value);
+
+// Options every verb and the window take, added to `p` before it parses: --algorithm
+// auto|direct|winograd, how fp32 3×3 stride-1 convolutions are computed by every engine of the
+// process (setDefaultConvAlgorithm).
+QCommandLineOption algorithmOption();
+// After parsing: applies them; a bad value throws UsageError.
+void applyAlgorithmOption(const QCommandLineParser& p, const QCommandLineOption& option);
+
+// A verb's parse: adds --help and the common options above, parses `args` (a parse error throws
+// UsageError) and applies them. True if --help was asked for and printed.
+bool parseVerb(QCommandLineParser& p, const QStringList& args);
 
 // Arguments as the OS gave them. Qt decodes argv as UTF-8 and makes U+FFFD of bytes that are
 // not, so a file named with byte 0xff could not be opened. argumentsOf() keeps each such byte as

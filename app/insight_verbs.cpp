@@ -26,15 +26,6 @@
 namespace r18::cli {
 namespace {
 
-// Parses `args`; true if --help was printed.
-bool parse(QCommandLineParser& p, const QStringList& args) {
-    p.addHelpOption();
-    if (!p.parse(args)) throw UsageError{p.errorText().toStdString()};
-    if (!p.isSet("help")) return false;
-    std::cout << p.helpText().toStdString();
-    return true;
-}
-
 int intOption(const QCommandLineParser& p, const QCommandLineOption& o, int min) {
     bool ok = false;
     const int v = p.value(o).toInt(&ok);
@@ -136,7 +127,7 @@ int runExplain(const QStringList& args) {
     p.addOptions({methodOpt, layerOpt, classOpt, stepsOpt, samplesOpt, noiseOpt, seedOpt,
                   weightsOpt, threadsOpt, saveOpt, overlayOpt, faithOpt});
     p.addPositionalArgument("IMAGE", "The image to explain.");
-    if (parse(p, args)) return kExitOk;
+    if (parseVerb(p, args)) return kExitOk;
 
     if (!p.isSet(methodOpt)) throw UsageError{"explain needs --method " + methods};
     const auto method = parseMethod(p.value(methodOpt).toStdString());
@@ -226,7 +217,7 @@ int runChannels(const QStringList& args) {
     const QCommandLineOption noCacheOpt("no-cache", "Neither read nor write the cache.");
     p.addOptions({layerOpt, topOpt, weightsOpt, threadsOpt, jsonOpt, noCacheOpt});
     p.addPositionalArgument("FOLDER", "Folder of images (searched recursively).");
-    if (parse(p, args)) return kExitOk;
+    if (parseVerb(p, args)) return kExitOk;
     if (!p.isSet(layerOpt)) throw UsageError{"channels needs --layer L"};
     if (!p.isSet(jsonOpt)) throw UsageError{"channels needs --json OUT.json"};
     if (p.positionalArguments().size() != 1) throw UsageError{"channels needs exactly one FOLDER"};
@@ -292,7 +283,7 @@ int runVisualize(const QStringList& args) {
     const QCommandLineOption noCacheOpt("no-cache", "Neither read nor write the cache.");
     p.addOptions({layerOpt, channelOpt, stepsOpt, seedOpt, weightsOpt, threadsOpt, rawOpt, saveOpt,
                   noCacheOpt});
-    if (parse(p, args)) return kExitOk;
+    if (parseVerb(p, args)) return kExitOk;
     if (!p.isSet(layerOpt) || !p.isSet(channelOpt))
         throw UsageError{"visualize needs --layer L and --channel C"};
     if (!p.positionalArguments().isEmpty())

@@ -55,7 +55,8 @@ int runWindow(int argc, char** argv) {
     const QCommandLineOption camera(
         "camera", "Start a camera (index or /dev/videoN), video file or stream URL.", "SOURCE");
     const QCommandLineOption loop("loop", "Loop a video file.");
-    p.addOptions({weights, select, screenshot, size, camera, loop});
+    const QCommandLineOption algorithm = r18::cli::algorithmOption();
+    p.addOptions({weights, select, screenshot, size, camera, loop, algorithm});
     p.addHelpOption();
     p.addVersionOption();
     p.addPositionalArgument(
@@ -75,6 +76,12 @@ int runWindow(int argc, char** argv) {
     if (p.isSet("version")) {
         std::cout << "resnet18-explorer " << r18::appVersion() << "\n";
         return r18::cli::kExitOk;
+    }
+    try {
+        r18::cli::applyAlgorithmOption(p, algorithm);
+    } catch (const r18::cli::UsageError& e) {
+        std::cerr << "usage error: " << e.message << "\n";
+        return r18::cli::kExitUsage;
     }
     r18::ui::WindowOptions options;
     options.weightsPath = p.value(weights);

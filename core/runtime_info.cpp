@@ -33,6 +33,7 @@ RuntimeInfo runtimeInfo() {
         info.oneDnnVersion += std::string(" (commit ") + v->hash + ")";
     info.openCvVersion = cv::getVersionString();
     info.cpuIsa = Engine::cpuIsa();
+    info.convolutions = Engine::convAlgorithmSummary();
     info.cpuModel = cpuModelName();
     if (info.cpuModel.empty()) info.cpuModel = "unknown CPU";
     return info;

@@ -11,6 +11,7 @@ struct RuntimeInfo {
     std::string oneDnnVersion;  // "2.6.3 (commit 7daf5d5…)" from dnnl_version()
     std::string openCvVersion;  // "4.6.0" from cv::getVersionString()
     std::string cpuIsa;         // the ISA oneDNN uses here, e.g. "avx2" (Engine::cpuIsa())
+    std::string convolutions;   // fp32 convolution algorithms (Engine::convAlgorithmSummary())
     std::string cpuModel;       // /proc/cpuinfo's "model name", or "unknown CPU"
 };
 

@@ -229,5 +229,75 @@ TEST(Cli, InfoPrintsTheNodeTableAndTotals) {
     EXPECT_NE(withWeights.out.find("(ONNX)"), std::string::npos) << withWeights.out;
 }
 
+// The same image, weights, precision and threads give the same bytes in every process: nothing
+// a timing or the machine's load decides goes into what is computed (logits, and a gradient map,
+// where ReLU and max-pool ties turn a last-bit difference into a visible one).
+TEST(Cli, SameBytesInEveryProcess) {
+    const std::string dog = test::fixtureImage("dog").path;
+    std::vector<std::vector<uint8_t>> logits, maps;
+    for (int run = 0; run < 3; ++run) {
+        const std::string dir = test::tempDir();
+        const auto c = cli("classify --threads 2 --weights " + weights() + " --save-logits " + dir +
+                           "/logits.npy " + dog);
+        ASSERT_EQ(c.exitCode, 0) << c.err;
+        logits.push_back(test::readBytes(dir + "/logits.npy"));
+        const auto e =
+            cli("explain --method integrated-gradients --steps 8 --threads 2 --weights " +
+                weights() + " --save " + dir + "/ig.npy " + dog);
+        ASSERT_EQ(e.exitCode, 0) << e.err;
+        maps.push_back(test::readBytes(dir + "/ig.npy"));
+    }
+    ASSERT_FALSE(logits[0].empty());
+    ASSERT_FALSE(maps[0].empty());
+    EXPECT_EQ(logits[1], logits[0]);
+    EXPECT_EQ(logits[2], logits[0]);
+    EXPECT_EQ(maps[1], maps[0]);
+    EXPECT_EQ(maps[2], maps[0]);
+}
+
+// --algorithm pins how fp32 3×3 convolutions are computed, on every verb; info names the
+// algorithm of every convolution. Both ways agree with PyTorch.
+TEST(Cli, AlgorithmCanBePinnedAndInfoNamesIt) {
+    const auto automatic = cli("info");
+    ASSERT_EQ(automatic.exitCode, 0) << automatic.err;
+    const std::regex wino(
+        R"(layer3\.1\.conv1\s+conv\s+256x14x14\s+[\d,]+\s+[\d,]+\s+3\s+winograd)");
+    const std::regex direct(
+        R"(layer3\.1\.conv1\s+conv\s+256x14x14\s+[\d,]+\s+[\d,]+\s+3\s+direct)");
+    const std::regex stem(R"(\nconv1\s+conv\s+64x112x112\s+[\d,]+\s+[\d,]+\s+0\s+direct)");
+    EXPECT_TRUE(std::regex_search(automatic.out, stem)) << automatic.out;  // 7×7 stride 2
+    // Which one auto takes depends on the CPU (Winograd exists on AVX-512 only); info says which.
+    const bool avx512Winograd =
+        automatic.out.find("Winograd for 3×3 stride 1") != std::string::npos;
+    EXPECT_TRUE(std::regex_search(automatic.out, avx512Winograd ? wino : direct)) << automatic.out;
+    if (!avx512Winograd) {
+        EXPECT_NE(automatic.out.find("oneDNN has no Winograd on"), std::string::npos)
+            << automatic.out;
+    }
+
+    const auto pinned = cli("info --algorithm direct");
+    ASSERT_EQ(pinned.exitCode, 0) << pinned.err;
+    EXPECT_TRUE(std::regex_search(pinned.out, direct)) << pinned.out;
+    EXPECT_EQ(pinned.out.find("winograd"), std::string::npos) << pinned.out;
+    EXPECT_NE(pinned.out.find("direct (--algorithm direct)"), std::string::npos) << pinned.out;
+
+    const test::FixtureImage dog = test::fixtureImage("dog");
+    const Tensor ref = readNpy(fixture("ref/dog/logits.npy"));
+    for (const char* algorithm : {"direct", "winograd", "auto"}) {
+        const std::string dir = test::tempDir();
+        const auto r = cli(std::string("classify --algorithm ") + algorithm + " --weights " +
+                           weights() + " --save-logits " + dir + "/l.npy " + dog.path);
+        ASSERT_EQ(r.exitCode, 0) << algorithm << ": " << r.err;
+        const Tensor got = readNpy(dir + "/l.npy");
+        const test::Comparison c = test::compare(ref, got);
+        EXPECT_LE(c.maxAbsDiff, 1e-4 * c.maxAbsRef)
+            << algorithm << " " << c.report("logits", ref, got);
+    }
+    const auto bad = cli("classify --algorithm fast --weights " + weights() + " " + dog.path);
+    EXPECT_EQ(bad.exitCode, 2);
+    EXPECT_NE(bad.err.find("--algorithm must be auto, direct or winograd"), std::string::npos)
+        << bad.err;
+}
+
 }  // namespace
 }  // namespace r18

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <thread>
 
 #include "core/engine/engine.h"
 #include "core/formats/npy.h"
@@ -70,8 +72,8 @@ void expectMatchesPyTorch(Engine& engine, const std::string& what, bool onePhoto
                 worst, engine.implementations().c_str());
 }
 
-// The default: on AVX-512, Winograd on nChw16c where it is faster; on AVX2, direct in oneDNN's
-// layouts. Either way within the fidelity bound.
+// The default: on AVX-512, Winograd on nChw16c for every 3×3 stride-1 convolution (the fixed
+// table); on AVX2, direct in oneDNN's layouts. Either way within the fidelity bound.
 TEST(EngineLayout, DefaultChoiceMatchesPyTorch) {
     Engine engine(resnet18().spec, resnet18().weights, EngineOptions{});
     expectMatchesPyTorch(engine, "default (" + Engine::cpuIsa() + ")");
@@ -81,6 +83,35 @@ TEST(EngineLayout, DefaultChoiceMatchesPyTorch) {
     } else {
         EXPECT_EQ(engine.activationLayout(), "nChw16c");
     }
+}
+
+// What the default computes is decided by a table, not a timing: the convolutions it takes
+// Winograd for are exactly the 3×3 stride-1 ones (where oneDNN has Winograd), and two engines
+// give the same bytes for every tap even when the second is compiled while another thread keeps
+// the cores busy (as the window compiles a job engine beside its running live engine). Each
+// engine is compiled and run on one thread: oneDNN's scratchpad belongs to the thread.
+TEST(EngineLayout, DefaultChoiceIsAFixedTableAndRepeatsBitForBit) {
+    std::vector<std::string> table;
+    for (const Node& n : resnet18().spec.nodes)
+        if (Engine::hasWinograd() && n.kind == NodeKind::Conv && n.kernel == 3 && n.stride == 1)
+            table.push_back(n.name);
+    const std::vector<std::string> taps = resnet18().spec.tapNames();
+    const Tensor dog = refInput("dog");
+    Engine first(resnet18().spec, resnet18().weights, EngineOptions{});
+    EXPECT_EQ(first.winogradLayers(), table);
+    const RunResult a = first.run(dog, taps);
+    std::atomic<bool> stop{false};
+    std::thread busy([&] {
+        Engine other(resnet18().spec, resnet18().weights, EngineOptions{});
+        while (!stop) other.run(dog);
+    });
+    Engine second(resnet18().spec, resnet18().weights, EngineOptions{});
+    stop = true;
+    busy.join();
+    EXPECT_EQ(second.winogradLayers(), table);
+    const RunResult b = second.run(dog, taps);
+    EXPECT_EQ(a.logits.data, b.logits.data);
+    for (const std::string& tap : taps) EXPECT_EQ(a.taps.at(tap).data, b.taps.at(tap).data) << tap;
 }
 
 // Winograd asked for everywhere: taken where oneDNN builds it, a clean fallback to direct

@@ -313,7 +313,7 @@ TEST_F(Start, AboutNamesTheVersionAndTheLibrariesFoundAtRunTime) {
     const RuntimeInfo info = runtimeInfo();
     for (const std::string& part :
          {std::string(appVersion()), info.oneDnnVersion, info.openCvVersion, info.cpuIsa,
-          info.cpuModel, std::string(qVersion()), std::string(appId())})
+          info.convolutions, info.cpuModel, std::string(qVersion()), std::string(appId())})
         EXPECT_TRUE(text.contains(QString::fromStdString(part).toHtmlEscaped())) << part;
     // The icon is the app's own, found beside its data: 48, 128 and 256 pixels.
     EXPECT_FALSE(w->aboutBox()->iconPixmap().isNull());

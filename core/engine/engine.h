@@ -8,10 +8,12 @@
 // Layout and algorithm: oneDNN 2.6 has fp32 Winograd for 3×3 stride-1 convolutions on AVX-512
 // only, and only on the blocked layout nChw16c (its direct kernels pick NHWC under
 // format_tag::any). With ConvAlgorithm::Auto an fp32 engine on such a CPU keeps every
-// activation in nChw16c and, per 3×3 stride-1 convolution, times Winograd against direct once
-// (a few runs each, cached per ISA, threads and shape for the life of the process) and keeps
-// the faster. Elsewhere (AVX2, bf16, int8) every convolution is direct and oneDNN picks the
-// layouts. The options below force either choice, so both paths can be tested on any CPU.
+// activation in nChw16c and computes every 3×3 stride-1 convolution with Winograd, from a fixed
+// table (engine.cpp, `bench --algorithms` shows the figures behind it), never from a timing.
+// Elsewhere (AVX2, bf16, int8) every convolution is direct and oneDNN picks the layouts. So what
+// an engine computes is a function of the CPU's ISA (ONEDNN_MAX_CPU_ISA lowers it), the
+// options and the threads only: the same input gives the same bytes in every process. The
+// options below force either choice, so both paths can be tested on any CPU.
 //
 // Taps, like ncnn's Extractor::extract(): run() takes the names of the nodes whose outputs the
 // caller wants (see NetworkSpec::tapNames()). Only those are reordered to plain float32; the
@@ -42,10 +44,19 @@ std::optional<Precision> parsePrecision(const std::string& name);
 
 // How fp32 3×3 stride-1 convolutions are computed.
 enum class ConvAlgorithm {
-    Auto,      // Winograd where oneDNN has it and a timing at compile says it is faster
+    Auto,      // the fixed table: Winograd for 3×3 stride-1 where oneDNN has it, else direct
     Direct,    // always direct
-    Winograd,  // Winograd wherever oneDNN can build it (no timing), direct elsewhere
+    Winograd,  // Winograd wherever oneDNN can build it, direct elsewhere
 };
+
+const char* convAlgorithmName(ConvAlgorithm a);  // "auto", "direct", "winograd"
+std::optional<ConvAlgorithm> parseConvAlgorithm(const std::string& name);
+
+// The algorithm EngineOptions start with, for the whole process: Auto unless the user pinned
+// another (`--algorithm` on the command line sets it once, before any engine is built, so the
+// window, its insight jobs and every verb compute alike).
+ConvAlgorithm defaultConvAlgorithm();
+void setDefaultConvAlgorithm(ConvAlgorithm algorithm);
 
 // How fp32 activations are stored between layers.
 enum class ActivationLayout {
@@ -69,7 +80,7 @@ struct EngineOptions {
     // input is s8, the head (average pool, fc) runs in fp32 on dequantized layer4 outputs.
     std::shared_ptr<const Calibration> calibration;
     // fp32 only (bf16 and int8 are always direct, in oneDNN's layouts).
-    ConvAlgorithm algorithm = ConvAlgorithm::Auto;
+    ConvAlgorithm algorithm = defaultConvAlgorithm();
     ActivationLayout layout = ActivationLayout::Auto;
 };
 
@@ -116,6 +127,10 @@ public:
     static std::string cpuIsa();
     // Whether oneDNN can build an fp32 Winograd convolution on this CPU (AVX-512 in 2.6).
     static bool hasWinograd();
+    // How fp32 convolutions are computed under defaultConvAlgorithm() on this CPU, in words:
+    // "Winograd for 3×3 stride 1, direct for the others", "direct (oneDNN has no Winograd on
+    // avx2)" or "direct (--algorithm direct)". bf16 and int8 are always direct.
+    static std::string convAlgorithmSummary();
 
 private:
     struct Impl;

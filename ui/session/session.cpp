@@ -220,7 +220,8 @@ void Session::openSource(std::shared_ptr<Source> source) {
     request();
     emit sourceOpening(m_source->label);
     if (m_explainJobId) cancelExplanation();  // the old image's map is no longer wanted
-    emit explanationShown();                  // nor shown    emit comparisonShown();
+    emit explanationShown();                  // nor shown
+    emit comparisonShown();
 }
 
 void Session::startLive(const CaptureThread::Options& options) {

@@ -43,6 +43,7 @@ QString aboutHtml() {
            row(QObject::tr("oneDNN ISA"),
                QObject::tr("%1 (the instruction set oneDNN uses on this CPU)")
                    .arg(QString::fromStdString(info.cpuIsa))) +
+           row(QObject::tr("fp32 convolutions"), QString::fromStdString(info.convolutions)) +
            row(QObject::tr("bf16 / int8"),
                QObject::tr("%1 / %2").arg(
                    Engine::supports(Precision::Bf16) ? QObject::tr("yes")
