@@ -6,9 +6,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "core/error.h"
 
@@ -201,16 +205,162 @@ void MappedFile::release(size_t offset, size_t length) const {
     if (m_data && end > begin) madvise(m_data + begin, end - begin, MADV_DONTNEED);
 }
 
+namespace {
+
+std::string folderOf(const std::string& path) {
+    const size_t slash = path.find_last_of('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string nameOf(const std::string& path) {
+    const size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool writeAll(int fd, const uint8_t* p, size_t size) {
+    while (size > 0) {
+        const ssize_t n = ::write(fd, p, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        p += n;
+        size -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(std::string path) : m_path(std::move(path)), m_target(m_path) {
+    struct stat st {};
+    const bool exists = ::stat(m_path.c_str(), &st) == 0;
+    if (exists && S_ISDIR(st.st_mode))
+        throw Error(m_path + ": is a folder; cannot write a file there.");
+    if (exists && !S_ISREG(st.st_mode)) {  // a device or FIFO: written in place
+        m_fd = ::open(m_path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+        if (m_fd < 0)
+            throw Error(m_path + ": cannot create the file (" + std::strerror(errno) + ").");
+        return;
+    }
+    struct stat lst {};
+    if (exists && ::lstat(m_path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        if (char* real = ::realpath(m_path.c_str(), nullptr)) {
+            m_target = real;
+            std::free(real);
+        }
+    }
+    // A name no other writer picks: the process id, a counter and the clock.
+    static std::atomic<unsigned> counter{0};
+    const std::string base = folderOf(m_target) + "/." + nameOf(m_target) + ".";
+    for (int attempt = 0; attempt < 100 && m_fd < 0; ++attempt) {
+        const auto stamp = static_cast<unsigned long long>(
+            std::chrono::steady_clock::now().time_since_epoch().count());
+        char suffix[48];
+        std::snprintf(suffix, sizeof suffix, "%d-%u-%llx.part", static_cast<int>(::getpid()),
+                      counter++, stamp & 0xFFFFFFFFull);
+        m_temp = base + suffix;
+        m_fd = ::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0666);
+        if (m_fd < 0 && errno != EEXIST) break;
+    }
+    if (m_fd < 0) {
+        const int error = errno;
+        m_temp.clear();
+        throw Error(m_path + ": cannot create the file (" + std::strerror(error) + ").");
+    }
+    if (exists) (void)::fchmod(m_fd, st.st_mode & 07777);  // the replaced file's permissions
+}
+
+AtomicFile::~AtomicFile() {
+    discard();
+}
+
+void AtomicFile::discard() noexcept {
+    if (m_fd >= 0) ::close(m_fd);
+    m_fd = -1;
+    if (!m_temp.empty()) ::unlink(m_temp.c_str());
+    m_temp.clear();
+}
+
+void AtomicFile::fail(const std::string& what, int error) {
+    discard();
+    throw Error(m_path + ": " + what + " (" + std::strerror(error) + ").");
+}
+
+void AtomicFile::write(const void* data, size_t size) {
+    if (m_fd < 0) throw Error(m_path + ": the file is already closed.");
+    if (!writeAll(m_fd, static_cast<const uint8_t*>(data), size))
+        fail("writing the file failed", errno ? errno : EIO);
+}
+
+void AtomicFile::writeAt(uint64_t offset, const void* data, size_t size) {
+    if (m_fd < 0) throw Error(m_path + ": the file is already closed.");
+    const auto* p = static_cast<const uint8_t*>(data);
+    while (size > 0) {
+        const ssize_t n = ::pwrite(m_fd, p, size, static_cast<off_t>(offset));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0)
+            fail("writing the file failed (it must be a seekable file)", errno ? errno : EIO);
+        p += n;
+        size -= static_cast<size_t>(n);
+        offset += static_cast<uint64_t>(n);
+    }
+}
+
+void AtomicFile::commit() {
+    if (m_fd < 0) throw Error(m_path + ": the file is already closed.");
+    if (m_temp.empty()) {  // in place: a device or FIFO
+        const int fd = m_fd;
+        m_fd = -1;
+        if (::close(fd) != 0)
+            throw Error(m_path + ": writing the file failed (" + std::strerror(errno) + ").");
+        return;
+    }
+    if (::fsync(m_fd) != 0) fail("writing the file failed", errno);
+    const int fd = m_fd;
+    m_fd = -1;
+    if (::close(fd) != 0) fail("writing the file failed", errno);
+    if (::rename(m_temp.c_str(), m_target.c_str()) != 0) fail("replacing the file failed", errno);
+    m_temp.clear();
+}
+
 void writeFileChecked(const std::string& path, const void* data, size_t size) {
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f) throw Error(path + ": cannot create the file (" + std::strerror(errno) + ").");
-    const bool written = size == 0 || std::fwrite(data, 1, size, f) == size;
-    const bool flushed = std::fflush(f) == 0;
-    const int error = errno;
-    const bool closed = std::fclose(f) == 0;
-    if (!written || !flushed || !closed)
-        throw Error(path + ": writing the file failed (" +
-                    std::strerror(written && flushed ? errno : error) + ").");
+    AtomicFile file(path);
+    file.write(data, size);
+    file.commit();
+}
+
+bool sameFile(const std::string& a, const std::string& b) {
+    struct stat sa {
+    }, sb{};
+    return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+std::string outputOverInputProblem(const std::vector<RoleAndPath>& outputs,
+                                   const std::vector<RoleAndPath>& inputs) {
+    for (const RoleAndPath& out : outputs) {
+        if (out.path.empty()) continue;
+        for (const RoleAndPath& in : inputs)
+            if (!in.path.empty() && sameFile(out.path, in.path))
+                return out.role + " " + out.path + " is " + in.role + " " + in.path +
+                       ": an output is never written over an input; choose another file name.";
+    }
+    // Two outputs naming one file: the second would replace the first.
+    const auto key = [](const std::string& path) {
+        std::error_code ec;
+        const std::filesystem::path p = std::filesystem::weakly_canonical(path, ec);
+        return ec ? path : p.string();
+    };
+    for (size_t i = 0; i < outputs.size(); ++i) {
+        if (outputs[i].path.empty()) continue;
+        const FileKind kind = fileKind(outputs[i].path);
+        if (kind != FileKind::Missing && kind != FileKind::Regular) continue;  // /dev/null twice
+        for (size_t j = i + 1; j < outputs.size(); ++j)
+            if (!outputs[j].path.empty() && key(outputs[i].path) == key(outputs[j].path))
+                return outputs[i].role + " " + outputs[i].path + " and " + outputs[j].role + " " +
+                       outputs[j].path + " name the same file; choose a file name for each.";
+    }
+    return {};
 }
 
 }  // namespace r18

@@ -5,7 +5,11 @@
 //   forever on /dev/zero, and no device sees an open() nobody meant. What was opened is
 //   checked again with fstat(), in case the path changed in between.
 // - Reads are capped: a file larger than its reader can use is refused before it is read.
-// - Writes are checked after flushing and closing, so a full disk (or /dev/full) is an error.
+// - Outputs are replaced whole or not at all (AtomicFile): bytes go to a temporary file beside
+//   the target, which is flushed to disk and renamed over the target only when complete. A
+//   crash, a failure or a kill -9 at any moment leaves the old file or the complete new one.
+// - Every step of a write is checked, so a full disk (or /dev/full) is an error.
+// - An output that is an input (outputOverInputProblem) is refused before anything is written.
 #pragma once
 
 #include <cstddef>
@@ -73,11 +77,68 @@ private:
     size_t m_size = 0;
 };
 
-// Writes `size` bytes to `path` (created or truncated) and checks every step, including the
-// flush and the close, so that a full disk is reported. Throws Error naming the path.
+// An output file replaced whole or not at all, the one way core, the verbs and the window write
+// files. Bytes go to a temporary file in the target's folder (".NAME.XXXXXX.part", created with
+// the permissions a new file gets, or the target's own); commit() flushes it to disk (fsync) and
+// renames it over the target, an atomic step. Destroyed without commit() (an error, a cancel),
+// the temporary file is removed and the target is as it was; a process killed mid-write leaves
+// the target as it was and, at worst, the hidden temporary file beside it.
+// - A target that is a symbolic link: the file it points to is replaced, the link stays.
+// - A target that exists and is not a regular file (/dev/null, /dev/stdout, a FIFO) is written
+//   in place: there is nothing to keep, and a device node must not be renamed over.
+// - A folder as target, an unwritable folder: Error naming the path.
+// Not thread-safe; move-only.
+class AtomicFile {
+public:
+    // Creates the temporary file. Throws Error naming `path`.
+    explicit AtomicFile(std::string path);
+    ~AtomicFile();
+    AtomicFile(const AtomicFile&) = delete;
+    AtomicFile& operator=(const AtomicFile&) = delete;
+
+    // Appends at the end. Throws Error naming the target.
+    void write(const void* data, size_t size);
+    void write(const std::string& text) { write(text.data(), text.size()); }
+    // Overwrites bytes at `offset` (a header written last). Throws Error naming the target, e.g.
+    // when the target is a pipe that cannot seek.
+    void writeAt(uint64_t offset, const void* data, size_t size);
+    // Flushes, syncs, closes and renames over the target. Throws Error naming the target; the
+    // target is then untouched (and the temporary file removed).
+    void commit();
+
+    const std::string& path() const { return m_path; }  // as given
+
+private:
+    void discard() noexcept;
+    [[noreturn]] void fail(const std::string& what, int error);
+
+    std::string m_path;    // as given, for messages
+    std::string m_target;  // where the rename goes: the path, or the file a link points to
+    std::string m_temp;    // empty when written in place
+    int m_fd = -1;
+};
+
+// Writes `size` bytes to `path` whole or not at all (AtomicFile). Throws Error naming the path.
 void writeFileChecked(const std::string& path, const void* data, size_t size);
 inline void writeFileChecked(const std::string& path, const std::string& text) {
     writeFileChecked(path, text.data(), text.size());
 }
+
+// True if both paths exist and name the same file (after symbolic links, hard links included).
+bool sameFile(const std::string& a, const std::string& b);
+
+// A file a command reads or writes, with what it is for the message: {"--csv", "out.csv"},
+// {"the image", "photo.jpg"}, {"the weights", "model.pth"}.
+struct RoleAndPath {
+    std::string role;
+    std::string path;
+};
+
+// Empty if no output names an input (or another output); otherwise the finished sentence naming
+// both, e.g. "--csv photo.jpg is the image photo.jpg: an output is never written over an input;
+// choose another file name." Outputs that are devices (/dev/null) may repeat. Checked before any
+// work starts, so a shell glob (`classify --csv *.jpg`) destroys nothing.
+std::string outputOverInputProblem(const std::vector<RoleAndPath>& outputs,
+                                   const std::vector<RoleAndPath>& inputs);
 
 }  // namespace r18

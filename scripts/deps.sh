@@ -6,13 +6,13 @@ R18_BUILD_PACKAGES=(
     qt6-base-dev qt6-base-dev-tools libgl-dev
     libopencv-dev libdnnl-dev ocl-icd-opencl-dev
     libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev nlohmann-json3-dev
-    libgtest-dev libgmock-dev
+    libgtest-dev libgmock-dev libjpeg-dev libheif-dev libavif-dev
     fontconfig fonts-dejavu-core
     librsvg2-bin
 )
 R18_TEST_PACKAGES=(
     python3-torch python3-torchvision python3-onnx python3-numpy python3-pil python3-opencv
-    darknet xvfb xauth curl
+    darknet xvfb xauth curl libheif-examples libavif-bin
     desktop-file-utils appstream shared-mime-info
 )
 

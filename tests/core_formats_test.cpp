@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/formats/npy.h"
 #include "core/formats/safetensors_reader.h"
+#include "core/formats/sha256.h"
 #include "core/media/image_io.h"
 #include "core/media/preprocess.h"
 #include "core/model/model.h"
@@ -86,7 +87,7 @@ TEST_P(Formats, LoadWithTheirConfigAndMatchPyTorch) {
             << model->preprocessSource();
     else
         EXPECT_EQ(model->preprocessSource(), "torchvision evaluation transform");
-    Pipeline pipeline(model, EngineOptions{});
+    Pipeline pipeline(model, EngineOptions());
     for (const char* id : kImages) {
         const Classification c = pipeline.classifyFile(imagePath(id));
         const Tensor expected = readNpy(fixture("formats/ref/" + v.id + "/" + id + "/logits.npy"));
@@ -366,6 +367,44 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"st_not_json.safetensors", "the header is not valid JSON"},
         BadCase{"st_deep_json.safetensors", "lacks a dtype, shape or [begin, end] data_offsets"}),
     [](const testing::TestParamInfo<BadCase>& p) { return test::identifier(p.param.file); });
+
+// SHA-256 recognises the official weights. The FIPS 180-2 examples, then every length around
+// the block and padding boundaries and a few MiB against coreutils' sha256sum, on whichever path
+// this CPU takes (SHA extensions or portable), and the portable path against it.
+TEST(Sha256, MatchesTheStandardsExamplesAndSha256sum) {
+    const auto hex = [](const std::string& text) {
+        return sha256Hex(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+    };
+    EXPECT_EQ(hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    EXPECT_EQ(hex(std::string(1000000, 'a')),
+              "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    std::vector<size_t> sizes;
+    for (size_t n = 0; n <= 200; ++n) sizes.push_back(n);
+    for (size_t n : {size_t{4095}, size_t{65536}, (size_t{3} << 20) + 61}) sizes.push_back(n);
+    std::vector<uint8_t> bytes((size_t{3} << 20) + 61);
+    uint32_t x = 2463534242U;
+    for (uint8_t& b : bytes) {  // xorshift: every byte value, no pattern a block could align to
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        b = static_cast<uint8_t>(x);
+    }
+    const std::string path = test::tempDir() + "/sha.bin";
+    SCOPED_TRACE(sha256UsesShaExtensions() ? "SHA extensions" : "portable");
+    for (size_t n : sizes) {
+        SCOPED_TRACE("size " + std::to_string(n));
+        std::ofstream(path, std::ios::binary)
+            .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(n));
+        const test::CommandResult r = test::runCommand("sha256sum " + path);
+        ASSERT_EQ(r.exitCode, 0) << r.err;
+        const std::string expected = r.out.substr(0, 64);
+        EXPECT_EQ(sha256Hex(bytes.data(), n), expected);
+        EXPECT_EQ(sha256HexPortable(bytes.data(), n), expected);
+    }
+}
 
 }  // namespace
 }  // namespace r18

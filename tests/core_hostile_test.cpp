@@ -24,7 +24,9 @@
 #include "core/media/image_io.h"
 #include "core/media/preprocess.h"
 #include "core/model/labels.h"
+#include "core/model/model.h"
 #include "core/model/weights.h"
+#include "core/pipeline.h"
 #include "tests/test_util.h"
 
 namespace r18 {
@@ -115,6 +117,34 @@ TEST_P(OddWeights, LoadExactlyWhatPyTorchSaved) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, OddWeights, testing::ValuesIn(hostileCases("weights-ok")),
+                         caseName);
+
+// ONNX as PyTorch 2.x exports it (opsets 18-21: ReduceMean with axes as an input, Squeeze and
+// Reshape heads with constant inputs, explicit Pad nodes): exactly the export's tensors, and
+// PyTorch's logits on a photo.
+class Opset18Onnx : public testing::TestWithParam<HostileCase> {};
+
+TEST_P(Opset18Onnx, SameTensorsAsTheExportAndPyTorchsLogits) {
+    const std::string path = fixture("hostile/" + GetParam().file);
+    const WeightSet w = loadWeights(path);
+    const WeightSet ref = loadWeights(fixture(GetParam().expected));
+    ASSERT_EQ(w.tensors.size(), ref.tensors.size());
+    for (const auto& [name, t] : w.tensors) {
+        const Tensor* r = ref.get(name);
+        ASSERT_NE(r, nullptr) << name;
+        EXPECT_EQ(r->dims, t.dims) << name;
+        EXPECT_EQ(r->data, t.data) << name;
+    }
+    ModelOptions options;
+    options.weightsPath = path;
+    Pipeline pipeline(Model::open(options), EngineOptions{});
+    const Classification c = pipeline.classifyFile(test::fixtureImage("dog").path);
+    const Tensor expected = readNpy(fixture("ref/dog/logits.npy"));
+    const test::Comparison cmp = test::compare(expected, c.logits);
+    EXPECT_LE(cmp.maxAbsDiff, 1e-4 * cmp.maxAbsRef) << cmp.report("logits", expected, c.logits);
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, Opset18Onnx, testing::ValuesIn(hostileCases("weights-opset18")),
                          caseName);
 
 // Decompression bombs in every format OpenCV decodes, formats it cannot size up front, broken
@@ -318,6 +348,53 @@ TEST_P(TrickyLabels, ReadExactlyAndReturnedAsValidJson) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, TrickyLabels, testing::ValuesIn(hostileCases("labels-ok")),
+                         caseName);
+
+// The ImageNet labels files people download: the human name is the label, the WordNet id is kept
+// and returned by --json.
+class ImagenetLabelFiles : public testing::TestWithParam<HostileCase> {};
+
+TEST_P(ImagenetLabelFiles, NamesAsLabelsWordNetIdsKept) {
+    const std::string path = fixture("hostile/" + GetParam().file);
+    const auto expected =
+        nlohmann::json::parse(test::readText(fixture("hostile/" + GetParam().expected)));
+    const Labels labels = Labels::fromFile(path);
+    ASSERT_EQ(labels.size(), expected.size());
+    for (size_t i = 0; i < labels.size(); ++i) {
+        const auto index = static_cast<int64_t>(i);
+        ASSERT_EQ(labels.name(index), expected[i][1].get<std::string>()) << i;
+        ASSERT_EQ(labels.id(index), expected[i][0].get<std::string>()) << i;
+    }
+    const auto r = test::runCommand(std::string(R18_CLI) + " classify --json --weights " +
+                                    fixture("weights/resnet18_seeded.pth") + " --labels " + path +
+                                    " " + test::fixtureImage("dog").path);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto out = nlohmann::json::parse(r.out);
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0]["top"].size(), 5u);
+    for (const auto& p : out[0]["top"]) {
+        const size_t index = p["index"].get<size_t>();
+        EXPECT_EQ(p["label"].get<std::string>(), expected[index][1].get<std::string>());
+        EXPECT_EQ(p["wordnet_id"].get<std::string>(), expected[index][0].get<std::string>());
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, ImagenetLabelFiles, testing::ValuesIn(hostileCases("labels-ids")),
+                         caseName);
+
+// A class index or synset mapping one class short: the count mismatch is the message.
+class ShortLabelFiles : public testing::TestWithParam<HostileCase> {};
+
+TEST_P(ShortLabelFiles, CountMismatchNamesTheFile) {
+    const std::string path = fixture("hostile/" + GetParam().file);
+    const test::Measured m = test::runMeasured({"/usr/bin/timeout", "60", R18_CLI, "classify",
+                                                "--weights", fixture("weights/resnet18_seeded.pth"),
+                                                "--labels", path, test::fixtureImage("dog").path});
+    EXPECT_EQ(m.exitCode, 3) << m.err;
+    EXPECT_NE(m.err.find(path + ": " + GetParam().expected), std::string::npos) << m.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, ShortLabelFiles, testing::ValuesIn(hostileCases("labels-count")),
                          caseName);
 
 // Symbolic links in folders: links to the folder itself and to a parent used to branch

@@ -45,11 +45,8 @@ NpyWriter::NpyWriter(std::string path, std::vector<int64_t> sliceDims)
     for (const int64_t d : m_sliceDims) m_sliceSize *= d;
     // Room for the largest count, so the final header has the same size.
     m_headerSize = header(std::numeric_limits<int64_t>::max()).size();
-    m_out.open(m_path, std::ios::binary | std::ios::trunc);
-    if (!m_out) throw Error(m_path + ": cannot create the file.");
-    const std::string h = header(0);
-    m_out.write(h.data(), static_cast<std::streamsize>(h.size()));
-    if (!m_out) throw Error(m_path + ": writing the file failed.");
+    m_out = std::make_unique<AtomicFile>(m_path);
+    m_out->write(header(0));
 }
 
 NpyWriter::~NpyWriter() = default;
@@ -61,21 +58,17 @@ std::string NpyWriter::header(int64_t count) const {
 }
 
 void NpyWriter::append(const float* data, int64_t slices) {
-    if (!m_out.is_open()) throw Error(m_path + ": the file is already closed.");
-    m_out.write(reinterpret_cast<const char*>(data),
-                static_cast<std::streamsize>(slices * m_sliceSize * sizeof(float)));
-    if (!m_out) throw Error(m_path + ": writing the file failed.");
+    if (!m_out) throw Error(m_path + ": the file is already closed.");
+    m_out->write(data, static_cast<size_t>(slices * m_sliceSize) * sizeof(float));
     m_count += slices;
 }
 
 void NpyWriter::close() {
-    if (!m_out.is_open()) throw Error(m_path + ": the file is already closed.");
+    if (!m_out) throw Error(m_path + ": the file is already closed.");
     const std::string h = header(m_count);
-    m_out.seekp(0);
-    m_out.write(h.data(), static_cast<std::streamsize>(h.size()));
-    if (!m_out) throw Error(m_path + ": writing the file failed (it must be a seekable file).");
-    m_out.close();  // flushes: a full disk shows here
-    if (!m_out) throw Error(m_path + ": writing the file failed.");
+    m_out->writeAt(0, h.data(), h.size());
+    std::unique_ptr<AtomicFile> out = std::move(m_out);
+    out->commit();  // flushes and renames: a full disk shows here
 }
 
 Tensor readNpy(const std::string& path) {

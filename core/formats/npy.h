@@ -2,10 +2,11 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/files.h"
 #include "core/tensor.h"
 
 namespace r18 {
@@ -16,12 +17,13 @@ void writeNpy(const std::string& path, const Tensor& tensor);
 
 // A float32 array written slice by slice along its first axis, so that memory does not grow with
 // the number of slices (classify --save-tap over a folder). The header is written first with room
-// for any count and rewritten with the final count by close(); the file needs to be seekable.
-// Every method throws Error naming the file; a writer destroyed without close() leaves the file
-// with the count of the last close(), 0 if none.
+// for any count and rewritten with the final count by close(). The slices go to a temporary file
+// beside the target (AtomicFile), which close() renames over it: until then, and if the writer is
+// destroyed without close() or the process is killed, the target is the file it was before.
+// Every method throws Error naming the file.
 class NpyWriter {
 public:
-    // Creates (truncates) `path` for slices of shape `sliceDims` (e.g. {C, H, W}).
+    // Starts writing `path` (replaced by close()) for slices of shape `sliceDims` (e.g. {C, H, W}).
     NpyWriter(std::string path, std::vector<int64_t> sliceDims);
     ~NpyWriter();
     NpyWriter(const NpyWriter&) = delete;
@@ -29,7 +31,7 @@ public:
 
     // Appends `slices` slices of sliceDims' size from `data`.
     void append(const float* data, int64_t slices);
-    // Writes the header with the count, flushes and closes; checks every step.
+    // Writes the header with the count, flushes and renames over the target; checks every step.
     void close();
     int64_t count() const { return m_count; }
     const std::string& path() const { return m_path; }
@@ -42,7 +44,7 @@ private:
     int64_t m_sliceSize = 1;
     int64_t m_count = 0;
     size_t m_headerSize = 0;
-    std::ofstream m_out;
+    std::unique_ptr<AtomicFile> m_out;
 };
 
 // Reads a float32, float64 or int64 array as float32. Throws Error naming the file.

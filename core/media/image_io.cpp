@@ -8,11 +8,15 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 
 #include "core/error.h"
 #include "core/files.h"
 #include "core/media/exif_orientation.h"
+#include "core/media/gif.h"
+#include "core/media/heif.h"
+#include "core/media/jpeg_cmyk.h"
 #include "core/media/jpeg_segments.h"
 #include "core/media/pnm.h"
 
@@ -269,8 +273,9 @@ int64_t bmpSize(int32_t v) {
 
 const std::vector<std::string>& imageSuffixes() {
     static const std::vector<std::string> suffixes = {
-        "jpg", "jpeg", "jpe", "png", "bmp", "dib", "webp", "tif", "tiff", "pgm", "ppm",
-        "pbm", "pnm",  "pfm", "jp2", "exr", "hdr", "pic",  "sr",  "ras",  "gif"};
+        "jpg", "jpeg", "jpe", "png",  "bmp",  "dib", "webp", "tif", "tiff",
+        "pgm", "ppm",  "pbm", "pnm",  "pfm",  "jp2", "exr",  "hdr", "pic",
+        "sr",  "ras",  "gif", "heic", "heif", "hif", "avif"};
     return suffixes;
 }
 
@@ -287,8 +292,14 @@ bool hasImageSuffix(const std::string& path) {
 std::optional<ImageHeader> probeImage(const uint8_t* d, size_t n) {
     if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) return probeJpeg(d, n);
     if (n >= 8 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0) return probePng(d, n);
-    if (n >= 10 && (std::memcmp(d, "GIF87a", 6) == 0 || std::memcmp(d, "GIF89a", 6) == 0))
-        return header("GIF", le16(d + 6), le16(d + 8), 4);
+    if (n >= 10 && (std::memcmp(d, "GIF87a", 6) == 0 || std::memcmp(d, "GIF89a", 6) == 0)) {
+        // The canvas of frame 0: the logical screen, grown to the frame (as PIL grows it).
+        int64_t w = le16(d + 6), h = le16(d + 8);
+        gifCanvasSize(d, n, w, h);  // else the screen's; the decoder says what is wrong
+        return header("GIF", w, h, 3);
+    }
+    if (const std::string format = heifFormat(d, n); !format.empty())
+        return header(format.c_str(), 0, 0, 3);  // the container is sized by its decoder
     if (n >= 26 && d[0] == 'B' && d[1] == 'M') {
         if (le32(d + 14) == 12)  // OS/2 BITMAPCOREHEADER: 16-bit sides
             return header("BMP", le16(d + 18), le16(d + 20), 4);
@@ -348,12 +359,8 @@ cv::Mat decode(const uint8_t* data, size_t size, const std::string& label,
     if (!header)
         throw ImageError(label +
                          ": not an image the app can decode (unknown format or corrupt data; it "
-                         "reads JPEG, PNG, BMP, WebP, TIFF, PNM, PAM, PFM, Radiance HDR, Sun "
-                         "raster and JPEG 2000).");
-    if (header->format == "GIF")
-        throw ImageError(label +
-                         ": GIF images are not supported (OpenCV cannot decode them); "
-                         "convert it to PNG or JPEG.");
+                         "reads JPEG, PNG, GIF, BMP, WebP, HEIC, AVIF, TIFF, PNM, PAM, PFM, "
+                         "Radiance HDR, Sun raster and JPEG 2000).");
     if (header->format == "OpenEXR" || header->format == "DICOM")
         throw ImageError(label + ": " + header->format +
                          " images are not supported; convert it to PNG or TIFF.");
@@ -380,7 +387,8 @@ cv::Mat decode(const uint8_t* data, size_t size, const std::string& label,
                          " file is truncated (it ends before the image data does).");
     const bool sizeKnownToDecoder = header->format == "JPEG" || header->format == "PNG" ||
                                     header->format == "WebP" || header->format == "BMP" ||
-                                    header->format == "PNM";
+                                    header->format == "PNM" || header->format == "HEIC" ||
+                                    header->format == "AVIF";
     if (!sizeKnownToDecoder && (header->width <= 0 || header->height <= 0))
         throw ImageError(label + ": the " + header->format +
                          " header does not say how large the image is; it is not decoded.");
@@ -389,6 +397,15 @@ cv::Mat decode(const uint8_t* data, size_t size, const std::string& label,
     int orientation = 1;
     if (header->format == "PNM") {
         image = decodePnm(data, size, label);
+    } else if (header->format == "GIF") {
+        image = decodeGif(data, size, label, kMaxImagePixels);
+    } else if (header->format == "HEIC") {
+        image = decodeHeic(data, size, label, kMaxImagePixels);
+    } else if (header->format == "AVIF") {
+        image = decodeAvif(data, size, label, kMaxImagePixels);
+    } else if (header->format == "JPEG" && isFourComponentJpeg(data, size)) {
+        image = decodeCmykJpeg(data, size, label);  // PIL's CMYK conversion, not OpenCV's
+        orientation = exifOrientation(data, size, header->format);
     } else {
         try {
             const cv::Mat raw(1, static_cast<int>(size), CV_8U, const_cast<uint8_t*>(data));
@@ -416,6 +433,15 @@ cv::Mat decode(const uint8_t* data, size_t size, const std::string& label,
 cv::Mat decodeImage(const std::vector<uint8_t>& bytes, const std::string& label) {
     return rethrowAsError<ImageError>(
         label, [&] { return decode(bytes.data(), bytes.size(), label, {}); });
+}
+
+std::string stillImageFormat(const std::string& path) {
+    if (fileKind(path) != FileKind::Regular) return {};
+    std::ifstream in(path, std::ios::binary);
+    std::vector<uint8_t> head(1 << 20);
+    in.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
+    const std::optional<ImageHeader> h = probeImage(head.data(), static_cast<size_t>(in.gcount()));
+    return h ? h->format : std::string();
 }
 
 cv::Mat readImage(const std::string& path) {

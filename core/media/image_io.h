@@ -38,6 +38,11 @@ bool hasImageSuffix(const std::string& path);
 // nullopt for formats it does not know (which decoding then refuses).
 std::optional<ImageHeader> probeImage(const uint8_t* data, size_t size);
 
+// The format of a file that is a still image ("JPEG", "PNG", "GIF", ...) judged from its first
+// megabyte, or "" if it is not one the app knows (or cannot be read). Live sources use it to tell
+// a photo from a video.
+std::string stillImageFormat(const std::string& path);
+
 // Decodes an image file: 8-bit (float for HDR/PFM), gray, BGR or BGRA, oriented. Throws
 // ImageError naming the file: missing, not a regular file (a FIFO or device is refused before
 // it is opened), empty, not an image, truncated, too large, or undecodable.

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <fstream>
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/media/image_io.h"
 
 namespace r18 {
 namespace {
@@ -22,6 +24,19 @@ bool isNumber(const std::string& s) {
     return !s.empty() && s.size() < 4 && std::all_of(s.begin(), s.end(), [](char c) {
         return std::isdigit(static_cast<unsigned char>(c));
     });
+}
+
+std::string sizeText(int64_t width, int64_t height) {
+    char text[96];
+    std::snprintf(text, sizeof text, "%lld×%lld (%.1f megapixels)", static_cast<long long>(width),
+                  static_cast<long long>(height), static_cast<double>(width * height) / 1e6);
+    return text;
+}
+
+std::string overLimit(const std::string& spec, int64_t width, int64_t height) {
+    return spec + ": its frames are " + sizeText(width, height) + ", over the live limit of " +
+           sizeText(4096, 2304) +
+           "; scale the video down (e.g. ffmpeg -i IN -vf scale=1920:-2 OUT.mp4).";
 }
 
 }  // namespace
@@ -89,8 +104,17 @@ std::unique_ptr<VideoSource> VideoSource::open(const std::string& spec, int widt
         // A FIFO or another device would block open() or stream forever: refused unopened.
         if (!url && fileKind(spec) != FileKind::Regular)
             throw VideoError(regularFileProblem(spec, "video file"));
+        if (const std::string format = url ? std::string() : stillImageFormat(spec);
+            !format.empty())
+            throw VideoError(spec + ": is a still image (" + format +
+                             "), not a video; open it as an image.");
         try {
-            source->m_capture.open(spec, cv::CAP_ANY);
+            if (url)  // FFmpeg, which honours a timeout: an unreachable stream fails in seconds
+                source->m_capture.open(spec, cv::CAP_FFMPEG,
+                                       {cv::CAP_PROP_OPEN_TIMEOUT_MSEC, kStreamTimeoutMs,
+                                        cv::CAP_PROP_READ_TIMEOUT_MSEC, kStreamTimeoutMs});
+            else
+                source->m_capture.open(spec, cv::CAP_ANY);
         } catch (const cv::Exception& e) {
             throw VideoError(spec + ": the video could not be opened (" + e.err + ").");
         }
@@ -101,19 +125,52 @@ std::unique_ptr<VideoSource> VideoSource::open(const std::string& spec, int widt
                             : ": not a video OpenCV can read (unknown format or corrupt file)."));
         source->m_file = !url;
     }
+    source->m_spec = spec;
+    const auto declaredWidth =
+        static_cast<int64_t>(source->m_capture.get(cv::CAP_PROP_FRAME_WIDTH));
+    const auto declaredHeight =
+        static_cast<int64_t>(source->m_capture.get(cv::CAP_PROP_FRAME_HEIGHT));
+    if (declaredWidth > 0 && declaredHeight > 0 &&
+        declaredWidth * declaredHeight > kMaxLiveFramePixels)
+        throw VideoError(overLimit(spec, declaredWidth, declaredHeight));
+    if (!source->m_camera) {  // the first frame now: a video without any is an error here
+        if (!source->readChecked(source->m_first))
+            throw VideoError(spec + (url ? ": the stream delivered no frame within " +
+                                               std::to_string(kStreamTimeoutMs / 1000) + " s."
+                                         : ": the video has no frames (or none OpenCV can "
+                                           "decode)."));
+    }
     source->m_fps = source->m_capture.get(cv::CAP_PROP_FPS);
     if (!(source->m_fps > 0.0 && source->m_fps < 1000.0)) source->m_fps = 0.0;
+    const double frames = source->m_file ? source->m_capture.get(cv::CAP_PROP_FRAME_COUNT) : 0.0;
+    source->m_frameCount = frames > 0.0 && frames < 1e9 ? static_cast<int>(frames) : 0;
     source->m_size = cv::Size(static_cast<int>(source->m_capture.get(cv::CAP_PROP_FRAME_WIDTH)),
                               static_cast<int>(source->m_capture.get(cv::CAP_PROP_FRAME_HEIGHT)));
     return source;
 }
 
-bool VideoSource::read(cv::Mat& frame) {
+bool VideoSource::readChecked(cv::Mat& frame) {
+    bool ok = false;
     try {
-        return m_capture.read(frame) && !frame.empty();
+        ok = m_capture.read(frame) && !frame.empty();
     } catch (const cv::Exception&) {
         return false;
     }
+    if (ok && static_cast<int64_t>(frame.total()) > kMaxLiveFramePixels) {
+        const cv::Size size = frame.size();
+        frame.release();
+        throw VideoError(overLimit(m_spec, size.width, size.height));
+    }
+    return ok;
+}
+
+bool VideoSource::read(cv::Mat& frame) {
+    if (!m_first.empty()) {
+        frame = std::move(m_first);
+        m_first.release();
+        return true;
+    }
+    return readChecked(frame);
 }
 
 bool VideoSource::rewind() {

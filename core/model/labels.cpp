@@ -65,19 +65,23 @@ size_t invalidUtf8At(const std::string& s) {
     return std::string::npos;
 }
 
-// A JSON array of strings: ["tench", "goldfish", ...], parsed by nlohmann-json (escapes,
-// surrogate pairs, UTF-8 checks); nesting deeper than the list itself is refused while parsing.
-std::vector<std::string> parseJsonList(const std::string& text, const std::string& path) {
+// A JSON list of strings (["tench", "goldfish", ...]) or Keras' class index ({"0":
+// ["n01440764", "tench"], ...}), parsed by nlohmann-json (escapes, surrogate pairs, UTF-8
+// checks); nesting deeper than those is refused while parsing.
+Labels parseJson(const std::string& text, const std::string& path) {
     using nlohmann::json;
     auto fail = [&](const std::string& why) {
-        return Error(path + ": not a JSON list of label strings (" + why + ").");
+        return Error(path +
+                     ": not a JSON list of label strings, nor an ImageNet class index "
+                     "{\"0\": [\"n01440764\", \"tench\"], ...} (" +
+                     why + ").");
     };
-    json list;
+    json doc;
     try {
-        list = json::parse(text, [&](int depth, json::parse_event_t event, json&) {
-            if (depth > 1 && event != json::parse_event_t::array_end &&
+        doc = json::parse(text, [&](int depth, json::parse_event_t event, json&) {
+            if (depth > 2 && event != json::parse_event_t::array_end &&
                 event != json::parse_event_t::object_end)
-                throw fail("an item is not a string");
+                throw fail("it nests deeper than that");
             return true;
         });
     } catch (const json::exception& e) {
@@ -87,14 +91,59 @@ std::vector<std::string> parseJsonList(const std::string& text, const std::strin
             why = why.substr(at + 2);  // drop nlohmann's "[json.exception.parse_error.101] "
         throw fail(why);
     }
-    if (!list.is_array()) throw fail("it is not a list");
-    std::vector<std::string> out;
-    out.reserve(list.size());
-    for (const json& item : list) {
-        if (!item.is_string()) throw fail("an item is not a string");
-        out.push_back(item.get<std::string>());
+    std::vector<std::string> names, ids;
+    if (doc.is_array()) {
+        names.reserve(doc.size());
+        for (const json& item : doc) {
+            if (!item.is_string()) throw fail("an item is not a string");
+            names.push_back(item.get<std::string>());
+        }
+        return Labels(std::move(names));
     }
-    return out;
+    if (!doc.is_object()) throw fail("it is neither a list nor an object");
+    names.resize(doc.size());
+    ids.resize(doc.size());
+    std::vector<bool> seen(doc.size(), false);
+    for (const auto& [key, value] : doc.items()) {
+        size_t index = 0;
+        const bool number = !key.empty() && key.size() < 10 &&
+                            key.find_first_not_of("0123456789") == std::string::npos;
+        if (number) index = std::stoul(key);
+        if (!number || index >= doc.size() || seen[index])
+            throw fail("the key \"" + key + "\" is not a class index from 0 to " +
+                       std::to_string(doc.size() - 1));
+        seen[index] = true;
+        if (value.is_string()) {
+            names[index] = value.get<std::string>();
+        } else if (value.is_array() && value.size() == 2 && value[0].is_string() &&
+                   value[1].is_string()) {
+            ids[index] = value[0].get<std::string>();
+            names[index] = value[1].get<std::string>();
+        } else {
+            throw fail("class " + key + " is not [\"wordnet id\", \"name\"]");
+        }
+    }
+    const bool anyId = std::any_of(ids.begin(), ids.end(), [](auto& i) { return !i.empty(); });
+    return Labels(std::move(names), anyId ? std::move(ids) : std::vector<std::string>{});
+}
+
+// "n01440764 tench, Tinca tinca" on every line: ImageNet's LOC_synset_mapping.txt.
+bool isSynsetLine(const std::string& line) {
+    if (line.size() < 11 || line[0] != 'n' || line[9] != ' ') return false;
+    return std::all_of(line.begin() + 1, line.begin() + 9,
+                       [](char c) { return c >= '0' && c <= '9'; });
+}
+
+Labels fromLines(std::vector<std::string> lines) {
+    if (lines.empty() || !std::all_of(lines.begin(), lines.end(), isSynsetLine))
+        return Labels(std::move(lines));
+    std::vector<std::string> names, ids;
+    for (const std::string& line : lines) {
+        ids.push_back(line.substr(0, 9));
+        const std::string synonyms = line.substr(10);
+        names.push_back(synonyms.substr(0, synonyms.find(", ")));  // the first name
+    }
+    return Labels(std::move(names), std::move(ids));
 }
 
 }  // namespace
@@ -121,9 +170,9 @@ Labels readLabelsFile(const std::string& path) {
     const size_t first = text.find_first_not_of(" \t\r\n");
     const bool json = (first != std::string::npos && (text[first] == '[' || text[first] == '{')) ||
                       (path.size() > 5 && path.compare(path.size() - 5, 5, ".json") == 0);
-    std::vector<std::string> names = json ? parseJsonList(text, path) : splitLines(text);
-    if (names.empty()) throw Error(path + ": the labels file holds no labels.");
-    return Labels(std::move(names));
+    Labels labels = json ? parseJson(text, path) : fromLines(splitLines(text));
+    if (labels.empty()) throw Error(path + ": the labels file holds no labels.");
+    return labels;
 }
 
 }  // namespace
@@ -145,6 +194,12 @@ std::string Labels::fileBesideWeights(const std::string& weightsPath) {
         // is opened here.
         if (fileKind(candidate) != FileKind::Missing) return candidate;
     }
+    return {};
+}
+
+std::string Labels::id(int64_t index) const {
+    if (index >= 0 && static_cast<size_t>(index) < m_ids.size())
+        return m_ids[static_cast<size_t>(index)];
     return {};
 }
 

@@ -1,5 +1,11 @@
 // Class labels: torchvision's ImageNet categories built in, or a user's file for a fine-tuned
-// model (one label per line, or a JSON list of strings).
+// model. The files people have, told apart by content:
+//   one label per line                      tench
+//   a JSON list of strings                  ["tench", "goldfish", ...]
+//   imagenet_class_index.json (Keras, many  {"0": ["n01440764", "tench"], ...}: the name is the
+//   PyTorch tutorials)                      label, the WordNet id is kept (id())
+//   LOC_synset_mapping.txt (ImageNet's      n01440764 tench, Tinca tinca: the first name is the
+//   Kaggle release)                         label, the WordNet id is kept
 #pragma once
 
 #include <cstdint>
@@ -11,7 +17,8 @@ namespace r18 {
 class Labels {
 public:
     Labels() = default;
-    explicit Labels(std::vector<std::string> names) : m_names(std::move(names)) {}
+    explicit Labels(std::vector<std::string> names, std::vector<std::string> ids = {})
+        : m_names(std::move(names)), m_ids(std::move(ids)) {}
 
     // torchvision's 1000 ImageNet-1k categories (ResNet18_Weights.IMAGENET1K_V1.meta).
     static Labels imagenet();
@@ -28,11 +35,14 @@ public:
 
     // The label of a class, or "class 17" when there is none.
     std::string name(int64_t index) const;
+    // The class's WordNet id ("n01440764") when the file gave one, else "".
+    std::string id(int64_t index) const;
     size_t size() const { return m_names.size(); }
     bool empty() const { return m_names.empty(); }
 
 private:
     std::vector<std::string> m_names;
+    std::vector<std::string> m_ids;  // empty, or one per name
 };
 
 }  // namespace r18

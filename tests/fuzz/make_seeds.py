@@ -121,6 +121,51 @@ def image_seeds(out):
     Image.fromarray(rgb).save(out / "exif6.webp", exif=exif.tobytes(), lossless=True)
     Image.fromarray(rgb).save(out / "exif6.png", exif=exif.tobytes())
     Image.fromarray(rgb).save(out / "exif6.jpg", exif=exif.tobytes(), quality=80)
+    # Issue 23: CMYK JPEG (PIL's conversion), GIF, HEIC, AVIF reach their decoders through here too.
+    Image.fromarray(rgb).convert("CMYK").save(out / "cmyk.jpg", quality=80)
+    Image.fromarray(rgb).quantize(16).save(out / "rgb.gif")
+    heif_seeds(out, rgb, prefix="rgb")
+
+
+def gif_seeds(out):
+    """GIFs for fuzz_gif: PIL's (global table, animated), and hand-made ones with a local table,
+    a transparent index, interlacing, a frame offset past the screen."""
+    import sys
+    sys.path.insert(0, str(HERE.parent.parent / "fixtures"))
+    import make_hostile
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 255, (9, 13, 3), dtype=np.uint8)
+    Image.fromarray(rgb).quantize(8).save(out / "pil.gif")
+    frames = [Image.fromarray(rgb).quantize(4), Image.fromarray(rgb[::-1]).quantize(4)]
+    frames[0].save(out / "animated.gif", save_all=True, append_images=frames[1:], duration=50)
+    idx = rng.integers(0, 16, (6, 5), dtype=np.uint8)
+    table = bytes(rng.integers(0, 256, 48, dtype=np.uint8))
+    (out / "local_transparent.gif").write_bytes(make_hostile.gif_bytes(
+        (8, 8), [{"pixels": idx, "at": (2, 1), "table": table, "transparent": 3}]))
+    (out / "interlaced.gif").write_bytes(make_hostile.gif_bytes((5, 6), [{"pixels": idx, "interlace": True}], global_table=table))
+    (out / "past_screen.gif").write_bytes(make_hostile.gif_bytes((4, 4), [{"pixels": idx, "at": (3, 3)}]))
+
+
+def heif_seeds(out, rgb, prefix=""):
+    """Tiny HEIC and AVIF files (libheif's and libavif's encoders, when installed)."""
+    import shutil
+    import subprocess
+    import tempfile
+    if not (shutil.which("heif-enc") and shutil.which("avifenc")):
+        print("warning: heif-enc / avifenc missing (libheif-examples, libavif-bin): no HEIC/AVIF seeds")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        Image.fromarray(rgb).save(f"{tmp}/in.png")
+        for name, args in [(f"{prefix}.heic", ["heif-enc", "-q", "50", "-o"]),
+                           (f"{prefix}.avif", ["avifenc", "--min", "30", "--max", "40"]),
+                           (f"{prefix}_irot.avif", ["avifenc", "--irot", "1", "--imir", "0"])]:
+            if args[0] == "heif-enc":
+                cmd = args + [str(out / name), f"{tmp}/in.png"]
+            else:
+                cmd = args + [f"{tmp}/in.png", str(out / name)]
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def safetensors_seeds(out):
@@ -164,5 +209,7 @@ if __name__ == "__main__":
     pth_seeds(HERE / "pth")
     onnx_seeds(HERE / "onnx")
     image_seeds(HERE / "image")
+    gif_seeds(HERE / "gif")
+    heif_seeds(HERE / "heif", np.random.default_rng(2).integers(0, 255, (16, 24, 3), dtype=np.uint8), prefix="small")
     safetensors_seeds(HERE / "safetensors")
     print("seeds written to", HERE)

@@ -2,18 +2,18 @@
 # Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and runs each for
 # SECONDS (default 60), on a copy of the committed seeds with the target's dictionary
 # (tests/fuzz/dict/); crashers land in build-fuzz/crashes/.
-#   tests/fuzz/run.sh 600            all four targets
+#   tests/fuzz/run.sh 600            all six targets
 #   tests/fuzz/run.sh 600 image      just fuzz_image
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
 shift || true
-targets=${*:-pth onnx image safetensors}
+targets=${*:-pth onnx image safetensors gif heif}
 clang=${CXX_FUZZ:-clang++-14}
 command -v "$clang" >/dev/null || { echo "error: $clang not found (apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 1; }
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$clang" \
       -DR18_FUZZ=ON -DR18_SANITIZE=ON -DR18_BUILD_TESTS=OFF >/dev/null
-cmake --build build-fuzz --target fuzz_pth fuzz_onnx fuzz_image fuzz_safetensors
+cmake --build build-fuzz --target fuzz_pth fuzz_onnx fuzz_image fuzz_safetensors fuzz_gif fuzz_heif
 mkdir -p build-fuzz/crashes
 status=0
 for target in $targets; do
