@@ -1,30 +1,34 @@
 #include "app/bench_verb.h"
 
 #include <QCommandLineParser>
-#include <QEventLoop>
-#include <QThread>
-#include <QTimer>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
 
-#include "app/cli.h"
+#include "app/bench_insight.h"
+#include "app/cli_args.h"
+#include "core/attribution.h"
+#include "core/clock.h"
+#include "core/engine/calibration.h"
 #include "core/engine/engine.h"
 #include "core/error.h"
+#include "core/live_pipeline.h"
+#include "core/media/image_io.h"
+#include "core/media/video_source.h"
 #include "core/model/model.h"
 #include "core/pipeline.h"
 #include "core/process_stats.h"
-#include "ui/session/inference_worker.h"
-#include "ui/session/session.h"
 
 namespace r18::cli {
 namespace {
@@ -49,7 +53,6 @@ public:
         if (mode == "none") return;
         const bool gui = mode == "gui";
         m_thread = std::thread([this, gui] {
-            using Clock = std::chrono::steady_clock;
             while (!m_stop.load(std::memory_order_relaxed)) {
                 const auto until = Clock::now() + std::chrono::milliseconds(gui ? 4 : 1);
                 while (Clock::now() < until) {
@@ -105,7 +108,9 @@ Measurement measure(const std::shared_ptr<const Model>& model, Precision precisi
                 std::make_shared<Calibration>(calibrate(spec, model->weights(), {one}, threads));
         }
         pipeline = std::make_unique<Pipeline>(
-            model, EngineOptions{precision, batch, threads, calibration});
+            model,
+            EngineOptions().with(precision).withBatch(batch).withThreads(threads).withCalibration(
+                calibration));
     } catch (const EngineError& e) {
         m.supported = false;
         m.note = e.what();
@@ -117,17 +122,13 @@ Measurement measure(const std::shared_ptr<const Model>& model, Precision precisi
     std::vector<double> ms;
     const Background competitor(background);
     const uint64_t work0 = competitor.work();
-    const auto begin = std::chrono::steady_clock::now();
+    const auto begin = Clock::now();
     for (int i = 0; i < iterations; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
+        const auto t0 = Clock::now();
         engine->run(input);
-        ms.push_back(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                .count());
+        ms.push_back(msSince(t0));
     }
-    m.backgroundWork =
-        static_cast<double>(competitor.work() - work0) /
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
+    m.backgroundWork = static_cast<double>(competitor.work() - work0) / msSince(begin);
     std::sort(ms.begin(), ms.end());
     m.medianMs = ms[ms.size() / 2];
     m.minMs = ms.front();
@@ -169,7 +170,7 @@ int benchAlgorithms(const std::shared_ptr<const Model>& model, int threads, int 
     }
     std::vector<std::string> autoPicks;
     for (Variant& v : variants) {
-        EngineOptions options{Precision::Fp32, batch, threads};
+        EngineOptions options = EngineOptions().withBatch(batch).withThreads(threads);
         options.algorithm = v.algorithm;
         options.layout = v.layout;
         Engine engine(spec, model->weights(), options);
@@ -234,8 +235,82 @@ int benchAlgorithms(const std::shared_ptr<const Model>& model, int threads, int 
     return kExitOk;
 }
 
-// The live pipeline as the window runs it: capture thread -> newest-wins worker -> results,
-// driven by a video file, with one tap requested per frame.
+// The attribution methods as `explain` computes them (core's Explainer: forward and backward
+// passes, batched), each the median of `iterations` runs after one warm-up, on the image's
+// preprocessed input, for its top-1 class. `steps`/`samples` are integrated gradients' and
+// SmoothGrad's. bench/peers.py times PyTorch autograd doing the same in the same run.
+int benchExplain(const std::shared_ptr<const Model>& model, const std::string& imagePath,
+                 int threads, int batch, int iterations, int steps, int samples, bool json) {
+    const NetworkSpec& spec = model->spec();
+    Tensor input({1, 3, spec.inputSize, spec.inputSize});
+    if (imagePath.empty()) {
+        for (size_t i = 0; i < input.data.size(); ++i)
+            input.data[i] = static_cast<float>((i * 7919) % 255) / 128.0F - 1.0F;
+    } else {
+        input = model->prepare(readImage(imagePath));
+    }
+    Explainer explainer(model, threads, batch);
+    struct Row {
+        std::string what;
+        AttributionOptions options;
+        double medianMs = 0.0;
+        int passes = 0;
+    };
+    std::vector<Row> rows;
+    auto add = [&](const std::string& what, AttributionMethod method, const std::string& layer) {
+        Row r;
+        r.what = what;
+        r.options.method = method;
+        r.options.layer = layer;
+        r.options.steps = steps;
+        r.options.samples = samples;
+        rows.push_back(r);
+    };
+    add("cam (layer4)", AttributionMethod::Cam, "layer4");
+    add("gradcam (layer3)", AttributionMethod::GradCam, "layer3");
+    add("gradient", AttributionMethod::Gradient, "layer4");
+    add("guided-backprop", AttributionMethod::GuidedBackprop, "layer4");
+    add("integrated-gradients (" + std::to_string(steps) + " steps)",
+        AttributionMethod::IntegratedGradients, "layer4");
+    add("smoothgrad (" + std::to_string(samples) + " samples)", AttributionMethod::SmoothGrad,
+        "layer4");
+    for (Row& r : rows) {
+        std::vector<double> ms;
+        for (int i = 0; i <= iterations; ++i) {
+            const auto t0 = Clock::now();
+            const std::optional<Attribution> a = explainer.explain(input, r.options);
+            const double took = msSince(t0);
+            if (a) r.passes = a->backwardPasses;
+            if (i > 0) ms.push_back(took);  // the first builds the batched engine and passes
+        }
+        std::sort(ms.begin(), ms.end());
+        r.medianMs = ms[ms.size() / 2];
+    }
+    if (json) {
+        ordered_json doc = {{"explain", imagePath.empty() ? "synthetic input" : imagePath},
+                            {"threads", threads},
+                            {"batch", batch},
+                            {"isa", Engine::cpuIsa()},
+                            {"results", ordered_json::array()}};
+        for (const Row& r : rows)
+            doc["results"].push_back({{"method", methodName(r.options.method)},
+                                      {"what", r.what},
+                                      {"median_ms", r.medianMs},
+                                      {"backward_passes", r.passes}});
+        printJson(doc);
+        return kExitOk;
+    }
+    std::printf("attributions, %s, %s threads, batch %d, CPU ISA %s (median of %d runs)\n",
+                spec.archName().c_str(), threads ? std::to_string(threads).c_str() : "all", batch,
+                Engine::cpuIsa().c_str(), iterations);
+    std::printf("%-36s %11s %16s\n", "method", "median ms", "backward passes");
+    for (const Row& r : rows)
+        std::printf("%-36s %11.1f %16d\n", r.what.c_str(), r.medianMs, r.passes);
+    return kExitOk;
+}
+
+// The live pipeline as the window runs it (core's LivePipeline: capture thread -> newest-wins
+// mailbox -> network, one tap per frame), driven by a video file.
 struct LiveMeasurement {
     double sourceFps = 0.0;
     double processedFps = 0.0;
@@ -245,84 +320,85 @@ struct LiveMeasurement {
     uint64_t processed = 0;
     uint64_t dropped = 0;
     int maxWaiting = 0;  // frames handed over but not yet started, at worst
-    QString error;
+    std::string error;
 };
 
-LiveMeasurement measureLive(const QString& video, const QString& weights, Precision precision,
-                            int threads, double seconds, bool paced) {
-    LiveMeasurement m;
-    ui::Session session;  // the window's own pipeline: capture thread -> worker -> session
-    ui::InferenceWorker* worker = session.worker();
-    QEventLoop loop;
-    // Phases: warm (fp32, the first frames also calibrate int8) -> switching -> measuring.
-    enum class Phase { Loading, Warm, Switching, Measuring } phase = Phase::Loading;
+// int8 calibrates on the clip as the window would on its frames: every 30th, up to 16.
+std::shared_ptr<const Calibration> calibrateOnClip(const std::string& video, const Model& model,
+                                                   int threads) {
+    constexpr int kStride = 30;
+    constexpr size_t kImages = 16;
+    std::unique_ptr<VideoSource> source = VideoSource::open(video);
+    std::vector<Tensor> inputs;
+    cv::Mat frame;
+    for (int i = 0; inputs.size() < kImages && source->read(frame); ++i)
+        if (i % kStride == 0) inputs.push_back(model.prepare(frame));
+    return std::make_shared<const Calibration>(
+        calibrate(model.spec(), model.weights(), inputs, threads));
+}
+
+LiveMeasurement measureLive(const std::string& video, const std::shared_ptr<const Model>& model,
+                            Precision precision, int threads, double seconds, bool paced) {
     constexpr uint64_t kWarmFrames = 16;
-    std::vector<double> latencies;
+    LiveMeasurement m;
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool ended = false;
+    bool measuring = false;
     uint64_t warmFrames = 0;
-    uint64_t started = 0;
-    uint64_t startedBase = 0;
-    uint64_t droppedBase = 0;
-    uint64_t submittedBase = 0;
-    auto begin = std::chrono::steady_clock::now();
-    std::chrono::steady_clock::time_point lastResult = begin;
-    auto startMeasuring = [&] {
-        phase = Phase::Measuring;
-        begin = std::chrono::steady_clock::now();
-        droppedBase = worker->droppedCount();
-        submittedBase = worker->submittedCount();
-        startedBase = started;
-        QTimer::singleShot(static_cast<int>(seconds * 1000), &loop, [&] { session.stopLive(); });
-    };
-    QObject::connect(&session, &ui::Session::engineChanged, &loop, [&](const ui::EngineInfo& e) {
-        if (phase == Phase::Loading) {
-            phase = Phase::Warm;
-            loop.quit();
-        } else if (phase == Phase::Switching && e.precision == precision) {
-            startMeasuring();
-        } else if (phase == Phase::Switching) {
-            session.stopLive();  // fell back to another precision: engineFailed said why
+    std::vector<double> latencies;
+    Clock::time_point begin;
+    Clock::time_point lastResult;
+    try {
+        EngineOptions options = EngineOptions().with(precision).withThreads(threads);
+        if (precision == Precision::Int8)
+            options.withCalibration(calibrateOnClip(video, *model, threads));
+        RunRequest request;
+        request.taps = {"layer3.1"};
+        request.profile = true;  // as the window asks for every frame (the diagram's times)
+        LivePipeline live(model, options, request);
+        CaptureOptions capture;
+        capture.spec = video;
+        capture.loop = true;
+        capture.paced = paced;
+        live.start(
+            capture,
+            [&](const LiveResult& r) {
+                const auto now = Clock::now();
+                std::lock_guard<std::mutex> lock(mutex);
+                if (measuring) {
+                    lastResult = now;
+                    latencies.push_back(msSince(r.frame->grabbed, now));
+                } else if (++warmFrames >= kWarmFrames) {
+                    live.resetStats();
+                    begin = now;
+                    lastResult = now;
+                    measuring = true;
+                }
+                changed.notify_all();
+            },
+            [&](const std::string& reason, bool error) {
+                std::lock_guard<std::mutex> lock(mutex);
+                if (error) m.error = reason;
+                ended = true;
+                changed.notify_all();
+            });
+        {
+            std::unique_lock<std::mutex> lock(mutex);
+            while (!ended && !(measuring && msSince(begin) >= seconds * 1000.0))
+                changed.wait_for(lock, std::chrono::milliseconds(50));
         }
-    });
-    QObject::connect(&session, &ui::Session::engineFailed, &loop,
-                     [&](const QString& e, bool) { m.error = e; });
-    session.openModel(weights, Precision::Fp32, threads);
-    loop.exec();
-    session.selectNode(QStringLiteral("layer3.1"));
-    QObject::connect(worker, &ui::InferenceWorker::started, &loop, [&] {
-        ++started;
-        if (phase != Phase::Measuring) return;
-        const auto waiting =
-            static_cast<int>((worker->submittedCount() - submittedBase) - (started - startedBase) -
-                             (worker->droppedCount() - droppedBase));
-        m.maxWaiting = std::max(m.maxWaiting, waiting);
-    });
-    QObject::connect(&session, &ui::Session::resultShown, &loop, [&](const ui::ResultPtr& r) {
-        if (!r) return;
-        if (phase == Phase::Measuring) {
-            lastResult = std::chrono::steady_clock::now();
-            latencies.push_back(
-                std::chrono::duration<double, std::milli>(lastResult - r->source->grabbed).count());
-            ++m.processed;
-        } else if (phase == Phase::Warm && ++warmFrames >= kWarmFrames) {
-            if (precision == Precision::Fp32) return startMeasuring();
-            phase = Phase::Switching;
-            session.setPrecision(precision);
-        }
-    });
-    QObject::connect(&session, &ui::Session::liveStopped, &loop,
-                     [&](const QString& reason, bool error) {
-                         if (error) m.error = reason;
-                         loop.quit();
-                     });
-    ui::CaptureThread::Options options;
-    options.spec = video;
-    options.loop = true;
-    options.paced = paced;
-    session.startLive(options);
-    loop.exec();
-    const double elapsed = std::chrono::duration<double>(lastResult - begin).count();
-    m.frames = worker->submittedCount() - submittedBase;
-    m.dropped = worker->droppedCount() - droppedBase;
+        live.stop();
+        const LivePipeline::Stats stats = live.stats();
+        m.frames = stats.submitted;
+        m.dropped = stats.dropped;
+        m.maxWaiting = stats.maxWaiting;
+    } catch (const std::exception& e) {
+        m.error = e.what();
+        return m;
+    }
+    m.processed = latencies.size();
+    const double elapsed = msSince(begin, lastResult) / 1000.0;
     if (latencies.empty() || elapsed <= 0) return m;
     std::sort(latencies.begin(), latencies.end());
     m.latencyMedianMs = latencies[latencies.size() / 2];
@@ -332,14 +408,34 @@ LiveMeasurement measureLive(const QString& video, const QString& weights, Precis
     return m;
 }
 
-int benchLive(const QString& video, const QString& weights,
+int benchLive(const std::string& video, const std::string& weights,
               const std::vector<Precision>& precisions, int threads, double seconds, bool paced,
               bool json) {
+    // The source is tried first: a still image, an unreachable stream, a video without frames
+    // or with frames over the live limit is a sentence and exit 3, not an empty table.
+    std::shared_ptr<const Model> model;
+    try {
+        VideoSource::open(video);
+        ModelOptions options;
+        options.weightsPath = weights;
+        options.demoIfMissing = true;  // as the window opens them
+        model = Model::open(options);
+    } catch (const Error& e) {
+        std::cerr << "error: " << shown(e.what()) << "\n";
+        return kExitBadInput;
+    }
     std::vector<std::pair<Precision, LiveMeasurement>> results;
     for (Precision p : precisions)
-        results.emplace_back(p, measureLive(video, weights, p, threads, seconds, paced));
+        results.emplace_back(p, measureLive(video, model, p, threads, seconds, paced));
+    if (std::none_of(results.begin(), results.end(),
+                     [](const auto& r) { return r.second.processed > 0; })) {
+        const std::string why = results.empty() ? std::string() : results.front().second.error;
+        std::cerr << "error: " << (why.empty() ? shown(video) + ": no frame was processed." : why)
+                  << "\n";
+        return kExitBadInput;
+    }
     if (json) {
-        ordered_json doc = {{"live", video.toStdString()}, {"threads", threads}};
+        ordered_json doc = {{"live", video}, {"threads", threads}};
         doc["results"] = ordered_json::array();
         for (const auto& [precision, m] : results) {
             ordered_json row = {{"precision", precisionName(precision)}};
@@ -351,7 +447,7 @@ int benchLive(const QString& video, const QString& weights,
                 row["dropped"] = m.dropped;
                 row["max_waiting"] = m.maxWaiting;
             } else {
-                row["error"] = m.error.toStdString();
+                row["error"] = m.error;
             }
             doc["results"].push_back(row);
         }
@@ -359,14 +455,13 @@ int benchLive(const QString& video, const QString& weights,
         return kExitOk;
     }
     std::printf("live pipeline: %s, one tap (layer3.1) per frame, %s threads, %s source\n",
-                video.toStdString().c_str(), threads ? std::to_string(threads).c_str() : "all",
+                video.c_str(), threads ? std::to_string(threads).c_str() : "all",
                 paced ? "paced" : "unpaced");
     std::printf("%-9s %10s %13s %14s %11s %9s %11s\n", "precision", "source fps", "processed fps",
                 "latency median", "latency p95", "dropped", "max waiting");
     for (const auto& [p, m] : results) {
         if (m.processed == 0) {
-            std::printf("%-9s  not available: %s\n", precisionName(p),
-                        m.error.toStdString().c_str());
+            std::printf("%-9s  not available: %s\n", precisionName(p), m.error.c_str());
             continue;
         }
         std::printf("%-9s %10.1f %13.1f %11.1f ms %8.1f ms %9llu %11d\n", precisionName(p),
@@ -380,7 +475,7 @@ int benchLive(const QString& video, const QString& weights,
 int benchImage(const std::string& path, const std::shared_ptr<const Model>& model, int threads,
                int iterations, bool json) {
     try {
-        Pipeline pipeline(model, EngineOptions{Precision::Fp32, 1, threads});
+        Pipeline pipeline(model, EngineOptions().withThreads(threads));
         std::vector<double> total;
         std::vector<double> prep;
         std::string top1;
@@ -436,13 +531,32 @@ int bench(const QStringList& args) {
         "algorithms",
         "Time every fp32 3x3 convolution direct and with Winograd, beside what --algorithm auto "
         "picks.");
+    const QCommandLineOption explainOpt(
+        "explain",
+        "Time the attribution methods (explain) on --image FILE (or a synthetic input); --batch "
+        "is the Explainer's batch (default 8 here), --iterations the runs per method (3).");
+    const QCommandLineOption stepsOpt("steps", "--explain: integrated-gradients steps (32).", "N",
+                                      "32");
+    const QCommandLineOption samplesOpt("samples", "--explain: SmoothGrad samples (25).", "N",
+                                        "25");
     const QCommandLineOption backgroundOpt(
         "background",
         "A thread competing for the cores while timing: none, gui (busy 4 ms of every 16) or "
         "spin (always busy). See bench/wait_policy.sh.",
         "MODE", "none");
+    const QCommandLineOption interventionOpt(
+        "intervention",
+        "Time runs with channels switched off (--ablate, default layer3.1:0-127) against runs "
+        "with every channel on, alternating.");
+    const QCommandLineOption ablateOpt("ablate", "--intervention: NODE:C1,C2,… (repeatable).",
+                                       "NODE:C,…");
+    const QCommandLineOption importanceOpt(
+        "importance",
+        "Time channel importance at a 256- and two 512-channel nodes (--batch channels per run, "
+        "default 16), run from the node against the whole network.");
     p.addOptions({weightsOpt, precisionOpt, threadsOpt, batchOpt, iterOpt, jsonOpt, liveOpt,
-                  secondsOpt, pacedOpt, imageOpt, backgroundOpt, algorithmsOpt});
+                  secondsOpt, pacedOpt, imageOpt, backgroundOpt, algorithmsOpt, explainOpt,
+                  stepsOpt, samplesOpt, interventionOpt, ablateOpt, importanceOpt});
     if (parseVerb(p, args)) return kExitOk;
     bool ok2 = false, ok3 = false;
     const int threads = threadsOption("--threads", p.value(threadsOpt));
@@ -470,8 +584,8 @@ int bench(const QStringList& args) {
             std::cerr << "usage error: --seconds needs a positive number\n";
             return kExitUsage;
         }
-        return benchLive(p.value(liveOpt), p.value(weightsOpt), precisions, threads, seconds,
-                         p.isSet(pacedOpt), p.isSet(jsonOpt));
+        return benchLive(bytesOf(p.value(liveOpt)), bytesOf(p.value(weightsOpt)), precisions,
+                         threads, seconds, p.isSet(pacedOpt), p.isSet(jsonOpt));
     }
 
     std::shared_ptr<const Model> model;
@@ -491,8 +605,28 @@ int bench(const QStringList& args) {
     }
     const NetworkSpec& spec = model->spec();
 
+    if (p.isSet(explainOpt)) {
+        bool okSteps = false, okSamples = false;
+        const int steps = p.value(stepsOpt).toInt(&okSteps);
+        const int samples = p.value(samplesOpt).toInt(&okSamples);
+        if (!okSteps || !okSamples || steps < 1 || samples < 1)
+            throw UsageError{"--steps and --samples need positive numbers"};
+        return rethrowAsError<EngineError>("bench --explain", [&] {
+            return benchExplain(model, p.isSet(imageOpt) ? bytesOf(p.value(imageOpt)) : "", threads,
+                                p.isSet(batchOpt) ? batch : 8, p.isSet(iterOpt) ? iterations : 3,
+                                steps, samples, p.isSet(jsonOpt));
+        });
+    }
     if (p.isSet(imageOpt))
         return benchImage(bytesOf(p.value(imageOpt)), model, threads, iterations, p.isSet(jsonOpt));
+    if (p.isSet(interventionOpt)) {
+        std::vector<std::string> ablate;
+        for (const QString& a : p.values(ablateOpt)) ablate.push_back(a.toStdString());
+        return benchIntervention(model, precisions, threads, iterations, ablate, p.isSet(jsonOpt));
+    }
+    if (p.isSet(importanceOpt))
+        return benchImportance(model, precisions, threads, p.isSet(batchOpt) ? batch : 16,
+                               p.isSet(jsonOpt));
 
     if (p.isSet(algorithmsOpt))
         return benchAlgorithms(model, threads, batch, iterations, p.isSet(jsonOpt));

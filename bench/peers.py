@@ -4,7 +4,9 @@
 Same seeded torchvision ResNet18 weights and the same inputs for everyone. Before timing, each
 engine's logits are checked against PyTorch eager fp32. Prints one table (median ms per batch,
 images/s, ratio to ONNX Runtime at the same threads and batch), an end-to-end JPEG-to-top-5
-row, the CLI's peak RSS, and writes everything to OUT/peers.json and OUT/peers.md.
+row, a folder against a DataLoader, attributions against PyTorch autograd (bench/explain_peers.py),
+start-up as a whole process, the CLI's peak RSS, and writes everything to OUT/peers.json and
+OUT/peers.md.
 """
 import argparse
 import datetime
@@ -26,6 +28,8 @@ from PIL import Image
 from torchvision import transforms
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+import explain_peers  # noqa: E402  (bench/explain_peers.py, beside this file)
 SEED = 18
 PHOTO = pathlib.Path("/usr/share/darknet/data/dog.jpg")
 TRANSFORM = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor(),
@@ -60,6 +64,27 @@ def agree(name, ref, got, bound):
     ok = err <= bound
     log(f"  {name:34s} max |diff| {err:.2e} × max|ref| (bound {bound:g}) {'ok' if ok else 'DISAGREES'}")
     return {"relative_error": err, "bound": bound, "ok": ok}
+
+
+def startup(cli, weights, jpeg, runs=7):
+    """Whole-process wall time of one-image `classify` per precision, alternating, in seconds."""
+    commands = {
+        "fp32": [cli, "classify", "--weights", str(weights), str(jpeg)],
+        "bf16": [cli, "classify", "--weights", str(weights), "--precision", "bf16", str(jpeg)],
+        "int8": [cli, "classify", "--weights", str(weights), "--precision", "int8", "--calibration",
+                 str(jpeg), str(jpeg)],
+    }
+    times = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            start = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:  # bf16 where the CPU has none
+                times[name] = None
+                continue
+            if times[name] is not None:
+                times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(t) if t else None) for name, t in times.items()}
 
 
 def make_folder(out, count=420):
@@ -296,6 +321,14 @@ def main():
             same = sum(a == b for a, b in zip(r["top1"], ref["top1"]))
             log(f"  {engine}: top-1 equals PyTorch's on {same} of {len(ref['top1'])} images")
 
+    # Attributions against PyTorch autograd doing the same batched work, alternating, 2 threads.
+    log("Attributions: bench --explain against PyTorch autograd")
+    explain_isa, explain_rows = explain_peers.compare(cli, weights, jpeg, 2, 3 if args.quick else 5)
+
+    # Start-up: one image classified as a whole process, per precision.
+    log("Start-up: one-image classify as a whole process")
+    starts = startup(cli, weights, jpeg, 3 if args.quick else 7)
+
     # Peak RSS of the CLI classify path.
     # GNU time reports the peak of the program itself (a child forked from this Python process
     # would also count the pages it shared with torch before exec).
@@ -331,6 +364,16 @@ def main():
         ref = next(x for e, p, x in folder_rows if p == precision and "PyTorch" in e)
         wall = f" (whole command {r['wall_s']:.1f} s)" if "wall_s" in r else f" ({r['seconds']:.1f} s)"
         lines.append(f"| {engine} | {r['images_per_s']:.1f}{wall} | {r['images_per_s'] / ref['images_per_s']:.2f}× |")
+    lines += ["", f"| attributions, 2 threads, batch 8 (oneDNN ISA {explain_isa}) | this project ms | "
+                  "PyTorch autograd ms | ratio |", "|---|---:|---:|---:|"]
+    for method, ours_ms, theirs_ms in explain_rows:
+        lines.append(f"| {method} | {ours_ms:.1f} | {theirs_ms:.1f} | {ours_ms / theirs_ms:.2f}× |")
+    lines += ["", "| start-up: `classify` of one photo, whole process | seconds | vs int8 |", "|---|---:|---:|"]
+    for name, seconds in starts.items():
+        if seconds is None:
+            lines.append(f"| {name} | n/a on this CPU | |")
+        else:
+            lines.append(f"| {name} | {seconds:.2f} | {seconds / starts['int8']:.2f}× |")
     lines += ["",
               f"Peak RSS of `resnet18-explorer classify` on one image: {rss_mb:.0f} MB."]
     table = "\n".join(lines)
@@ -343,6 +386,9 @@ def main():
         "folder": {"description": folder_note,
                    "rows": [{"engine": e, "precision": p, **({k: v for k, v in r.items() if k != "top1"} if r else
                                                              {"unsupported": True})} for e, p, r in folder_rows]},
+        "attributions": {"isa": explain_isa, "threads": 2, "batch": 8,
+                         "rows": [{"method": m, "ours_ms": o, "pytorch_ms": t} for m, o, t in explain_rows]},
+        "startup_s": starts,
         "cli_rss_mb": rss_mb}, indent=1))
     if not all(c["ok"] for c in checks.values()):
         log("error: an engine disagrees with PyTorch; see above")

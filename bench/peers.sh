@@ -2,7 +2,9 @@
 # ResNet18 Explorer against peer engines, in one run, on the same seeded weights and inputs:
 # this project (fp32, bf16, int8), PyTorch eager / traced+frozen channels-last / bf16 autocast,
 # ONNX Runtime and OpenCV DNN; 1 and 2 threads, batch 1 and 8; JPEG-to-top-5 end to end (a 768×576
-# photo and a 4032×3024 phone photo); a folder of 420 photos against a PyTorch DataLoader; RSS.
+# photo and a 4032×3024 phone photo); a folder of 420 photos against a PyTorch DataLoader;
+# attributions (gradient, Grad-CAM, integrated gradients, SmoothGrad) against PyTorch autograd;
+# start-up (one-image classify as a whole process, per precision); RSS.
 # Installs what it needs (Debian packages; onnxruntime-node from npm, without its GPU download).
 #   bench/peers.sh [--iterations N] [--quick]      results in bench/results/
 set -euo pipefail

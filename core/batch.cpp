@@ -122,10 +122,12 @@ std::string toJson(const std::vector<BatchRow>& rows) {
         ordered_json row;
         row["file"] = r.file;
         row["top"] = ordered_json::array();
-        for (const Prediction& p : r.top)
-            row["top"].push_back({{"index", p.index},
-                                  {"label", p.label},
-                                  {"probability", rounded(p.probability, 1e6)}});
+        for (const Prediction& p : r.top) {
+            ordered_json entry = {{"index", p.index}, {"label", p.label}};
+            if (!p.wordnetId.empty()) entry["wordnet_id"] = p.wordnetId;
+            entry["probability"] = rounded(p.probability, 1e6);
+            row["top"].push_back(std::move(entry));
+        }
         if (!r.error.empty()) row["error"] = r.error;
         row["ms"] = rounded(r.ms, 1e3);
         // File names are bytes; JSON is UTF-8: bytes that are not become U+FFFD here.

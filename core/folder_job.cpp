@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/clock.h"
 #include "core/engine/threads.h"
 #include "core/error.h"
 #include "core/media/image_io.h"
@@ -13,12 +14,6 @@
 
 namespace r18 {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double msSince(Clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
 
 // One file's prepared input, or why there is none.
 struct Slot {
@@ -36,8 +31,11 @@ struct FolderJob::Impl {
     Impl(std::shared_ptr<const Model> m, const FolderJobOptions& o)
         : model(std::move(m)),
           opt(o),
-          pipeline(model,
-                   EngineOptions{o.precision, std::max(o.batch, 1), o.threads, o.calibration}) {
+          pipeline(model, EngineOptions()
+                              .with(o.precision)
+                              .withBatch(std::max(o.batch, 1))
+                              .withThreads(o.threads)
+                              .withCalibration(o.calibration)) {
         const int cores = machineCores();
         const int inference = capThreads(opt.threads);
         decodeThreads =
@@ -180,6 +178,7 @@ bool FolderJob::run(const std::vector<std::string>& files,
     RunRequest request;
     request.taps = m.opt.taps;
     request.topK = m.opt.topK;
+    request.ablations = m.opt.ablations;
     bool completed = true;
     for (size_t first = 0; first < files.size(); first += batch) {
         if (cancel && cancel->load()) {

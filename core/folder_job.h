@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/batch.h"
+#include "core/engine/ablation.h"
 #include "core/engine/engine.h"
 #include "core/model/model.h"
 #include "core/tensor.h"
@@ -38,7 +39,8 @@ struct FolderJobOptions {
     int batch = 1;                                   // images per inference (see above)
     int decodeThreads = 0;  // 0: the cores inference leaves free, at least 1; capped at the cores
     int topK = 5;
-    std::vector<std::string> taps;  // node outputs to hand back for every image
+    std::vector<std::string> taps;           // node outputs to hand back for every image
+    std::vector<ChannelAblation> ablations;  // channels switched off, in every image
 };
 
 // One file's result.

@@ -39,7 +39,7 @@ std::vector<std::string> mixedFiles() {
 }
 
 std::vector<BatchRow> serialRows(const std::vector<std::string>& files) {
-    Pipeline pipeline(seededModel(), EngineOptions{});
+    Pipeline pipeline(seededModel(), EngineOptions());
     std::vector<BatchRow> rows;
     for (const std::string& f : files) rows.push_back(classifyRow(pipeline, f));
     return rows;
@@ -100,7 +100,7 @@ TEST(FolderJob, LogitsAndTapsEqualSingleRuns) {
     o.batch = 2;
     o.taps = {"layer4.1", "maxpool"};
     FolderJob job(seededModel(), o);
-    Pipeline single(seededModel(), EngineOptions{});
+    Pipeline single(seededModel(), EngineOptions());
     RunRequest request;
     request.taps = o.taps;
     size_t seen = 0;

@@ -4,14 +4,21 @@
 //
 // It reads the forward pass instead of recomputing it: the caller runs the Engine with
 // neededTaps() and hands the taps in. Every ReLU's mask comes from its tapped output (y > 0 is
-// exactly x > 0); the max-pool's gradient goes to the first maximum of each window, found in its
-// tapped input (PyTorch's rule; a tie can only be between zeros, whose ReLU then blocks the
-// gradient anyway). Convolutions run backward-data in oneDNN on the batch-norm-folded weights;
-// a residual add passes its gradient to both inputs; the average pool spreads it evenly; fc
-// multiplies by its weight matrix.
+// exactly x > 0); the max-pool's gradient goes to the maximum of each window, found in its tapped
+// input (a tie can only be between zeros, whose ReLU then blocks the gradient anyway). A residual
+// add passes its gradient to both inputs; the average pool spreads it evenly; fc multiplies by
+// its weight matrix. Convolutions use the batch-norm-folded weights; a stride-1 convolution's
+// input gradient is computed as the forward convolution it is (weights flipped and transposed),
+// on the forward kernels and the same Winograd/direct table as the Engine, others by oneDNN's
+// backward-data kernels.
+//
+// Compiled like the Engine: each (from, to, rule) pass becomes, on first use, a flat list of
+// oneDNN primitives with every buffer allocated once, gradients kept in the CPU's blocked layout
+// from the seed to the result; later calls only execute it. Same input, same bytes.
 //
 // Batched: constructed for a batch size B, it takes taps and seeds of B images and backpropagates
-// them in one pass. Not thread-safe (oneDNN primitives), like Engine.
+// them in one pass. Not thread-safe (oneDNN primitives, built on first use): use it on one
+// thread, like Engine.
 #pragma once
 
 #include <map>
@@ -19,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/ablation.h"
+#include "core/engine/engine.h"
 #include "core/model/network_spec.h"
 #include "core/model/weights.h"
 #include "core/tensor.h"
@@ -40,12 +49,20 @@ struct BackwardRequest {
     // The seed is the gradient of `from`'s output before its own ReLU: that ReLU is skipped
     // (feature visualisation maximises pre-activations, which are never stuck at zero).
     bool seedBeforeRelu = false;
+    // Channels switched off in the forward pass that made the taps (core/engine/ablation.h):
+    // no gradient crosses them. At `to` they give the gradient with respect to its value
+    // before they were switched off (with `to` = "input": the image as given).
+    std::vector<ChannelAblation> ablations;
 };
 
 class Backprop {
 public:
     // Throws WeightsError if the weights do not fit the spec, EngineError for batch < 1.
-    Backprop(const NetworkSpec& spec, const WeightSet& weights, int batch = 1);
+    // `algorithm`: how stride-1 convolutions are computed (as for EngineOptions). Winograd's
+    // transforms leave rounding residues (~1e-7 of the largest value) where the exact gradient
+    // is zero; Direct gives exact zeros there.
+    Backprop(const NetworkSpec& spec, const WeightSet& weights, int batch = 1,
+             ConvAlgorithm algorithm = defaultConvAlgorithm());
     ~Backprop();
     Backprop(const Backprop&) = delete;
     Backprop& operator=(const Backprop&) = delete;

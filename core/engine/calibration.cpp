@@ -11,7 +11,7 @@ namespace r18 {
 Calibration calibrate(const NetworkSpec& spec, const WeightSet& weights,
                       const std::vector<Tensor>& inputs, int threads) {
     if (inputs.empty()) throw EngineError("int8 calibration needs at least one image.");
-    Engine engine(spec, weights, EngineOptions{Precision::Fp32, 1, threads});
+    Engine engine(spec, weights, EngineOptions().withThreads(threads));
     const std::vector<std::string> taps = spec.tapNames();
     Calibration c;
     for (const Tensor& input : inputs) {

@@ -29,6 +29,7 @@ int capThreads(long long requested, std::string* note) {
 void restartWithPassiveOpenMpWaiting(char** argv) {
     if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT")) return;
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 0);  // a user's own tunables win
     execv("/proc/self/exe", argv);  // returns only on failure: go on with OpenMP's default
 }
 

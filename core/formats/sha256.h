@@ -15,4 +15,9 @@ std::string sha256Hex(const uint8_t* data, size_t size);
 std::string sha256Hex(const uint8_t* data, size_t size,
                       const std::function<void(size_t offset, size_t length)>& hashed);
 
+// Whether this CPU's SHA extensions do the work (x86 SHA-NI; otherwise portable C++), and the
+// portable path itself, for tests that check both give the same digests.
+bool sha256UsesShaExtensions();
+std::string sha256HexPortable(const uint8_t* data, size_t size);
+
 }  // namespace r18
