@@ -9,19 +9,27 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 
-#include "app/cli.h"
+#include "app/cli_args.h"
+#include "app/network_verbs.h"
 #include "core/attribution.h"
+#include "core/batch.h"
 #include "core/channel_atlas.h"
 #include "core/error.h"
 #include "core/feature_vis.h"
+#include "core/files.h"
 #include "core/formats/npy.h"
 #include "core/media/image_io.h"
 #include "core/media/preprocess.h"
 #include "core/model/model.h"
+#include "core/score_cam.h"
+#include "core/video_explain.h"
 
 namespace r18::cli {
 namespace {
@@ -42,15 +50,14 @@ uint64_t seedOption(const QCommandLineParser& p, const QCommandLineOption& o) {
     return v;
 }
 
-std::shared_ptr<const Model> openModel(const QCommandLineParser& p,
-                                       const QCommandLineOption& weights) {
-    ModelOptions o;
-    if (p.isSet(weights)) o.weightsPath = bytesOf(p.value(weights));
-    std::shared_ptr<const Model> model = Model::open(o);
-    for (const std::string& note : model->notes()) std::cerr << "note: " << shown(note) << "\n";
-    if (model->trust() != Trust::Official)
-        std::cerr << "note: " << shown(model->trustNote()) << "\n";
-    return model;
+// The outputs named (option, path) that are set.
+std::vector<RoleAndPath> outputsOf(const QCommandLineParser& p,
+                                   std::initializer_list<const QCommandLineOption*> options) {
+    std::vector<RoleAndPath> outputs;
+    for (const QCommandLineOption* o : options)
+        if (p.isSet(*o))
+            outputs.push_back({"--" + o->names().first().toStdString(), bytesOf(p.value(*o))});
+    return outputs;
 }
 
 // A layer whose channels can be looked at: any tap but the input.
@@ -73,16 +80,19 @@ ProgressFn terminalProgress(const std::string& what) {
     };
 }
 
+// Encoded in memory, then written whole (AtomicFile).
 void writePng(const std::string& path, const cv::Mat& rgb) {
     cv::Mat bgr;
     cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+    std::vector<uint8_t> png;
     bool ok = false;
     try {
-        ok = cv::imwrite(path, bgr);
+        ok = cv::imencode(".png", bgr, png);
     } catch (const cv::Exception&) {
         ok = false;
     }
-    if (!ok) throw Error(path + ": cannot write the image.");
+    if (!ok) throw Error(path + ": cannot encode the image as PNG.");
+    writeFileChecked(path, png.data(), png.size());
 }
 
 // The heat map over the crop the network saw, half and half.
@@ -99,16 +109,125 @@ cv::Mat overlay(const cv::Mat& crop, const Tensor& heat) {
     return out;
 }
 
+// Ctrl+C while a video is written: the frames so far are finished into a playable file.
+std::atomic<bool> interrupted{false};
+
+extern "C" void onInterrupt(int) {
+    interrupted = true;
+}
+
+// Progress of a video on stderr: a line that rewrites itself on a terminal; elsewhere a line for
+// the first frame and for every tenth of the video (or every 100 frames when the length is not
+// known).
+ProgressFn videoProgress() {
+    const bool terminal = isatty(STDERR_FILENO);
+    return [terminal, shownTenth = -1](int done, int total) mutable {
+        if (terminal) {
+            std::cerr << "\rframe " << done;
+            if (total > 0) std::cerr << "/" << total;
+            std::cerr << "\x1b[K" << std::flush;
+        } else {
+            const int tenth = total > 0 ? done * 10 / total : done / 100;
+            if (done == 1 || tenth != shownTenth)
+                std::cerr << "frame " << done << (total > 0 ? "/" + std::to_string(total) : "")
+                          << "\n";
+            shownTenth = tenth;
+        }
+        return !interrupted.load();
+    };
+}
+
+int runVideo(const QCommandLineParser& p, const NetworkArgs& network, const std::string& input,
+             const std::string& output, const std::string& method) {
+    if (network.precision != Precision::Fp32)
+        throw UsageError{"--video runs cam and gradcam in fp32; leave --precision out"};
+    if (!network.ablate.empty())
+        throw UsageError{"--video does not switch channels off (--ablate)"};
+    VideoExplainOptions o;
+    o.input = input;
+    o.output = output;
+    const auto m = parseMethod(method);
+    if (!m || (*m != AttributionMethod::Cam && *m != AttributionMethod::GradCam))
+        throw UsageError{"--video works with --method cam or gradcam"};
+    o.method = *m;
+    o.layer = p.value("layer").toStdString();
+    if (p.isSet("class")) o.classIndex = p.value("class").toLongLong();
+    o.threads = network.threads;
+    const std::string save = p.isSet("save") ? bytesOf(p.value("save")) : std::string();
+    o.keepMaps = !save.empty();
+    std::vector<RoleAndPath> outputs{{"--out", output}};
+    if (!save.empty()) outputs.push_back({"--save", save});
+    refuseOutputOverInput(outputs, {{"the video", input}});
+    try {
+        videoFormatForPath(output);
+    } catch (const VideoError& e) {
+        throw UsageError{e.what()};
+    }
+    std::shared_ptr<const Model> model;
+    try {
+        model = openNetworkModel(network, outputs, {{"the video", input}});
+    } catch (const Error& e) {
+        std::cerr << "error: " << shown(e.what()) << "\n";
+        return kExitBadInput;
+    }
+    struct sigaction action {};
+    struct sigaction previous {};
+    action.sa_handler = onInterrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous);
+    std::optional<VideoExplainReport> report;
+    try {
+        report = explainVideo(model, o, videoProgress());
+    } catch (const EngineError& e) {
+        sigaction(SIGINT, &previous, nullptr);
+        throw UsageError{e.what()};  // a layer or class that does not fit
+    } catch (const Error& e) {
+        sigaction(SIGINT, &previous, nullptr);
+        if (isatty(STDERR_FILENO)) std::cerr << "\n";
+        std::cerr << "error: " << shown(e.what()) << "\n";
+        return kExitBadInput;
+    }
+    sigaction(SIGINT, &previous, nullptr);
+    if (isatty(STDERR_FILENO)) std::cerr << "\n";
+    std::cout << shown(output) << ": " << report->frames << " frames at " << report->fps << " fps"
+              << (report->fpsGuessed ? " (the input states no frame rate)" : "") << ", "
+              << videoFormatName(report->format) << ", " << methodName(o.method) << " at "
+              << report->layer << "; " << std::fixed << std::setprecision(1) << report->seconds
+              << " s\n"
+              << std::defaultfloat;
+    if (report->cancelled)
+        std::cerr << "cancelled after " << report->frames << " of "
+                  << (report->framesInInput > 0 ? std::to_string(report->framesInInput) : "?")
+                  << " frames; " << shown(output) << " holds them\n";
+    if (!save.empty() && !report->maps.empty()) {
+        const Tensor& first = report->maps.front();
+        Tensor all({static_cast<int64_t>(report->maps.size()), first.dims[1], first.dims[2]});
+        for (size_t i = 0; i < report->maps.size(); ++i)
+            std::copy(report->maps[i].data.begin(), report->maps[i].data.end(),
+                      all.data.begin() + static_cast<std::ptrdiff_t>(i * first.data.size()));
+        try {
+            writeNpy(save, all);
+        } catch (const Error& e) {
+            std::cerr << "error: " << shown(e.what()) << "\n";
+            return kExitBadInput;
+        }
+    }
+    return report->cancelled ? kExitInterrupted : kExitOk;
+}
+
 int runExplain(const QStringList& args) {
     QCommandLineParser p;
     p.setApplicationDescription(
-        "Which pixels drove the decision: an attribution map for one image and one class.");
+        "Which pixels drove the decision: an attribution map for one image and one class; or, "
+        "with --video, cam or gradcam over every frame of a video.");
     std::string methods;
     for (AttributionMethod m : allMethods())
         methods += (methods.empty() ? "" : "|") + std::string(methodName(m));
+    methods += "|scorecam";
     const QCommandLineOption methodOpt("method", QString::fromStdString(methods) + ".", "M");
-    const QCommandLineOption layerOpt("layer", "cam/gradcam: stage or block (default layer4).", "L",
-                                      "layer4");
+    const QCommandLineOption layerOpt(
+        "layer", "cam/gradcam/scorecam: stage or block (default layer4); scorecam: any node.", "L",
+        "layer4");
     const QCommandLineOption classOpt("class", "Class index (default: the top-1 class).", "K");
     const QCommandLineOption stepsOpt("steps", "integrated-gradients: steps (default 32).", "N",
                                       "32");
@@ -116,25 +235,48 @@ int runExplain(const QStringList& args) {
     const QCommandLineOption noiseOpt(
         "noise", "smoothgrad: σ as a fraction of the input's range (default 0.15).", "S", "0.15");
     const QCommandLineOption seedOpt("seed", "smoothgrad: noise seed (default 0).", "S", "0");
-    const QCommandLineOption weightsOpt("weights", "Weights file (.pth or .onnx).", "FILE");
-    const QCommandLineOption threadsOpt("threads", "Threads (default: all cores).", "N", "0");
+    const QCommandLineOption batchOpt("batch", "scorecam: masked images per run (default 8).", "B",
+                                      "8");
+    const NetworkOptions network;
     const QCommandLineOption saveOpt(
-        "save", "The raw map as float32 .npy (1×3×224×224 or, cam/gradcam, 1×h×w).", "OUT.npy");
+        "save",
+        "The raw map as float32 .npy (1×3×224×224 or, cam/gradcam/scorecam, 1×h×w; --video: "
+        "frames×h×w).",
+        "OUT.npy");
     const QCommandLineOption overlayOpt("overlay", "The heat map over the 224×224 crop, as PNG.",
                                         "OUT.png");
     const QCommandLineOption faithOpt(
         "faithfulness", "Also compute deletion and insertion curves with N steps (e.g. 32).", "N");
-    p.addOptions({methodOpt, layerOpt, classOpt, stepsOpt, samplesOpt, noiseOpt, seedOpt,
-                  weightsOpt, threadsOpt, saveOpt, overlayOpt, faithOpt});
-    p.addPositionalArgument("IMAGE", "The image to explain.");
+    const QCommandLineOption videoOpt(
+        "video", "A video file to explain frame by frame (cam or gradcam); needs --out.", "IN");
+    const QCommandLineOption outOpt(
+        "out", "--video: the output, .mp4 (H.264, where OpenCV can write it) or .avi (MJPG).",
+        "OUT");
+    p.addOptions({methodOpt, layerOpt, classOpt, stepsOpt, samplesOpt, noiseOpt, seedOpt, batchOpt,
+                  saveOpt, overlayOpt, faithOpt, videoOpt, outOpt});
+    network.addTo(p);
+    p.addPositionalArgument("IMAGE", "The image to explain (not with --video).");
     if (parseVerb(p, args)) return kExitOk;
 
     if (!p.isSet(methodOpt)) throw UsageError{"explain needs --method " + methods};
-    const auto method = parseMethod(p.value(methodOpt).toStdString());
-    if (!method) throw UsageError{"--method must be one of " + methods};
+    const std::string methodText = p.value(methodOpt).toStdString();
+    const NetworkArgs net = network.read(p);
+    if (p.isSet(classOpt)) intOption(p, classOpt, 0);
+    if (p.isSet(videoOpt) || p.isSet(outOpt)) {
+        if (!p.isSet(videoOpt) || !p.isSet(outOpt))
+            throw UsageError{"--video IN and --out OUT go together"};
+        if (!p.positionalArguments().isEmpty()) throw UsageError{"explain --video takes no IMAGE"};
+        return runVideo(p, net, bytesOf(p.value(videoOpt)), bytesOf(p.value(outOpt)), methodText);
+    }
+    const bool scoreCam = methodText == "scorecam";
+    const auto method = parseMethod(methodText);
+    if (!method && !scoreCam) throw UsageError{"--method must be one of " + methods};
+    if (!scoreCam && net.precision != Precision::Fp32)
+        throw UsageError{"--precision: " + methodText +
+                         " runs in fp32 (its backward pass); scorecam runs at any precision"};
     if (p.positionalArguments().size() != 1) throw UsageError{"explain needs exactly one IMAGE"};
     AttributionOptions o;
-    o.method = *method;
+    o.method = method.value_or(AttributionMethod::Cam);
     o.layer = p.value(layerOpt).toStdString();
     o.steps = intOption(p, stepsOpt, 1);
     o.samples = intOption(p, samplesOpt, 1);
@@ -142,19 +284,24 @@ int runExplain(const QStringList& args) {
     o.noise = p.value(noiseOpt).toFloat(&ok);
     if (!ok || !(o.noise >= 0.0F)) throw UsageError{"--noise needs a number ≥ 0"};
     o.seed = seedOption(p, seedOpt);
-    const int threads = threadsOption("--threads", p.value(threadsOpt));
+    const int batch = intOption(p, batchOpt, 1);
     const int faithSteps = p.isSet(faithOpt) ? intOption(p, faithOpt, 1) : 0;
+    if (faithSteps > 0 && !net.ablate.empty())
+        throw UsageError{"--faithfulness measures with every channel on; leave --ablate out"};
     if (p.isSet(classOpt)) o.classIndex = intOption(p, classOpt, 0);
     const std::string image = bytesOf(p.positionalArguments().front());
 
     std::shared_ptr<const Model> model;
     Tensor input;
     cv::Mat crop;
+    EngineOptions engineOptions;
     try {
-        model = openModel(p, weightsOpt);
+        model =
+            openNetworkModel(net, outputsOf(p, {&saveOpt, &overlayOpt}), {{"the image", image}});
         const cv::Mat decoded = readImage(image);
         input = model->prepare(decoded);
         crop = resizeAndCropDecoded(decoded, model->preprocess());
+        if (scoreCam) engineOptions = networkEngineOptions(net, *model, {input}, batch);
     } catch (const Error& e) {
         std::cerr << "error: " << shown(e.what()) << "\n";
         return kExitBadInput;
@@ -163,31 +310,59 @@ int runExplain(const QStringList& args) {
     if (o.classIndex >= spec.numClasses)
         throw UsageError{"--class: the model has classes 0 … " +
                          std::to_string(spec.numClasses - 1)};
-    Explainer explainer(model, threads);
+    o.ablations = ablationsOf(net, spec);
+    std::unique_ptr<Explainer> explainer;  // scorecam needs it only for faithfulness
+    if (!scoreCam || faithSteps > 0) explainer = std::make_unique<Explainer>(model, net.threads);
     std::optional<Attribution> a;
+    std::string name = methodText;
+    int passes = 0;
     try {
-        a = explainer.explain(input, o, terminalProgress(methodName(o.method)));
+        if (scoreCam) {
+            ScoreCam scorer(model, engineOptions);
+            ScoreCamOptions so;
+            so.layer = o.layer;
+            so.classIndex = o.classIndex;
+            so.ablations = o.ablations;
+            const std::optional<ScoreCamResult> r =
+                scorer.compute(input, so, terminalProgress("scorecam"));
+            a.emplace();
+            a->classIndex = r->classIndex;
+            a->layer = r->layer;
+            a->map = r->map;
+            a->logits = r->logits;
+            a->logit = r->logit;
+            a->ms = r->ms;
+            passes = r->passes;
+        } else {
+            a = explainer->explain(input, o, terminalProgress(methodName(o.method)));
+            passes = a->backwardPasses;
+        }
     } catch (const EngineError& e) {
         throw UsageError{e.what()};  // a layer or method choice that does not fit
     }
     const Tensor& map = a->map;
     const auto [lo, hi] = std::minmax_element(map.data.begin(), map.data.end());
     std::cout << shown(image) << "\n"
-              << "method  " << methodName(a->method) << "\n"
-              << "class   " << a->classIndex << " (" << model->labels().name(a->classIndex)
+              << "method  " << name
+              << (scoreCam ? std::string(" at ") + precisionName(net.precision) : "") << "\n";
+    if (!o.ablations.empty())
+        std::cout << "off     " << describeAblations(spec, o.ablations) << "\n";
+    std::cout << "class   " << a->classIndex << " (" << model->labels().name(a->classIndex)
               << "), logit " << std::fixed << std::setprecision(4) << a->logit << "\n";
     if (!a->layer.empty()) std::cout << "layer   " << a->layer << "\n";
+    const bool inputSpace = !scoreCam && inInputSpace(a->method);
     std::cout << "map     " << shapeToString(map.dims)
-              << (inInputSpace(a->method) ? " in normalised input space" : " at the layer")
-              << ", min " << std::setprecision(6) << *lo << ", max " << *hi << "\n";
-    if (a->method == AttributionMethod::IntegratedGradients)
+              << (inputSpace ? " in normalised input space" : " at the layer") << ", min "
+              << std::setprecision(6) << *lo << ", max " << *hi << "\n";
+    if (!scoreCam && a->method == AttributionMethod::IntegratedGradients)
         std::cout << "completeness  sum " << std::setprecision(4) << a->attributionSum
                   << ", f(x) - f(0) " << a->logit - a->baselineLogit << " (f(0) "
                   << a->baselineLogit << "), gap " << a->completenessGap << "\n";
-    std::cout << "time    " << std::setprecision(0) << a->ms << " ms, " << a->backwardPasses
-              << (a->backwardPasses == 1 ? " backward pass\n" : " backward passes\n");
+    std::cout << "time    " << std::setprecision(0) << a->ms << " ms, " << passes
+              << (scoreCam ? (passes == 1 ? " masked image\n" : " masked images\n")
+                           : (passes == 1 ? " backward pass\n" : " backward passes\n"));
     if (faithSteps > 0) {
-        const std::optional<Faithfulness> f = explainer.faithfulness(
+        const std::optional<Faithfulness> f = explainer->faithfulness(
             input, map, a->classIndex, faithSteps, terminalProgress("faithfulness"));
         std::cout << std::setprecision(4) << "deletion area   " << f->deletionArea
                   << " (lower is better)\ninsertion area  " << f->insertionArea
@@ -208,30 +383,60 @@ int runExplain(const QStringList& args) {
 int runChannels(const QStringList& args) {
     QCommandLineParser p;
     p.setApplicationDescription(
-        "What does each channel of a layer detect: the images of a folder that excite it most.");
+        "What does each channel of a layer detect: the images of a folder that excite it most.\n"
+        "With --importance: for one image and a class, each channel's effect on the class's "
+        "logit when it alone is switched off.");
     const QCommandLineOption layerOpt("layer", "Layer (a tap, as for classify --save-tap).", "L");
     const QCommandLineOption topOpt("top", "Images per channel (default 9).", "K", "9");
-    const QCommandLineOption weightsOpt("weights", "Weights file (.pth or .onnx).", "FILE");
-    const QCommandLineOption threadsOpt("threads", "Threads (default: all cores).", "N", "0");
+    const NetworkOptions network;
     const QCommandLineOption jsonOpt("json", "Write the result as JSON.", "OUT.json");
     const QCommandLineOption noCacheOpt("no-cache", "Neither read nor write the cache.");
-    p.addOptions({layerOpt, topOpt, weightsOpt, threadsOpt, jsonOpt, noCacheOpt});
-    p.addPositionalArgument("FOLDER", "Folder of images (searched recursively).");
+    const QCommandLineOption importanceOpt(
+        "importance", "Each channel's effect on --class's logit when it alone is switched off.");
+    const QCommandLineOption classOpt("class", "--importance: the class (default: the top-1).",
+                                      "K");
+    const QCommandLineOption batchOpt("batch", "--importance: channels per run (default 16).", "B",
+                                      "16");
+    p.addOptions({layerOpt, topOpt, jsonOpt, noCacheOpt, importanceOpt, classOpt, batchOpt});
+    network.addTo(p);
+    p.addPositionalArgument("FOLDER",
+                            "Folder of images (searched recursively); --importance: "
+                            "one image.");
     if (parseVerb(p, args)) return kExitOk;
     if (!p.isSet(layerOpt)) throw UsageError{"channels needs --layer L"};
+    const NetworkArgs net = network.read(p);
+    if (p.isSet(importanceOpt)) {
+        if (p.positionalArguments().size() != 1)
+            throw UsageError{"channels --importance needs exactly one IMAGE"};
+        ImportanceArgs importance;
+        importance.image = bytesOf(p.positionalArguments().front());
+        importance.layer = p.value(layerOpt).toStdString();
+        if (p.isSet(classOpt)) importance.classIndex = intOption(p, classOpt, 0);
+        importance.batch = intOption(p, batchOpt, 1);
+        if (p.isSet(jsonOpt)) importance.json = bytesOf(p.value(jsonOpt));
+        return channelImportance(net, importance);
+    }
+    for (const QCommandLineOption* o :
+         {&classOpt, &batchOpt, &network.precision, &network.calibration})
+        if (p.isSet(*o))
+            throw UsageError{"--" + o->names().first().toStdString() + " needs --importance"};
     if (!p.isSet(jsonOpt)) throw UsageError{"channels needs --json OUT.json"};
     if (p.positionalArguments().size() != 1) throw UsageError{"channels needs exactly one FOLDER"};
     AtlasOptions o;
     o.topK = intOption(p, topOpt, 1);
-    o.threads = threadsOption("--threads", p.value(threadsOpt));
+    o.threads = net.threads;
     o.useCache = !p.isSet(noCacheOpt);
     const std::string layer = p.value(layerOpt).toStdString();
     const std::string folder = bytesOf(p.positionalArguments().front());
 
     std::optional<ChannelAtlas> atlas;
     try {
-        const std::shared_ptr<const Model> model = openModel(p, weightsOpt);
+        std::vector<RoleAndPath> images;
+        for (const std::string& f : findImages(folder)) images.push_back({"the image", f});
+        const std::shared_ptr<const Model> model =
+            openNetworkModel(net, outputsOf(p, {&jsonOpt}), images);
         checkLayer(model->spec(), layer);
+        o.ablations = ablationsOf(net, model->spec());
         atlas = buildChannelAtlas(model, folder, o, terminalProgress("images"));
     } catch (const Error& e) {
         std::cerr << "error: " << shown(e.what()) << "\n";
@@ -254,10 +459,11 @@ int runChannels(const QStringList& args) {
     }
     const nlohmann::json out = {{"layer", layer}, {"channels", channels}};
     const std::string path = bytesOf(p.value(jsonOpt));
-    std::ofstream f(path);
-    f << out.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    if (!f) {
-        std::cerr << "error: " << shown(path) << ": cannot write the file.\n";
+    try {
+        writeFileChecked(path,
+                         out.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    } catch (const Error& e) {
+        std::cerr << "error: " << shown(e.what()) << "\n";
         return kExitBadInput;
     }
     return atlas->files.empty() ? kExitBadInput : kExitOk;
@@ -275,14 +481,13 @@ int runVisualize(const QStringList& args) {
         "steps", QString("Gradient ascent steps (default %1).").arg(defaults.steps), "N",
         QString::number(defaults.steps));
     const QCommandLineOption seedOpt("seed", "Seed (default 0).", "S", "0");
-    const QCommandLineOption weightsOpt("weights", "Weights file (.pth or .onnx).", "FILE");
-    const QCommandLineOption threadsOpt("threads", "Threads (default: all cores).", "N", "0");
+    const NetworkOptions network(false);
     const QCommandLineOption rawOpt(
         "save-raw", "The input as float32 .npy, 1×3×224×224, normalised.", "OUT.npy");
     const QCommandLineOption saveOpt("save", "The picture as PNG.", "OUT.png");
     const QCommandLineOption noCacheOpt("no-cache", "Neither read nor write the cache.");
-    p.addOptions({layerOpt, channelOpt, stepsOpt, seedOpt, weightsOpt, threadsOpt, rawOpt, saveOpt,
-                  noCacheOpt});
+    network.addTo(p);
+    p.addOptions({layerOpt, channelOpt, stepsOpt, seedOpt, rawOpt, saveOpt, noCacheOpt});
     if (parseVerb(p, args)) return kExitOk;
     if (!p.isSet(layerOpt) || !p.isSet(channelOpt))
         throw UsageError{"visualize needs --layer L and --channel C"};
@@ -294,16 +499,18 @@ int runVisualize(const QStringList& args) {
     o.steps = intOption(p, stepsOpt, 1);
     o.seed = seedOption(p, seedOpt);
     o.useCache = !p.isSet(noCacheOpt);
-    const int threads = threadsOption("--threads", p.value(threadsOpt));
+    const NetworkArgs net = network.read(p);
+    const int threads = net.threads;
 
     std::shared_ptr<const Model> model;
     try {
-        model = openModel(p, weightsOpt);
+        model = openNetworkModel(net, outputsOf(p, {&rawOpt, &saveOpt}));
     } catch (const Error& e) {
         std::cerr << "error: " << shown(e.what()) << "\n";
         return kExitBadInput;
     }
     checkLayer(model->spec(), o.layer);
+    o.ablations = ablationsOf(net, model->spec());
     const int64_t channels = model->spec().node(o.layer).outShape[0];
     if (o.channel >= channels)
         throw UsageError{"--channel: '" + o.layer + "' has channels 0 … " +

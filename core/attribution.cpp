@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/clock.h"
 #include "core/engine/backprop.h"
 #include "core/engine/gradcam.h"
 #include "core/error.h"
@@ -14,12 +15,6 @@
 
 namespace r18 {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double msSince(Clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
 
 struct MethodName {
     AttributionMethod method;
@@ -140,6 +135,27 @@ double curveArea(const std::vector<float>& curve) {
     return area / static_cast<double>(curve.size() - 1);
 }
 
+namespace {
+
+// CAM reads the last block's output and the fc weights: channels switched off after it (in the
+// average pool) contribute nothing to the logit, nor to the map; with the class's own logit
+// switched off (fc), nothing does.
+Tensor withHeadAblations(Tensor lastBlock, int64_t classIndex,
+                         const std::vector<ChannelAblation>& ablations) {
+    const int64_t plane = lastBlock.dims[2] * lastBlock.dims[3];
+    for (const ChannelAblation& a : ablations) {
+        const bool classOff =
+            a.node == "fc" && std::find(a.channels.begin(), a.channels.end(),
+                                        static_cast<int>(classIndex)) != a.channels.end();
+        if (classOff) std::fill(lastBlock.data.begin(), lastBlock.data.end(), 0.0F);
+        if (a.node == "avgpool")
+            for (int c : a.channels) std::fill_n(lastBlock.data.begin() + c * plane, plane, 0.0F);
+    }
+    return lastBlock;
+}
+
+}  // namespace
+
 struct Explainer::Impl {
     std::shared_ptr<const Model> model;
     int threads = 0;
@@ -154,7 +170,7 @@ struct Explainer::Impl {
         : model(std::move(m)),
           threads(t),
           batch(b),
-          single(model, EngineOptions(Precision::Fp32, 1, t)),
+          single(model, EngineOptions().withThreads(t)),
           gradCam(model->spec(), model->weights()),
           backprop1(gradCam.backprop()) {}
 
@@ -164,18 +180,21 @@ struct Explainer::Impl {
 
     void ensureBatched() {
         if (batched) return;
-        batched = std::make_unique<Pipeline>(model, EngineOptions(Precision::Fp32, batch, threads));
+        batched = std::make_unique<Pipeline>(model,
+                                             EngineOptions().withBatch(batch).withThreads(threads));
         backpropN = std::make_unique<Backprop>(model->spec(), model->weights(), batch);
     }
 
     // Σ over `images` (each imageSize() floats) of ∂ logit[cls] / ∂ image, in batches. `done`
     // counts images for the progress callback. nullopt if cancelled.
     std::optional<Tensor> sumOfGradients(const std::vector<std::vector<float>>& images, int64_t cls,
+                                         const std::vector<ChannelAblation>& ablations,
                                          const ProgressFn& progress, int& done, int total) {
         ensureBatched();
-        const std::vector<std::string> taps = backpropN->neededTaps("fc", "input");
+        const EngineRun run{backpropN->neededTaps("fc", "input"), ablations};
         BackwardRequest request;
         request.seed = backpropN->classSeed(cls);
+        request.ablations = ablations;
         const auto n = static_cast<size_t>(imageSize());
         Tensor sum({1, 3, inputSize(), inputSize()});
         Tensor x({batch, 3, inputSize(), inputSize()});
@@ -189,7 +208,7 @@ struct Explainer::Impl {
             for (size_t b = 0; b < static_cast<size_t>(batch); ++b)
                 request.seed.data[b * static_cast<size_t>(classes()) + static_cast<size_t>(cls)] =
                     b < count ? 1.0F : 0.0F;
-            const RunResult r = batched->engine().run(x, taps);
+            const RunResult r = batched->engine().run(x, run);
             const Tensor g = backpropN->backward(r.taps, request);
             for (size_t b = 0; b < count; ++b)
                 for (size_t i = 0; i < n; ++i) sum.data[i] += g.data[b * n + i];
@@ -267,7 +286,7 @@ std::optional<Attribution> Explainer::explain(const Tensor& input,
                options.method == AttributionMethod::GuidedBackprop) {
         taps = d->backprop1.neededTaps("fc", "input");
     }
-    const RunResult r = d->single.engine().run(input, taps);
+    const RunResult r = d->single.engine().run(input, EngineRun{taps, options.ablations});
     a.logits = r.logits;
     const int64_t classes = spec.numClasses;
     a.classIndex =
@@ -283,8 +302,11 @@ std::optional<Attribution> Explainer::explain(const Tensor& input,
     if (camLike) {
         const Heatmap h =
             options.method == AttributionMethod::Cam
-                ? classActivationMap(spec, d->model->weights(), r.taps.at(a.layer), a.classIndex)
-                : d->gradCam.compute(r.taps, a.layer, a.classIndex);
+                ? classActivationMap(
+                      spec, d->model->weights(),
+                      withHeadAblations(r.taps.at(a.layer), a.classIndex, options.ablations),
+                      a.classIndex)
+                : d->gradCam.compute(r.taps, a.layer, a.classIndex, options.ablations);
         a.map = Tensor({1, h.height, h.width});
         a.map.data = h.values;
         a.backwardPasses = options.method == AttributionMethod::GradCam ? 1 : 0;
@@ -292,6 +314,7 @@ std::optional<Attribution> Explainer::explain(const Tensor& input,
                options.method == AttributionMethod::GuidedBackprop) {
         BackwardRequest request;
         request.seed = d->backprop1.classSeed(a.classIndex);
+        request.ablations = options.ablations;
         request.rule = options.method == AttributionMethod::GuidedBackprop ? ReluRule::Guided
                                                                            : ReluRule::Gradient;
         a.map = d->backprop1.backward(r.taps, request);
@@ -308,12 +331,14 @@ std::optional<Attribution> Explainer::explain(const Tensor& input,
                            [alpha](float v) { return alpha * v; });
         }
         int done = 0;
-        std::optional<Tensor> sum = d->sumOfGradients(path, a.classIndex, progress, done, n);
+        std::optional<Tensor> sum =
+            d->sumOfGradients(path, a.classIndex, options.ablations, progress, done, n);
         if (!sum) return std::nullopt;
         a.map = std::move(*sum);
         for (size_t i = 0; i < a.map.data.size(); ++i)
             a.map.data[i] *= input.data[i] / static_cast<float>(n);
-        const RunResult base = d->single.engine().run(Tensor(want));
+        const RunResult base =
+            d->single.engine().run(Tensor(want), EngineRun{{}, options.ablations});
         a.baselineLogit = base.logits.data[static_cast<size_t>(a.classIndex)];
         a.attributionSum = std::accumulate(a.map.data.begin(), a.map.data.end(), 0.0);
         a.completenessGap = a.attributionSum - (static_cast<double>(a.logit) - a.baselineLogit);
@@ -330,7 +355,8 @@ std::optional<Attribution> Explainer::explain(const Tensor& input,
             for (size_t i = 0; i < size; ++i) noisy[k][i] += sigma * noise[k * size + i];
         }
         int done = 0;
-        std::optional<Tensor> sum = d->sumOfGradients(noisy, a.classIndex, progress, done, n);
+        std::optional<Tensor> sum =
+            d->sumOfGradients(noisy, a.classIndex, options.ablations, progress, done, n);
         if (!sum) return std::nullopt;
         a.map = std::move(*sum);
         for (float& v : a.map.data) v /= static_cast<float>(n);

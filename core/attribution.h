@@ -45,6 +45,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/ablation.h"
 #include "core/model/model.h"
 #include "core/noise.h"
 #include "core/progress.h"
@@ -76,6 +77,8 @@ struct AttributionOptions {
     int samples = 25;              // smoothgrad
     float noise = 0.15F;           // smoothgrad: σ as a fraction of (max x − min x)
     uint64_t seed = 0;             // smoothgrad
+    // Channels switched off in every forward and backward pass (core/engine/ablation.h).
+    std::vector<ChannelAblation> ablations;
 };
 
 struct Attribution {

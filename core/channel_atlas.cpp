@@ -13,6 +13,7 @@
 
 #include "core/batch.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "core/folder_job.h"
 #include "core/formats/sha256.h"
 
@@ -37,16 +38,17 @@ std::string relativeTo(const std::string& path, const std::string& folder) {
 }
 
 // The cache key: everything the atlas depends on.
-std::string cacheKey(const Model& model, Precision precision, const std::string& absolute,
-                     const std::string& folder, const std::vector<std::string>& files, int topK) {
+std::string cacheKey(const Model& model, const AtlasOptions& options, const std::string& absolute,
+                     const std::string& folder, const std::vector<std::string>& files) {
     std::ostringstream s;
     s << "channel atlas v" << kCacheVersion << "\n"
       << (model.weights().sha256.empty() ? "untrained demo " + model.spec().archName()
                                          : model.weights().sha256)
       << "\n"
-      << precisionName(precision) << "\n"
+      << precisionName(options.precision) << "\n"
       << absolute << "\n"
-      << topK << "\n";
+      << options.topK << "\n";
+    for (const ChannelAblation& a : options.ablations) s << "off " << ablationText(a) << "\n";
     for (const std::string& f : files) {
         std::error_code ec;
         const auto size = fs::file_size(f, ec);
@@ -160,22 +162,15 @@ std::optional<ChannelAtlas> readCache(const std::string& path, const std::string
     }
 }
 
-// Written to a temporary file and renamed, so a reader never sees half a cache.
+// Replaced whole (AtomicFile), so a reader never sees half a cache.
 void writeCache(const std::string& path, const json& j) {
     std::error_code ec;
     fs::create_directories(fs::path(path).parent_path(), ec);
-    const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-    {
-        std::ofstream out(tmp, std::ios::binary);
-        if (!out) return;  // an unwritable cache only costs time
-        out << j.dump(-1, ' ', false, json::error_handler_t::replace);
-        if (!out) {
-            fs::remove(tmp, ec);
-            return;
-        }
+    try {
+        writeFileChecked(path, j.dump(-1, ' ', false, json::error_handler_t::replace));
+    } catch (const Error&) {
+        // an unwritable cache only costs time
     }
-    fs::rename(tmp, path, ec);
-    if (ec) fs::remove(tmp, ec);
 }
 
 struct FolderFiles {
@@ -197,9 +192,7 @@ FolderFiles listFolder(const std::string& folder) {
 std::string cachePathFor(const Model& model, const FolderFiles& f, const AtlasOptions& options) {
     if (options.topK < 1) throw EngineError("The number of top images must be at least 1.");
     const std::string dir = options.cacheDir.empty() ? defaultAtlasCacheDir() : options.cacheDir;
-    return dir + "/" +
-           cacheKey(model, options.precision, f.absolute, f.folder, f.files, options.topK) +
-           ".json";
+    return dir + "/" + cacheKey(model, options, f.absolute, f.folder, f.files) + ".json";
 }
 
 }  // namespace
@@ -248,6 +241,7 @@ std::optional<ChannelAtlas> buildChannelAtlas(const std::shared_ptr<const Model>
     jobOptions.calibration = options.calibration;
     jobOptions.threads = options.threads;
     jobOptions.topK = 1;
+    jobOptions.ablations = options.ablations;
     for (const std::string& tap : model->spec().tapNames())
         if (tap != "input") jobOptions.taps.push_back(tap);
     FolderJob job(model, jobOptions);

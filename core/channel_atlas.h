@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/ablation.h"
 #include "core/engine/engine.h"
 #include "core/model/model.h"
 #include "core/model/receptive_field.h"
@@ -62,6 +63,8 @@ struct AtlasOptions {
     int threads = 0;                                 // inference threads; 0: all cores
     bool useCache = true;                            // read and write the cache
     std::string cacheDir;                            // empty: defaultAtlasCacheDir()
+    std::vector<ChannelAblation> ablations;  // channels switched off in every image (part of
+                                             // the cache key)
 };
 
 // $XDG_CACHE_HOME/resnet18-explorer/channels, or ~/.cache/resnet18-explorer/channels.

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "core/clock.h"
 #include "core/engine/backprop.h"
 #include "core/engine/engine.h"
 #include "core/error.h"
@@ -20,7 +21,6 @@ namespace r18 {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 constexpr int kCacheVersion = 1;
 constexpr double kPi = 3.14159265358979323846;
@@ -31,10 +31,6 @@ constexpr float kImageScale = 0.25F;  // Lucid's "/ 4": keeps the first images n
 // its largest column norm.
 constexpr float kColour[3][3] = {
     {0.26F, 0.09F, 0.02F}, {0.27F, 0.00F, -0.05F}, {0.27F, -0.09F, 0.03F}};
-
-double msSince(Clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
 
 // One random warp's bilinear taps: output pixel p reads Σ_k weight[p][k] · src[index[p][k]].
 struct Warp {
@@ -113,6 +109,7 @@ std::string cacheKey(const Model& model, const VisualizeOptions& o) {
       << o.steps << "\n"
       << o.seed << "\n"
       << o.learningRate << " " << o.jitter << " " << o.scaleRange << " " << o.rotateDegrees;
+    for (const ChannelAblation& a : o.ablations) s << "\noff " << ablationText(a);
     const std::string text = s.str();
     return sha256Hex(reinterpret_cast<const uint8_t*>(text.data()), text.size());
 }
@@ -133,7 +130,7 @@ struct FeatureVisualizer::Impl {
 
     Impl(std::shared_ptr<const Model> m, int threads)
         : model(std::move(m)),
-          engine(model->spec(), model->weights(), EngineOptions(Precision::Fp32, 1, threads)),
+          engine(model->spec(), model->weights(), EngineOptions().withThreads(threads)),
           backprop(model->spec(), model->weights(), 1) {}
 
     int64_t size() const { return model->spec().inputSize; }
@@ -188,13 +185,13 @@ FeatureVisualizer::FeatureVisualizer(std::shared_ptr<const Model> model, int thr
 
 FeatureVisualizer::~FeatureVisualizer() = default;
 
-float FeatureVisualizer::channelMean(const Tensor& input, const std::string& layer,
-                                     int64_t channel) {
+float FeatureVisualizer::channelMean(const Tensor& input, const std::string& layer, int64_t channel,
+                                     const std::vector<ChannelAblation>& ablations) {
     VisualizeOptions o;
     o.layer = layer;
     o.channel = channel;
     d->check(o);
-    const RunResult r = d->engine.run(input, {layer});
+    const RunResult r = d->engine.run(input, EngineRun{{layer}, ablations});
     return Impl::meanOf(r.taps.at(layer), channel);
 }
 
@@ -217,7 +214,7 @@ std::optional<Visualization> FeatureVisualizer::visualize(const VisualizeOptions
             if (x.dims == std::vector<int64_t>{1, 3, s, s}) {
                 v.input = std::move(x);
                 v.rgb = d->toRgb(v.input);
-                v.activation = channelMean(v.input, o.layer, o.channel);
+                v.activation = channelMean(v.input, o.layer, o.channel, o.ablations);
                 v.fromCache = true;
                 v.ms = msSince(t0);
                 keepGoing(progress, o.steps, o.steps);
@@ -268,6 +265,8 @@ std::optional<Visualization> FeatureVisualizer::visualize(const VisualizeOptions
     BackwardRequest request;
     request.from = o.layer;
     request.seed = d->backprop.channelMeanSeed(o.layer, o.channel);
+    request.ablations = o.ablations;
+    checkAblations(spec, o.ablations, 1);
 
     Tensor x({1, 3, s, s});  // the image, normalised
     Tensor warped({1, 3, s, s});
@@ -298,7 +297,7 @@ std::optional<Visualization> FeatureVisualizer::visualize(const VisualizeOptions
         render();
         const Warp warp = randomWarp(rng, s, o);
         applyWarp(warp, x.ptr(), warped.ptr(), 3, plane, false);
-        const RunResult r = d->engine.run(warped, taps);
+        const RunResult r = d->engine.run(warped, EngineRun{taps, o.ablations});
         v.objective.push_back(Impl::meanOf(r.taps.at(o.layer), o.channel));
         // Through the layer's own ReLU while any position of the channel is active; before it
         // (the pre-activation's mean) while none is, so the ascent cannot stall at zero.
@@ -341,7 +340,7 @@ std::optional<Visualization> FeatureVisualizer::visualize(const VisualizeOptions
     render();
     v.input = x;
     v.rgb = d->toRgb(x);
-    v.activation = channelMean(x, o.layer, o.channel);
+    v.activation = channelMean(x, o.layer, o.channel, o.ablations);
     if (o.useCache) {
         try {
             std::error_code ec;

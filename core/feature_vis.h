@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/ablation.h"
 #include "core/model/model.h"
 #include "core/progress.h"
 #include "core/tensor.h"
@@ -49,6 +50,8 @@ struct VisualizeOptions {
     float rotateDegrees = 5.0F;  // ±
     bool useCache = true;        // read and write the result under cacheDir
     std::string cacheDir;        // empty: defaultVisualizationCacheDir()
+    // Channels switched off in every pass (core/engine/ablation.h; part of the cache key).
+    std::vector<ChannelAblation> ablations;
 };
 
 struct Visualization {
@@ -78,8 +81,10 @@ public:
     std::optional<Visualization> visualize(const VisualizeOptions& options,
                                            const ProgressFn& progress = {});
 
-    // The mean activation of `layer`'s `channel` on a prepared input, as Visualization reports it.
-    float channelMean(const Tensor& input, const std::string& layer, int64_t channel);
+    // The mean activation of `layer`'s `channel` on a prepared input, as Visualization reports it
+    // (with `ablations`' channels switched off).
+    float channelMean(const Tensor& input, const std::string& layer, int64_t channel,
+                      const std::vector<ChannelAblation>& ablations = {});
 
 private:
     struct Impl;

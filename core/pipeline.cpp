@@ -3,18 +3,10 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/clock.h"
 #include "core/media/image_io.h"
 
 namespace r18 {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double msSince(Clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-}  // namespace
 
 Pipeline::Pipeline(std::shared_ptr<const Model> model, const EngineOptions& options)
     : m_model(std::move(model)), m_engine(m_model->spec(), m_model->weights(), options) {}
@@ -25,18 +17,15 @@ void Pipeline::warmUp() {
 }
 
 Classification Pipeline::run(const Tensor& input, const RunRequest& request) {
-    RunResult r = m_engine.run(input, request.taps, request.profile);
     Classification c;
-    c.top = topK(r.logits.ptr(), m_model->spec().numClasses, request.topK, m_model->labels());
-    c.logits = std::move(r.logits);
-    c.taps = std::move(r.taps);
-    c.nodeMs = std::move(r.nodeMs);
-    c.networkMs = r.networkMs;
+    static_cast<RunResult&>(c) =
+        m_engine.run(input, EngineRun{request.taps, request.ablations, request.profile});
+    c.top = topK(c.logits.ptr(), m_model->spec().numClasses, request.topK, m_model->labels());
     return c;
 }
 
 std::vector<Classification> Pipeline::runBatch(const Tensor& input, const RunRequest& request) {
-    RunResult r = m_engine.run(input, request.taps, request.profile);
+    RunResult r = m_engine.run(input, EngineRun{request.taps, request.ablations, request.profile});
     const int64_t batch = m_engine.options().batch;
     const int64_t classes = m_model->spec().numClasses;
     std::vector<Classification> out(static_cast<size_t>(batch));

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/ablation.h"
 #include "core/engine/engine.h"
 #include "core/model/model.h"
 #include "core/model/predictions.h"
@@ -19,16 +20,16 @@ struct RunRequest {
     std::vector<std::string> taps;  // node outputs to hand back (NetworkSpec::tapNames())
     int topK = 5;
     bool profile = false;  // per-node times (waits after every primitive: a little slower)
+    std::vector<ChannelAblation> ablations;  // channels switched off (core/engine/ablation.h)
 };
 
-struct Classification {
-    Tensor logits;                       // [1, classes]
-    std::vector<Prediction> top;         // best first, labelled by the model's labels
-    std::map<std::string, Tensor> taps;  // the requested ones: [1,C,H,W], or [1,C]
-    std::vector<double> nodeMs;          // per NetworkSpec node when profiling, else empty
-    double decodeMs = 0.0;               // classifyFile() only
-    double preprocessMs = 0.0;           // classifyFile() only
-    double networkMs = 0.0;
+// What the engine computed for one image (RunResult: logits [1,classes], the requested taps
+// [1,C,H,W] or [1,C], per-node and network times), with its top-K and, from classifyFile(), the
+// decoding and preprocessing times. The window's result (ui InferenceResult) extends it.
+struct Classification : RunResult {
+    std::vector<Prediction> top;  // best first, labelled by the model's labels
+    double decodeMs = 0.0;        // classifyFile() only
+    double preprocessMs = 0.0;    // classifyFile() only
 };
 
 class Pipeline {

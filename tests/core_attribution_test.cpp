@@ -23,6 +23,8 @@
 namespace r18 {
 namespace {
 
+using test::pearson;
+
 using test::fixture;
 
 struct Fixture {
@@ -45,20 +47,6 @@ Fixture& fx() {
 
 Tensor insight(const std::string& name) {
     return readNpy(fixture("insight/" + name));
-}
-
-double pearson(const std::vector<float>& a, const std::vector<float>& b) {
-    double ma = 0, mb = 0;
-    for (size_t i = 0; i < a.size(); ++i) ma += a[i], mb += b[i];
-    ma /= static_cast<double>(a.size());
-    mb /= static_cast<double>(b.size());
-    double sab = 0, saa = 0, sbb = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-        sab += (a[i] - ma) * (b[i] - mb);
-        saa += (a[i] - ma) * (a[i] - ma);
-        sbb += (b[i] - mb) * (b[i] - mb);
-    }
-    return sab / std::sqrt(saa * sbb);
 }
 
 // attribution.json: PyTorch's logits, baseline logits, IG sums and its noise check.

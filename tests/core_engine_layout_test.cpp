@@ -39,7 +39,7 @@ Tensor refInput(const std::string& id) {
 }
 
 EngineOptions forced(ConvAlgorithm algorithm, ActivationLayout layout, int batch = 1) {
-    EngineOptions o(Precision::Fp32, batch, 0);
+    EngineOptions o = EngineOptions().withBatch(batch);
     o.algorithm = algorithm;
     o.layout = layout;
     return o;
@@ -75,7 +75,7 @@ void expectMatchesPyTorch(Engine& engine, const std::string& what, bool onePhoto
 // The default: on AVX-512, Winograd on nChw16c for every 3×3 stride-1 convolution (the fixed
 // table); on AVX2, direct in oneDNN's layouts. Either way within the fidelity bound.
 TEST(EngineLayout, DefaultChoiceMatchesPyTorch) {
-    Engine engine(resnet18().spec, resnet18().weights, EngineOptions{});
+    Engine engine(resnet18().spec, resnet18().weights, EngineOptions());
     expectMatchesPyTorch(engine, "default (" + Engine::cpuIsa() + ")");
     if (!Engine::hasWinograd()) {
         EXPECT_TRUE(engine.winogradLayers().empty());
@@ -97,15 +97,15 @@ TEST(EngineLayout, DefaultChoiceIsAFixedTableAndRepeatsBitForBit) {
             table.push_back(n.name);
     const std::vector<std::string> taps = resnet18().spec.tapNames();
     const Tensor dog = refInput("dog");
-    Engine first(resnet18().spec, resnet18().weights, EngineOptions{});
+    Engine first(resnet18().spec, resnet18().weights, EngineOptions());
     EXPECT_EQ(first.winogradLayers(), table);
     const RunResult a = first.run(dog, taps);
     std::atomic<bool> stop{false};
     std::thread busy([&] {
-        Engine other(resnet18().spec, resnet18().weights, EngineOptions{});
+        Engine other(resnet18().spec, resnet18().weights, EngineOptions());
         while (!stop) other.run(dog);
     });
-    Engine second(resnet18().spec, resnet18().weights, EngineOptions{});
+    Engine second(resnet18().spec, resnet18().weights, EngineOptions());
     stop = true;
     busy.join();
     EXPECT_EQ(second.winogradLayers(), table);

@@ -45,8 +45,9 @@ Engine& engineFor(const std::string& file, Precision precision = Precision::Fp32
     auto& slot = cache[key];
     if (!slot) {
         const Loaded& l = loaded(file);
-        slot =
-            std::make_unique<Engine>(l.spec, l.weights, EngineOptions{precision, batch, threads});
+        slot = std::make_unique<Engine>(
+            l.spec, l.weights,
+            EngineOptions().with(precision).withBatch(batch).withThreads(threads));
     }
     return *slot;
 }
@@ -188,7 +189,7 @@ TEST(Engine, Bf16AgreesOrIsClearlyRefused) {
     const Loaded& l = loaded("resnet18_seeded.pth");
     if (!Engine::supports(Precision::Bf16)) {
         try {
-            Engine e(l.spec, l.weights, EngineOptions{Precision::Bf16, 1, 0});
+            Engine e(l.spec, l.weights, EngineOptions().with(Precision::Bf16));
             FAIL() << "bf16 engine built on a CPU reported as unsupported";
         } catch (const EngineError& e) {
             const std::string m = e.what();
@@ -233,7 +234,8 @@ TEST(Engine, Int8AgreesWithFp32OnImagesItWasNotCalibratedOn) {
         std::make_shared<Calibration>(calibrate(l.spec, l.weights, calibrationInputs));
     EXPECT_EQ(calibration->images, 8);
     EXPECT_GT(calibration->maxAbs.at("layer4.1"), 0.0F);
-    Engine engine(l.spec, l.weights, EngineOptions{Precision::Int8, 1, 0, calibration});
+    Engine engine(l.spec, l.weights,
+                  EngineOptions().with(Precision::Int8).withCalibration(calibration));
     int agree = 0;
     int judged = 0;
     double worst = 0.0;
@@ -264,14 +266,15 @@ TEST(Engine, Int8AgreesWithFp32OnImagesItWasNotCalibratedOn) {
     std::printf(
         "[ int8 ] top-1 equal on %d of %d held-out images; worst logit error %.2e × max|ref|\n",
         agree, judged, worst);
-    EXPECT_THROW(Engine(l.spec, l.weights, EngineOptions{Precision::Int8, 1, 0, nullptr}),
-                 EngineError);
+    EXPECT_THROW(
+        Engine(l.spec, l.weights, EngineOptions().with(Precision::Int8).withCalibration(nullptr)),
+        EngineError);
 }
 
 TEST(Engine, RefusesWeightsThatDoNotFitTheSpec) {
     const Loaded& l = loaded("resnet18_seeded.pth");
     EXPECT_THROW(Engine(makeResNet({3, 4, 6, 3}, 1000), l.weights), WeightsError);
-    EXPECT_THROW(Engine(l.spec, l.weights, EngineOptions{Precision::Fp32, 0, 0}), EngineError);
+    EXPECT_THROW(Engine(l.spec, l.weights, EngineOptions().withBatch(0)), EngineError);
 }
 
 class OtherModels : public testing::TestWithParam<std::pair<const char*, const char*>> {};

@@ -10,8 +10,10 @@
 #include <chrono>
 #include <cmath>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
+#include "core/clock.h"
 #include "core/error.h"
 
 namespace r18 {
@@ -19,7 +21,6 @@ namespace {
 
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
-using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxCachedPlans = 64;
 
@@ -44,10 +45,6 @@ const char* statusName(dnnl_status_t s) {
         case dnnl_runtime_error: return "runtime error";
         default: return "error";
     }
-}
-
-double msSince(Clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
 // VNNI (or AMX) sums u8×s8 products in 32 bits; without it oneDNN pairs them in 16 bits.
@@ -123,6 +120,12 @@ namespace {
 std::atomic<ConvAlgorithm> processConvAlgorithm{ConvAlgorithm::Auto};
 }  // namespace
 
+bool convUsesWinograd(const Node& node, ConvAlgorithm algorithm) {
+    if (algorithm == ConvAlgorithm::Direct || !isWinogradShape(node) || !Engine::hasWinograd())
+        return false;
+    return algorithm == ConvAlgorithm::Winograd || autoUsesWinograd(node);
+}
+
 ConvAlgorithm defaultConvAlgorithm() {
     return processConvAlgorithm.load();
 }
@@ -139,9 +142,34 @@ std::optional<Precision> parsePrecision(const std::string& name) {
 }
 
 struct Engine::Impl {
+    // A run's list is cached per tap set, masked nodes and starting point.
+    struct PlanKey {
+        std::vector<int> taps;    // sorted node indices
+        std::vector<int> masked;  // sorted node indices with channels switched off
+        int from = -1;            // runFrom(): the node whose output is restored; -1: a full run
+        bool broadcast = false;   // runFrom(): batch-1 cached tensors copied into every image
+        bool operator<(const PlanKey& o) const {
+            return std::tie(taps, masked, from, broadcast) <
+                   std::tie(o.taps, o.masked, o.from, o.broadcast);
+        }
+    };
+    // runFrom(): one cached tensor copied into a node's buffer.
+    struct Restore {
+        int node = -1;
+        dnnl::memory plain;          // plain NCHW f32: the caller's tensor, or `staging`
+        std::vector<float> staging;  // broadcast: the batch-1 tensor repeated per image
+    };
     struct Plan {
         std::vector<Step> steps;
         std::vector<std::pair<int, dnnl::memory>> taps;  // node -> plain f32 destination
+        std::vector<Restore> restores;
+    };
+    // A node's channel mask: values [batch, C] (in the node's layout, C padded to its block),
+    // written per run, and the binary_mul step that applies it in place.
+    struct Mask {
+        dnnl::memory values;
+        int64_t stride = 0;  // floats per image in `values`
+        Step step;
     };
     // kind ("conv") -> oneDNN implementation -> how many nodes use it
     using Implementations = std::map<std::string, std::map<std::string, int>>;
@@ -156,11 +184,13 @@ struct Engine::Impl {
     std::vector<dnnl::memory> out;  // per node: memory holding its output after its step
     std::vector<Step> steps;        // the plain list
     Implementations impls;
-    tag blocked = tag::undef;                // the layout activations are pinned to, if any
-    bool tryWinograd = false;                // 3×3 stride-1 convs may use Winograd
-    std::vector<std::string> wino;           // nodes computed with Winograd
-    std::map<std::vector<int>, Plan> plans;  // per tap set
-    std::string building;                    // node being compiled, for error messages
+    tag blocked = tag::undef;       // the layout activations are pinned to, if any
+    bool tryWinograd = false;       // 3×3 stride-1 convs may use Winograd
+    std::vector<std::string> wino;  // nodes computed with Winograd
+    std::map<PlanKey, Plan> plans;
+    std::map<int, Mask> masks;  // per node, built when first needed
+    dnnl::memory maskedInput;   // the input with channels switched off
+    std::string building;       // node being compiled, for error messages
 
     dnnl::memory::dims batchDims(const std::vector<int64_t>& shape) const {
         dnnl::memory::dims d{opt.batch};
@@ -186,7 +216,15 @@ struct Engine::Impl {
     void addFc(int index, const WeightSet& w);
     dnnl::memory upload(const std::vector<float>& data, const dnnl::memory::dims& dims, tag userTag,
                         const dnnl::memory::desc& want, const dnnl::primitive_attr& attr = {});
-    const Plan& plan(const std::vector<int>& taps);
+    const Plan& plan(const PlanKey& key);
+    Mask& mask(int node);
+    void addTap(Plan& p, int node);
+    int lastStepOf(int node) const;
+    std::vector<int> frontier(int from) const;
+    std::vector<int> tapIndices(const std::vector<std::string>& names) const;
+    PlanKey keyFor(const EngineRun& request) const;
+    RunResult execute(const Plan& p, const PlanKey& key, const Tensor& input,
+                      const EngineRun& request);
 };
 
 // Data type and scale of every node's output, from the precision and, for int8, the calibration.
@@ -292,8 +330,7 @@ void Engine::Impl::addConv(int index, const WeightSet& w) {
     };
     dnnl::convolution_forward::primitive_desc pd =
         primitiveDesc(dnnl::algorithm::convolution_direct);
-    if (tryWinograd && !fromInput &&
-        (opt.algorithm == ConvAlgorithm::Winograd ? isWinogradShape(n) : autoUsesWinograd(n))) {
+    if (tryWinograd && !fromInput && convUsesWinograd(n, opt.algorithm)) {
         try {
             pd = primitiveDesc(dnnl::algorithm::convolution_winograd);
             wino.push_back(n.name);
@@ -427,28 +464,242 @@ void Engine::Impl::compile(const WeightSet& w) {
     building.clear();
 }
 
-const Engine::Impl::Plan& Engine::Impl::plan(const std::vector<int>& taps) {
-    auto it = plans.find(taps);
+// The layout `md` has, among those our activations take, so a mask can share it (oneDNN's
+// binary kernels want both sources alike: on a blocked layout with a plain mask they fall back to
+// a reference loop ~1000× slower). undef if none.
+tag layoutOf(const dnnl::memory::desc& md) {
+    const dnnl::memory::dims dims = md.dims();
+    const std::vector<tag> candidates =
+        dims.size() == 2 ? std::vector<tag>{tag::nc}
+                         : std::vector<tag>{tag::nchw, tag::nhwc, tag::nChw16c, tag::nChw8c};
+    for (tag t : candidates)
+        if (md == dnnl::memory::desc(dims, md.data_type(), t)) return t;
+    return tag::undef;
+}
+
+Engine::Impl::Mask& Engine::Impl::mask(int node) {
+    auto it = masks.find(node);
+    if (it != masks.end()) return it->second;
+    const bool isInput = spec.nodes[static_cast<size_t>(node)].kind == NodeKind::Input;
+    const dnnl::memory src = isInput ? userInput : out[static_cast<size_t>(node)];
+    const dnnl::memory::desc md = src.get_desc();
+    const dnnl::memory::dims dims = md.dims();
+    dnnl::memory::dims maskDims{dims[0], dims[1]};
+    if (dims.size() == 4) maskDims.insert(maskDims.end(), {1, 1});
+    // A 1×1 map (the average pool's output) is its own mask's shape: the same desc, in f32 (a
+    // plain tag compares equal to it but jit:uni then misreads the strides).
+    const bool pointMap = dims.size() == 2 || (dims[2] == 1 && dims[3] == 1);
+    const tag layout = layoutOf(md);
+    const dnnl::memory::desc maskMd =
+        pointMap ? withType(md, dt::f32)
+                 : dnnl::memory::desc(maskDims, dt::f32, layout != tag::undef ? layout : tag::nchw);
+    // The input is the caller's tensor: it is masked into a buffer of our own.
+    if (isInput) maskedInput = dnnl::memory(md, eng);
+    const dnnl::memory dst = isInput ? maskedInput : src;
+    const dnnl::binary::primitive_desc pd(
+        dnnl::binary::desc(dnnl::algorithm::binary_mul, md, maskMd, md), eng);
+    ++impls["mask"][pd.impl_info_str()];
+    Mask m;
+    m.values = dnnl::memory(pd.src1_desc(), eng);
+    m.stride = pd.src1_desc().get_size() / sizeof(float) / static_cast<size_t>(dims[0]);
+    m.step = {-1,
+              node,
+              dnnl::binary(pd),
+              {{DNNL_ARG_SRC_0, src}, {DNNL_ARG_SRC_1, m.values}, {DNNL_ARG_DST, dst}}};
+    return masks.emplace(node, std::move(m)).first->second;
+}
+
+// A reorder of a node's output to plain f32, for its tap.
+void Engine::Impl::addTap(Plan& p, int node) {
+    const Node& n = spec.nodes[static_cast<size_t>(node)];
+    if (n.kind == NodeKind::Input || n.kind == NodeKind::Fc) return;  // copied directly
+    const std::vector<int64_t> shape =
+        n.outShape.size() == 3 ? n.outShape : std::vector<int64_t>{n.outShape[0], 1, 1};
+    const dnnl::memory src = out[static_cast<size_t>(node)];
+    dnnl::memory dst({batchDims(shape), dt::f32, tag::nchw}, eng, DNNL_MEMORY_NONE);
+    const float scale = at(node).scale;
+    const dnnl::primitive_attr attr =
+        scale != 1.0F ? scaleAttr(0, {1.0F / scale}) : dnnl::primitive_attr();
+    p.steps.push_back(
+        {-1, -1, dnnl::reorder(src, dst, attr), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}}});
+    p.taps.emplace_back(node, dst);
+}
+
+// The step after which `node`'s output exists (a conv fused into an add: the add's step).
+int Engine::Impl::lastStepOf(int node) const {
+    const int fused = spec.nodes[static_cast<size_t>(node)].fusedInto;
+    const int target = fused >= 0 ? fused : node;
+    int last = -1;
+    for (size_t i = 0; i < steps.size(); ++i)
+        if (steps[i].node == target) last = static_cast<int>(i);
+    return last;
+}
+
+// The nodes computed at or before `from`'s step whose outputs later steps read: `from` itself,
+// a block input that the block's add still sums, a conv1 whose block's conv2 is still to come.
+std::vector<int> Engine::Impl::frontier(int from) const {
+    const int last = lastStepOf(from);
+    std::vector<int> nodes{from};
+    for (size_t k = 0; k < spec.nodes.size(); ++k) {
+        if (lastStepOf(static_cast<int>(k)) <= last) continue;
+        for (int m : spec.nodes[k].inputs) {
+            const Node& in = spec.nodes[static_cast<size_t>(m)];
+            if (in.fusedInto >= 0 || in.kind == NodeKind::Input) continue;
+            if (lastStepOf(m) <= last && std::find(nodes.begin(), nodes.end(), m) == nodes.end())
+                nodes.push_back(m);
+        }
+    }
+    std::sort(nodes.begin(), nodes.end());
+    return nodes;
+}
+
+const Engine::Impl::Plan& Engine::Impl::plan(const PlanKey& key) {
+    auto it = plans.find(key);
     if (it != plans.end()) return it->second;
     if (plans.size() >= kMaxCachedPlans) plans.clear();
+    auto has = [](const std::vector<int>& v, int x) {
+        return std::binary_search(v.begin(), v.end(), x);
+    };
+    const bool inputMasked = has(key.masked, 0);
     Plan p;
-    for (const Step& step : steps) {
-        p.steps.push_back(step);
-        if (step.node < 0 || !std::binary_search(taps.begin(), taps.end(), step.node)) continue;
-        const Node& n = spec.nodes[static_cast<size_t>(step.node)];
-        if (n.kind == NodeKind::Input || n.kind == NodeKind::Fc) continue;  // copied directly
-        const std::vector<int64_t> shape =
-            n.outShape.size() == 3 ? n.outShape : std::vector<int64_t>{n.outShape[0], 1, 1};
-        const dnnl::memory src = out[static_cast<size_t>(step.node)];
-        dnnl::memory dst({batchDims(shape), dt::f32, tag::nchw}, eng, DNNL_MEMORY_NONE);
-        const float scale = at(step.node).scale;
-        const dnnl::primitive_attr attr =
-            scale != 1.0F ? scaleAttr(0, {1.0F / scale}) : dnnl::primitive_attr();
-        p.steps.push_back(
-            {-1, -1, dnnl::reorder(src, dst, attr), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}}});
-        p.taps.emplace_back(step.node, dst);
+    size_t first = 0;
+    if (key.from >= 0) {
+        first = static_cast<size_t>(lastStepOf(key.from)) + 1;
+        for (int m : frontier(key.from)) {
+            const Node& n = spec.nodes[static_cast<size_t>(m)];
+            std::vector<int64_t> shape =
+                n.outShape.size() == 3 ? n.outShape : std::vector<int64_t>{n.outShape[0], 1, 1};
+            Restore r;
+            r.node = m;
+            if (key.broadcast) r.staging.resize(static_cast<size_t>(opt.batch * numelOf(shape)));
+            r.plain = dnnl::memory({batchDims(shape), dt::f32, tag::nchw}, eng,
+                                   key.broadcast ? r.staging.data() : DNNL_MEMORY_NONE);
+            const dnnl::memory dst = out[static_cast<size_t>(m)];
+            const float scale = at(m).scale;
+            const dnnl::primitive_attr attr =
+                scale != 1.0F ? scaleAttr(0, {scale}) : dnnl::primitive_attr();
+            // Logits are [batch, classes]; the plain view of them is 4-D.
+            const dnnl::memory from =
+                n.kind == NodeKind::Fc
+                    ? dnnl::memory(dst.get_desc(), eng,
+                                   key.broadcast ? r.staging.data() : DNNL_MEMORY_NONE)
+                    : r.plain;
+            if (n.kind == NodeKind::Fc) r.plain = from;
+            p.steps.push_back({-1,
+                               m,
+                               dnnl::reorder(from, dst, attr),
+                               {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, dst}}});
+            p.restores.push_back(std::move(r));
+        }
+        if (has(key.masked, key.from)) p.steps.push_back(mask(key.from).step);
+        if (has(key.taps, key.from)) addTap(p, key.from);
+    } else if (inputMasked) {
+        p.steps.push_back(mask(0).step);
     }
-    return plans.emplace(taps, std::move(p)).first->second;
+    for (size_t i = first; i < steps.size(); ++i) {
+        Step step = steps[i];
+        if (inputMasked)  // every reader of the input reads the masked copy
+            for (auto& [arg, mem] : step.args)
+                if (mem.get() == userInput.get()) mem = maskedInput;
+        p.steps.push_back(step);
+        if (step.node <= 0) continue;  // a helper step, or the input's (int8: quantize)
+        if (has(key.masked, step.node)) p.steps.push_back(mask(step.node).step);
+        if (has(key.taps, step.node)) addTap(p, step.node);
+    }
+    return plans.emplace(key, std::move(p)).first->second;
+}
+
+std::vector<int> Engine::Impl::tapIndices(const std::vector<std::string>& names) const {
+    std::vector<int> taps;
+    for (const std::string& name : names) {
+        const int i = spec.find(name);
+        if (i < 0 || !spec.nodes[static_cast<size_t>(i)].tappable()) {
+            std::string valid;
+            for (const std::string& t : spec.tapNames()) valid += (valid.empty() ? "" : ", ") + t;
+            if (i >= 0)
+                throw EngineError("'" + name +
+                                  "' cannot be tapped: its output only exists fused "
+                                  "with the residual add; tap the block ('" +
+                                  name.substr(0, name.rfind('.')) + "') instead.");
+            throw EngineError("Unknown tap '" + name + "'. Valid taps: " + valid + ".");
+        }
+        taps.push_back(i);
+    }
+    std::sort(taps.begin(), taps.end());
+    taps.erase(std::unique(taps.begin(), taps.end()), taps.end());
+    return taps;
+}
+
+Engine::Impl::PlanKey Engine::Impl::keyFor(const EngineRun& request) const {
+    checkAblations(spec, request.ablations, opt.batch);
+    PlanKey key;
+    key.taps = tapIndices(request.taps);
+    for (const ChannelAblation& a : request.ablations)
+        if (!a.channels.empty()) key.masked.push_back(spec.find(a.node));
+    std::sort(key.masked.begin(), key.masked.end());
+    key.masked.erase(std::unique(key.masked.begin(), key.masked.end()), key.masked.end());
+    return key;
+}
+
+RunResult Engine::Impl::execute(const Plan& p, const PlanKey& key, const Tensor& input,
+                                const EngineRun& request) {
+    const auto t0 = Clock::now();
+    if (opt.threads > 0) omp_set_num_threads(opt.threads);
+    RunResult r;
+    r.logits = Tensor({opt.batch, spec.numClasses});
+    if (!input.empty()) userInput.set_data_handle(const_cast<float*>(input.ptr()));
+    logits.set_data_handle(r.logits.ptr());
+    for (const auto& [node, mem] : p.taps) {
+        const Node& n = spec.nodes[static_cast<size_t>(node)];
+        std::vector<int64_t> dims{opt.batch};
+        dims.insert(dims.end(), n.outShape.begin(), n.outShape.end());
+        Tensor& t = r.taps[n.name] = Tensor(dims);
+        mem.set_data_handle(t.ptr());
+    }
+    // The masks' values: 1, and 0 where a channel is switched off (in its image, or in all).
+    for (int node : key.masked) {
+        Mask& m = masks.at(node);
+        auto* values = static_cast<float*>(m.values.get_data_handle());
+        std::fill_n(values, m.stride * opt.batch, 1.0F);
+        for (const ChannelAblation& a : request.ablations) {
+            if (spec.find(a.node) != node) continue;
+            for (int b = 0; b < opt.batch; ++b)
+                if (a.image < 0 || a.image == b)
+                    for (int c : a.channels) values[b * m.stride + c] = 0.0F;
+        }
+    }
+    if (request.profile) r.nodeMs.assign(spec.nodes.size(), 0.0);
+    try {
+        for (const Step& step : p.steps) {
+            const auto s0 = Clock::now();
+            step.prim.execute(strm, step.args);
+            if (request.profile) {
+                strm.wait();
+                if (step.timeNode >= 0) r.nodeMs[static_cast<size_t>(step.timeNode)] += msSince(s0);
+            }
+        }
+        strm.wait();
+    } catch (const dnnl::error& e) {
+        throw EngineError(std::string("oneDNN failed while running the network (") +
+                          statusName(e.status) + ": " + e.what() + ").");
+    } catch (...) {
+        throw EngineError(currentExceptionMessage("Running the network"));
+    }
+    for (int node : key.taps) {
+        const Node& n = spec.nodes[static_cast<size_t>(node)];
+        if (n.kind == NodeKind::Fc) r.taps[n.name] = r.logits;
+        if (n.kind != NodeKind::Input) continue;
+        if (std::binary_search(key.masked.begin(), key.masked.end(), node)) {
+            Tensor t(input.dims);
+            std::copy_n(static_cast<const float*>(maskedInput.get_data_handle()), t.data.size(),
+                        t.ptr());
+            r.taps[n.name] = std::move(t);
+        } else {
+            r.taps[n.name] = input;
+        }
+    }
+    r.networkMs = msSince(t0);
+    return r;
 }
 
 Engine::Engine(const NetworkSpec& spec, const WeightSet& weights, const EngineOptions& options)
@@ -521,68 +772,90 @@ std::vector<std::string> Engine::winogradLayers() const {
     return d->wino;
 }
 
-RunResult Engine::run(const Tensor& input, const std::vector<std::string>& tapNames, bool profile) {
+RunResult Engine::run(const Tensor& input, const std::vector<std::string>& taps, bool profile) {
+    return run(input, EngineRun{taps, {}, profile});
+}
+
+RunResult Engine::run(const Tensor& input, const EngineRun& request) {
     const NetworkSpec& spec = d->spec;
     const std::vector<int64_t> want{d->opt.batch, 3, spec.inputSize, spec.inputSize};
     if (input.dims != want)
         throw EngineError("The engine expects an input of shape " + shapeToString(want) + ", got " +
                           shapeToString(input.dims) + ".");
-    std::vector<int> taps;
-    for (const std::string& name : tapNames) {
-        const int i = spec.find(name);
-        if (i < 0 || !spec.nodes[static_cast<size_t>(i)].tappable()) {
-            std::string valid;
-            for (const std::string& t : spec.tapNames()) valid += (valid.empty() ? "" : ", ") + t;
-            if (i >= 0)
-                throw EngineError("'" + name +
-                                  "' cannot be tapped: its output only exists fused "
-                                  "with the residual add; tap the block ('" +
-                                  name.substr(0, name.rfind('.')) + "') instead.");
-            throw EngineError("Unknown tap '" + name + "'. Valid taps: " + valid + ".");
-        }
-        taps.push_back(i);
-    }
-    std::sort(taps.begin(), taps.end());
-    taps.erase(std::unique(taps.begin(), taps.end()), taps.end());
-
-    const auto t0 = Clock::now();
-    if (d->opt.threads > 0) omp_set_num_threads(d->opt.threads);
-    const Impl::Plan& p = d->plan(taps);
-    RunResult r;
-    r.logits = Tensor({d->opt.batch, spec.numClasses});
-    d->userInput.set_data_handle(const_cast<float*>(input.ptr()));
-    d->logits.set_data_handle(r.logits.ptr());
-    for (const auto& [node, mem] : p.taps) {
-        const Node& n = spec.nodes[static_cast<size_t>(node)];
-        std::vector<int64_t> dims{d->opt.batch};
-        dims.insert(dims.end(), n.outShape.begin(), n.outShape.end());
-        Tensor& t = r.taps[n.name] = Tensor(dims);
-        mem.set_data_handle(t.ptr());
-    }
-    if (profile) r.nodeMs.assign(spec.nodes.size(), 0.0);
+    const Impl::PlanKey key = d->keyFor(request);
     try {
-        for (const Step& step : p.steps) {
-            const auto s0 = Clock::now();
-            step.prim.execute(d->strm, step.args);
-            if (profile) {
-                d->strm.wait();
-                if (step.timeNode >= 0) r.nodeMs[static_cast<size_t>(step.timeNode)] += msSince(s0);
-            }
-        }
-        d->strm.wait();
-    } catch (const dnnl::error& e) {
-        throw EngineError(std::string("oneDNN failed while running the network (") +
+        return d->execute(d->plan(key), key, input, request);
+    } catch (const dnnl::error& e) {  // building a mask step
+        throw EngineError(std::string("oneDNN could not switch channels off (") +
                           statusName(e.status) + ": " + e.what() + ").");
-    } catch (...) {
-        throw EngineError(currentExceptionMessage("Running the network"));
     }
-    for (int node : taps) {
-        const Node& n = spec.nodes[static_cast<size_t>(node)];
-        if (n.kind == NodeKind::Input) r.taps[n.name] = input;
-        if (n.kind == NodeKind::Fc) r.taps[n.name] = r.logits;
+}
+
+std::vector<std::string> Engine::resumeTaps(const std::string& node) const {
+    const int from = d->spec.find(node);
+    if (from <= 0 || !d->spec.nodes[static_cast<size_t>(from)].tappable())
+        throw EngineError("A run can start after a node that can be tapped (not the input), not '" +
+                          node + "'.");
+    std::vector<std::string> names;
+    for (int m : d->frontier(from)) names.push_back(d->spec.nodes[static_cast<size_t>(m)].name);
+    return names;
+}
+
+RunResult Engine::runFrom(const std::string& node, const std::map<std::string, Tensor>& cached,
+                          const EngineRun& request) {
+    const NetworkSpec& spec = d->spec;
+    const std::vector<std::string> needed = resumeTaps(node);
+    Impl::PlanKey key = d->keyFor(request);
+    key.from = spec.find(node);
+    for (int i : key.masked)
+        if (i < key.from)
+            throw EngineError("A run from '" + node + "' cannot switch channels off at '" +
+                              spec.nodes[static_cast<size_t>(i)].name +
+                              "', which comes before it: do that in the full run.");
+    for (int i : key.taps)
+        if (i < key.from)
+            throw EngineError("A run from '" + node + "' does not compute '" +
+                              spec.nodes[static_cast<size_t>(i)].name +
+                              "', which comes before it.");
+    std::vector<const Tensor*> sources;
+    for (size_t k = 0; k < needed.size(); ++k) {
+        const auto it = cached.find(needed[k]);
+        if (it == cached.end())
+            throw EngineError("A run from '" + node + "' needs the tap '" + needed[k] +
+                              "' of a full run (Engine::resumeTaps()).");
+        const std::vector<int64_t>& shape = spec.node(needed[k]).outShape;
+        std::vector<int64_t> one{1}, all{d->opt.batch};
+        one.insert(one.end(), shape.begin(), shape.end());
+        all.insert(all.end(), shape.begin(), shape.end());
+        const bool single = it->second.dims == one && d->opt.batch > 1;
+        if (!single && it->second.dims != all)
+            throw EngineError("A run from '" + node + "': the tap '" + needed[k] + "' has shape " +
+                              shapeToString(it->second.dims) + ", expected " + shapeToString(all) +
+                              " or " + shapeToString(one) + ".");
+        if (k > 0 && single != key.broadcast)
+            throw EngineError("A run from '" + node +
+                              "': the cached taps must all be of one batch size.");
+        key.broadcast = single;
+        sources.push_back(&it->second);
     }
-    r.networkMs = msSince(t0);
-    return r;
+    try {
+        const Impl::Plan& p = d->plan(key);
+        for (size_t k = 0; k < p.restores.size(); ++k) {
+            const Impl::Restore& r = p.restores[k];
+            const Tensor& t = *sources[k];
+            if (!key.broadcast) {
+                r.plain.set_data_handle(const_cast<float*>(t.ptr()));
+                continue;
+            }
+            auto* dst = static_cast<float*>(r.plain.get_data_handle());
+            for (int b = 0; b < d->opt.batch; ++b)
+                std::copy(t.data.begin(), t.data.end(), dst + b * t.data.size());
+        }
+        return d->execute(p, key, Tensor(), request);  // no step reads the input
+    } catch (const dnnl::error& e) {
+        throw EngineError(std::string("oneDNN could not run from '") + node + "' (" +
+                          statusName(e.status) + ": " + e.what() + ").");
+    }
 }
 
 bool Engine::supports(Precision precision) {

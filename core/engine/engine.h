@@ -20,6 +20,22 @@
 // reorder runs right after the node's producer. Each tap set gets its own cached list, so an
 // empty tap set runs the plain, fully fused list.
 //
+// Switching channels off (EngineRun::ablations, core/engine/ablation.h): a node's output is
+// multiplied by a per-image, per-channel 0/1 mask in place, by a oneDNN binary_mul step placed
+// right after the node's producer and before its tap and every consumer — so what its tap shows
+// is what every later node reads. A block output (`layerS.B`, the conv fused with the residual
+// add and its ReLU) is masked in its buffer, which is also the next block's input and, for an
+// identity skip, the buffer the next block's add sums into: both see the masked values. The
+// input is masked into a copy (the caller's tensor is never written). Each node's mask step is
+// built once, when it is first needed; the mask's values are written per run, so switching other
+// channels off never recompiles. Lists are cached per (tap set, masked nodes).
+//
+// Running only what changed (runFrom()): the outputs of a node and of whatever later nodes read
+// from before it (resumeTaps()), tapped in an earlier full run of the same input, are copied into
+// the engine's buffers and only the steps after that node run — e.g. for layer4.1.conv1, the
+// rest of that block and the head. A batch-1 tap can feed every image of a larger batch, each
+// with other channels switched off (core/channel_importance.h).
+//
 // Not thread-safe: oneDNN scratchpads belong to the primitives. Use one Engine per thread
 // (the UI's worker owns one); compile and run it on the same thread.
 #pragma once
@@ -30,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/ablation.h"
 #include "core/engine/calibration.h"
 #include "core/model/network_spec.h"
 #include "core/model/weights.h"
@@ -50,6 +67,11 @@ enum class ConvAlgorithm {
 };
 
 const char* convAlgorithmName(ConvAlgorithm a);  // "auto", "direct", "winograd"
+
+// Whether convolution `node` is computed with Winograd under `algorithm` on this CPU (the fixed
+// table for Auto; oneDNN 2.6 has fp32 Winograd for 3×3 stride 1 on AVX-512 only). The forward
+// engine and the backward pass (Backprop) ask the same question, so both follow one table.
+bool convUsesWinograd(const Node& node, ConvAlgorithm algorithm);
 std::optional<ConvAlgorithm> parseConvAlgorithm(const std::string& name);
 
 // The algorithm EngineOptions start with, for the whole process: Auto unless the user pinned
@@ -67,21 +89,39 @@ enum class ActivationLayout {
                 // for it, e.g. AVX2, where its generic kernels run ~100× slower)
 };
 
+// How an Engine is compiled: one plain struct with defaults (like ncnn's Option), set by field or
+// by name: EngineOptions().with(Precision::Int8).withThreads(2).withCalibration(ranges).
 struct EngineOptions {
-    EngineOptions(Precision p = Precision::Fp32, int b = 1, int t = 0,
-                  std::shared_ptr<const Calibration> c = {})
-        : precision(p), batch(b), threads(t), calibration(std::move(c)) {}
+    EngineOptions() {}  // NOLINT(modernize-use-equals-default): not an aggregate, so no
+                        // positional {precision, batch, threads} can be written
 
     Precision precision = Precision::Fp32;
     int batch = 1;
     int threads = 0;  // OpenMP threads; 0: OpenMP's default (all cores); capped at the cores
-    // int8 only: activation ranges from calibrate() (core/calibration.h). Weights are quantized
-    // per output channel; activations per tensor, u8 after a ReLU and s8 elsewhere; the stem
-    // input is s8, the head (average pool, fc) runs in fp32 on dequantized layer4 outputs.
+    // int8 only: activation ranges from calibrate() (core/engine/calibration.h). Weights are
+    // quantized per output channel; activations per tensor, u8 after a ReLU and s8 elsewhere; the
+    // stem input is s8, the head (average pool, fc) runs in fp32 on dequantized layer4 outputs.
     std::shared_ptr<const Calibration> calibration;
     // fp32 only (bf16 and int8 are always direct, in oneDNN's layouts).
     ConvAlgorithm algorithm = defaultConvAlgorithm();
     ActivationLayout layout = ActivationLayout::Auto;
+
+    EngineOptions& with(Precision p) {
+        precision = p;
+        return *this;
+    }
+    EngineOptions& withBatch(int images) {
+        batch = images;
+        return *this;
+    }
+    EngineOptions& withThreads(int n) {
+        threads = n;
+        return *this;
+    }
+    EngineOptions& withCalibration(std::shared_ptr<const Calibration> ranges) {
+        calibration = std::move(ranges);
+        return *this;
+    }
 };
 
 struct RunResult {
@@ -90,6 +130,13 @@ struct RunResult {
     double networkMs = 0.0;              // wall time of run()
     std::vector<double> nodeMs;          // per NetworkSpec node when profiling, else empty;
                                          // a conv fused with its block's add carries the time
+};
+
+// What one run computes besides the logits.
+struct EngineRun {
+    std::vector<std::string> taps;           // node outputs to hand back (tapNames())
+    std::vector<ChannelAblation> ablations;  // channels switched off
+    bool profile = false;  // fill nodeMs (waits after every primitive: a little slower)
 };
 
 class Engine {
@@ -106,6 +153,22 @@ public:
     // every primitive, so the total is a little slower).
     RunResult run(const Tensor& input, const std::vector<std::string>& taps = {},
                   bool profile = false);
+    // The same with channels switched off. Ablations are checked like taps (unknown nodes,
+    // channels or images throw EngineError).
+    RunResult run(const Tensor& input, const EngineRun& request);
+
+    // The taps runFrom(node) needs from an earlier full run: the node itself and whatever later
+    // nodes read that was computed before it (for layerS.B.conv1, the block's input, which its
+    // add sums; for a downsample, its block's conv1). Throws EngineError for the input or a node
+    // that cannot be tapped.
+    std::vector<std::string> resumeTaps(const std::string& node) const;
+    // Runs only the steps after `node`, starting from `cached` (resumeTaps(node) of a full run,
+    // each [batch, ...] or [1, ...], the latter copied into every image). `node`'s own ablations
+    // and taps and those of later nodes apply; asking for an earlier node's throws EngineError
+    // (its switched-off channels belong in the full run). Same result as the full run gives for
+    // those taps and the logits; allocates nothing per call but the result.
+    RunResult runFrom(const std::string& node, const std::map<std::string, Tensor>& cached,
+                      const EngineRun& request = {});
 
     const NetworkSpec& spec() const;
     const EngineOptions& options() const;

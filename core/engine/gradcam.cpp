@@ -89,9 +89,10 @@ std::vector<std::string> GradCam::neededTaps(const std::string& target) const {
 }
 
 Tensor GradCam::gradient(const std::map<std::string, Tensor>& taps, const std::string& target,
-                         int64_t classIndex) {
+                         int64_t classIndex, const std::vector<ChannelAblation>& ablations) {
     checkClass(d->spec, classIndex);
     BackwardRequest request;
+    request.ablations = ablations;
     request.seed = d->backprop->classSeed(classIndex);
     request.to = resolveTarget(target);
     return d->backprop->backward(taps, request);
@@ -102,9 +103,9 @@ Backprop& GradCam::backprop() {
 }
 
 Heatmap GradCam::compute(const std::map<std::string, Tensor>& taps, const std::string& target,
-                         int64_t classIndex) {
+                         int64_t classIndex, const std::vector<ChannelAblation>& ablations) {
     const std::string t = resolveTarget(target);
-    const Tensor g = gradient(taps, t, classIndex);
+    const Tensor g = gradient(taps, t, classIndex, ablations);
     const Tensor& a = tapOf(taps, t);
     const auto channels = static_cast<size_t>(a.dims[1]);
     const auto plane = static_cast<size_t>(a.dims[2] * a.dims[3]);

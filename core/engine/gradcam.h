@@ -49,11 +49,12 @@ public:
     // its conv1 output (the ReLU masks).
     std::vector<std::string> neededTaps(const std::string& target) const;
     // d logit[class] / d target output, [1,C,H,W]. `taps` from Engine::run(x, neededTaps(..)),
-    // batch 1. Not thread-safe (oneDNN primitives), like Engine.
+    // batch 1, with the channels `ablations` switches off (the same ones here, so no gradient
+    // crosses them). Not thread-safe (oneDNN primitives), like Engine.
     Tensor gradient(const std::map<std::string, Tensor>& taps, const std::string& target,
-                    int64_t classIndex);
+                    int64_t classIndex, const std::vector<ChannelAblation>& ablations = {});
     Heatmap compute(const std::map<std::string, Tensor>& taps, const std::string& target,
-                    int64_t classIndex);
+                    int64_t classIndex, const std::vector<ChannelAblation>& ablations = {});
 
     // Its batch-1 backward pass, for callers that need gradients elsewhere too (one copy of the
     // backward weights instead of two).
