@@ -101,7 +101,7 @@ TEST(Model, NoWeightsAnywhereIsAnErrorUnlessTheDemoIsWelcome) {
 
 // From a JPEG on disk to logits, the way every caller runs it, against PyTorch + PIL.
 TEST(Pipeline, ClassifyFileMatchesPyTorchEndToEnd) {
-    Pipeline pipeline(open("resnet18_seeded.pth"), EngineOptions{});
+    Pipeline pipeline(open("resnet18_seeded.pth"), EngineOptions());
     for (const char* id : {"dog", "eagle"}) {
         const test::FixtureImage image = test::fixtureImage(id);
         RunRequest request;

@@ -116,7 +116,6 @@ INSTANTIATE_TEST_SUITE_P(
                     BadImage{"truncated.jpg", "JPEG file is truncated"},
                     BadImage{"truncated.png", "PNG file is truncated"},
                     BadImage{"text.jpg", "not an image"},
-                    BadImage{"animated.gif", "GIF images are not supported"},
                     BadImage{"huge_100000x100000.png",
                              "the PNG image is 100000×100000 (10000 megapixels); images over 100 "
                              "megapixels are refused"},
@@ -146,6 +145,10 @@ TEST(OddImages, DecodeAndPreprocess) {
     EXPECT_FLOAT_EQ(s.data[0], (30.0F / 255.0F - 0.485F) / 0.229F);  // uniform strip: uniform crop
     EXPECT_FLOAT_EQ(s.data[s.data.size() - 1], (10.0F / 255.0F - 0.406F) / 0.225F);
     EXPECT_EQ(readImage(fixture("odd/pixel_1x1.png")).size(), cv::Size(1, 1));
+    // An animated GIF (once refused; made among the bad images): its first frame, 40×30 red.
+    const cv::Mat gif = readImage(fixture("bad/animated.gif"));
+    ASSERT_EQ(gif.size(), cv::Size(40, 30));
+    EXPECT_EQ(gif.at<cv::Vec3b>(15, 20), cv::Vec3b(0, 0, 255));
     const cv::Mat cmyk = readImage(fixture("odd/cmyk.jpg"));
     EXPECT_EQ(cmyk.channels(), 3);
     EXPECT_EQ(cmyk.size(), cv::Size(768, 576));

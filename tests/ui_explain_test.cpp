@@ -27,10 +27,15 @@
 #include "core/pipeline.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
+#include "ui/insight/atlas_insight.h"
+#include "ui/insight/compare_insight.h"
+#include "ui/insight/explain_insight.h"
+#include "ui/insight/visualize_insight.h"
 #include "ui/panels/atlas_panel.h"
 #include "ui/panels/compare_panel.h"
 #include "ui/panels/explain_panel.h"
 #include "ui/panels/input_panel.h"
+#include "ui/session/image_convert.h"
 #include "ui/views/colormap.h"
 #include "ui/views/explain_views.h"
 #include "ui/views/feature_map_view.h"
@@ -108,7 +113,7 @@ TEST(ExplainPanel, EveryMethodShowsCoresMapAndItsFaithfulness) {
     w->openFile(QString::fromStdString(dog));
     ASSERT_TRUE(test::waitShown(*w, [](const InferenceResult& r) { return r.input != nullptr; }));
     // The panel computes nothing while it is closed.
-    EXPECT_FALSE(w->session()->explaining());
+    EXPECT_FALSE(w->explainPanel()->insight()->busy());
     test::typeShortcut(*w, QKeySequence(Qt::Key_E));
     ASSERT_TRUE(QTest::qWaitFor([&] { return w->explainDock()->isVisible(); }, 3000));
     EXPECT_TRUE(w->action("view.explain")->isChecked());
@@ -125,7 +130,7 @@ TEST(ExplainPanel, EveryMethodShowsCoresMapAndItsFaithfulness) {
         seen.insert(method);
     }
     // Every method computed for this image and class is in the comparison, with its areas.
-    EXPECT_EQ(w->session()->shownExplanations().size(), allMethods().size());
+    EXPECT_EQ(w->explainPanel()->insight()->shownExplanations().size(), allMethods().size());
     const QString table = w->explainPanel()->comparisonLabel()->text();
     for (const char* name :
          {"CAM", "Grad-CAM", "Gradient", "Guided backprop", "Integrated gradients", "SmoothGrad"})
@@ -197,13 +202,16 @@ TEST(ExplainPanel, AMapOfAnotherImageIsNeverShown) {
     const std::string dog = test::fixtureImage("dog").path;
     const std::string kite = test::fixtureImage("kite").path;
     std::vector<uint64_t> shownSources;
-    QObject::connect(w->session(), &Session::explanationShown, w.get(), [&] {
-        if (const ExplanationPtr e = w->session()->explanation())
+    QObject::connect(w->explainPanel()->insight(), &ExplainInsight::shown, w.get(), [&] {
+        if (const ExplanationPtr e = w->explainPanel()->insight()->explanation())
             shownSources.push_back(e->sourceId);
     });
     w->openFile(QString::fromStdString(dog));
     ASSERT_TRUE(QTest::qWaitFor(
-        [&] { return w->session()->explaining() && w->explainPanel()->progressBar()->value() > 0; },
+        [&] {
+            return w->explainPanel()->insight()->busy() &&
+                   w->explainPanel()->progressBar()->value() > 0;
+        },
         60000));
     const uint64_t dogSource = w->session()->result()->source->sourceId;
     EXPECT_FALSE(w->explainPanel()->shown());
@@ -228,11 +236,11 @@ TEST(ExplainPanel, CancelStopsTheMapAndComputeResumes) {
     chooseMethod(*w, AttributionMethod::SmoothGrad);
     const std::string dog = test::fixtureImage("dog").path;
     w->openFile(QString::fromStdString(dog));
-    ASSERT_TRUE(QTest::qWaitFor([&] { return w->session()->explaining(); }, 60000));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w->explainPanel()->insight()->busy(); }, 60000));
     QPushButton* button = w->explainPanel()->computeButton();
     EXPECT_EQ(button->text().toStdString(), "Cancel");
     QTest::mouseClick(button, Qt::LeftButton);
-    EXPECT_FALSE(w->session()->explaining());
+    EXPECT_FALSE(w->explainPanel()->insight()->busy());
     EXPECT_EQ(button->text().toStdString(), "Compute");
     QTest::qWait(1500);  // what the job was doing stops and is never shown
     EXPECT_FALSE(w->explainPanel()->shown());
@@ -253,9 +261,10 @@ TEST(AtlasPanel, TopPatchesOfTheHoveredChannelAndItsVisualisation) {
     AtlasPanel* panel = w->atlasPanel();
     const QString folder = QString::fromStdString(fixture("insight/folder"));
     panel->chooseFolder(folder);
-    EXPECT_TRUE(w->session()->atlasBuilding());
-    ASSERT_TRUE(QTest::qWaitFor([&] { return w->session()->atlas() != nullptr; }, 180000));
-    EXPECT_FALSE(w->session()->atlasBuilding());
+    EXPECT_TRUE(w->atlasPanel()->atlasInsight()->building());
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w->atlasPanel()->atlasInsight()->atlas() != nullptr; },
+                                180000));
+    EXPECT_FALSE(w->atlasPanel()->atlasInsight()->building());
 
     // Hover over a tile of the feature-map grid: its top images' patches appear.
     FeatureMapView* grid = w->featureMapView();
@@ -300,14 +309,18 @@ TEST(AtlasPanel, TopPatchesOfTheHoveredChannelAndItsVisualisation) {
 
     // Visualise: the synthesised input, the same as core's (seeded), shown beside the patches.
     QTest::mouseClick(panel->visualizeButton(), Qt::LeftButton);
-    EXPECT_TRUE(w->session()->visualizing());
+    EXPECT_TRUE(w->atlasPanel()->visualizeInsight()->busy());
     ASSERT_TRUE(QTest::qWaitFor(
-        [&] { return w->session()->visualization("layer3.1", channel) != nullptr; }, 300000));
-    const auto shown = w->session()->visualization("layer3.1", channel);
+        [&] {
+            return w->atlasPanel()->visualizeInsight()->visualization("layer3.1", channel) !=
+                   nullptr;
+        },
+        300000));
+    const auto shown = w->atlasPanel()->visualizeInsight()->visualization("layer3.1", channel);
     EXPECT_FALSE(panel->visualizationView()->base().isNull());
     EXPECT_EQ(panel->visualizationView()->base(), rgbImage(shown->rgb));
     FeatureVisualizer visualizer(w->session()->engine().model, w->session()->engine().threads);
-    VisualizeOptions v = w->session()->visualizeOptions("layer3.1", channel);
+    VisualizeOptions v = w->atlasPanel()->visualizeInsight()->options("layer3.1", channel);
     v.useCache = false;
     const std::optional<Visualization> expected = visualizer.visualize(v);
     ASSERT_TRUE(expected);
@@ -327,15 +340,45 @@ TEST(AtlasPanel, CancelStopsTheAtlasAndNothingIsShown) {
     auto w = window(QStringLiteral("layer2.0"));
     test::typeShortcut(*w, QKeySequence(Qt::Key_A));
     AtlasPanel* panel = w->atlasPanel();
-    QSignalSpy progress(w->session(), &Session::atlasProgress);
+    QSignalSpy progress(w->atlasPanel()->atlasInsight(), &AtlasInsight::progress);
     panel->chooseFolder(QString::fromStdString(fixture("insight/folder")));
-    ASSERT_TRUE(w->session()->atlasBuilding());
+    ASSERT_TRUE(w->atlasPanel()->atlasInsight()->building());
     EXPECT_TRUE(panel->cancelButton()->isVisible());
     QTest::mouseClick(panel->cancelButton(), Qt::LeftButton);
-    EXPECT_FALSE(w->session()->atlasBuilding());
+    EXPECT_FALSE(w->atlasPanel()->atlasInsight()->building());
     QTest::qWait(1500);
-    EXPECT_FALSE(w->session()->atlas());
+    EXPECT_FALSE(w->atlasPanel()->atlasInsight()->atlas());
     EXPECT_FALSE(panel->cancelButton()->isVisible());
+}
+
+// While the window runs int8, the comparison's int8 is that engine — calibrated on the images it
+// was built with, not on the ones opened since — so its int8 top-5 is the one on screen.
+TEST(ComparePanel, ItsInt8IsTheWindowsInt8) {
+    auto w = window(QStringLiteral("layer3.0"));
+    w->openFile(QString::fromStdString(test::fixtureImage("dog").path));
+    ASSERT_TRUE(test::waitShown(*w, [](const InferenceResult& r) { return r.input != nullptr; }));
+    w->session()->setPrecision(Precision::Int8);
+    ASSERT_TRUE(test::waitShown(*w, [&](const InferenceResult& r) {
+        return r.engineId == w->session()->engine().engineId &&
+               w->session()->engine().precision == Precision::Int8;
+    }));
+    ASSERT_EQ(w->session()->engine().calibrationImages, 1);
+    w->openFile(QString::fromStdString(test::fixtureImage("eagle").path));
+    ASSERT_TRUE(test::waitShown(*w, [&](const InferenceResult& r) {
+        return r.source->label.contains(QStringLiteral("eagle"));
+    }));
+    ASSERT_EQ(w->session()->recentInputs().size(), 2u);  // int8 chosen now would use both
+    test::typeShortcut(*w, QKeySequence(Qt::Key_C));
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] { return w->comparePanel()->insight()->comparison() != nullptr; }, 120000));
+    const ComparisonPtr c = w->comparePanel()->insight()->comparison();
+    EXPECT_EQ(c->calibrationImages, 1);
+    const auto& shown = w->session()->result()->top;
+    ASSERT_EQ(c->topInt8.size(), shown.size());
+    for (size_t i = 0; i < shown.size(); ++i) {
+        EXPECT_EQ(c->topInt8[i].index, shown[i].index);
+        EXPECT_EQ(c->topInt8[i].probability, shown[i].probability);
+    }
 }
 
 TEST(ComparePanel, TheImageOnScreenAtFp32AndInt8) {
@@ -344,15 +387,20 @@ TEST(ComparePanel, TheImageOnScreenAtFp32AndInt8) {
     w->openFile(QString::fromStdString(dog));
     ASSERT_TRUE(test::waitShown(*w, [](const InferenceResult& r) { return r.input != nullptr; }));
     QString failure;
-    QObject::connect(w->session(), &Session::compareFailed, w.get(),
+    QObject::connect(w->comparePanel()->insight(), &CompareInsight::failed, w.get(),
                      [&](const QString& message) { failure = message; });
     test::typeShortcut(*w, QKeySequence(Qt::Key_C));
     ASSERT_TRUE(QTest::qWaitFor([&] { return w->compareDock()->isVisible(); }, 3000));
     ASSERT_TRUE(QTest::qWaitFor(
-        [&] { return w->session()->comparing() || w->session()->comparison(); }, 3000));
-    ASSERT_TRUE(QTest::qWaitFor([&] { return w->session()->comparison() != nullptr; }, 120000))
+        [&] {
+            return w->comparePanel()->insight()->busy() ||
+                   w->comparePanel()->insight()->comparison();
+        },
+        3000));
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] { return w->comparePanel()->insight()->comparison() != nullptr; }, 120000))
         << failure.toStdString();
-    const ComparisonPtr c = w->session()->comparison();
+    const ComparisonPtr c = w->comparePanel()->insight()->comparison();
     EXPECT_EQ(c->node, "layer2.0");
     EXPECT_EQ(c->sourceId, w->session()->result()->source->sourceId);
     EXPECT_EQ(c->calibrationImages, 1);
@@ -361,10 +409,12 @@ TEST(ComparePanel, TheImageOnScreenAtFp32AndInt8) {
     const auto model = w->session()->engine().model;
     const int threads = w->session()->engine().threads;
     const Tensor input = model->prepare(readImage(dog));
-    Pipeline fp32(model, EngineOptions{Precision::Fp32, 1, threads});
-    Pipeline int8(model, EngineOptions{Precision::Int8, 1, threads,
-                                       std::make_shared<const Calibration>(calibrate(
-                                           model->spec(), model->weights(), {input}, threads))});
+    Pipeline fp32(model, EngineOptions().withThreads(threads));
+    Pipeline int8(model, EngineOptions()
+                             .with(Precision::Int8)
+                             .withThreads(threads)
+                             .withCalibration(std::make_shared<const Calibration>(
+                                 calibrate(model->spec(), model->weights(), {input}, threads))));
     RunRequest request;
     request.taps = {"layer2.0"};
     const Classification a = fp32.run(input, request);
@@ -388,10 +438,11 @@ TEST(ComparePanel, TheImageOnScreenAtFp32AndInt8) {
 
     // Another node: the comparison follows it, and the old one is not shown for it.
     w->selectNode(QStringLiteral("layer4.1"));
-    EXPECT_TRUE(!w->session()->comparison() || w->session()->comparison()->node == "layer4.1");
+    EXPECT_TRUE(!w->comparePanel()->insight()->comparison() ||
+                w->comparePanel()->insight()->comparison()->node == "layer4.1");
     ASSERT_TRUE(QTest::qWaitFor(
         [&] {
-            const auto x = w->session()->comparison();
+            const auto x = w->comparePanel()->insight()->comparison();
             return x && x->node == "layer4.1";
         },
         120000));
@@ -404,8 +455,9 @@ TEST(ComparePanel, AnotherImageClearsTheOldComparisonAtOnce) {
     w->openFile(QString::fromStdString(test::fixtureImage("dog").path));
     ASSERT_TRUE(test::waitShown(*w, [](const InferenceResult& r) { return r.input != nullptr; }));
     test::typeShortcut(*w, QKeySequence(Qt::Key_C));
-    ASSERT_TRUE(QTest::qWaitFor([&] { return w->session()->comparison() != nullptr; }, 120000));
-    const uint64_t dogSource = w->session()->comparison()->sourceId;
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] { return w->comparePanel()->insight()->comparison() != nullptr; }, 120000));
+    const uint64_t dogSource = w->comparePanel()->insight()->comparison()->sourceId;
     ASSERT_FALSE(w->comparePanel()->predictionsLabel()->text().isEmpty());
     ASSERT_FALSE(w->comparePanel()->differenceView()->activations().data.empty());
 
@@ -414,14 +466,15 @@ TEST(ComparePanel, AnotherImageClearsTheOldComparisonAtOnce) {
     EXPECT_TRUE(w->comparePanel()->differenceView()->activations().data.empty());
     ASSERT_TRUE(QTest::qWaitFor(
         [&] {
-            const auto c = w->session()->comparison();
+            const auto c = w->comparePanel()->insight()->comparison();
             return c && c->sourceId != dogSource;
         },
         120000));
-    EXPECT_EQ(w->session()->comparison()->sourceId, w->session()->result()->source->sourceId);
+    EXPECT_EQ(w->comparePanel()->insight()->comparison()->sourceId,
+              w->session()->result()->source->sourceId);
     EXPECT_FALSE(w->comparePanel()->predictionsLabel()->text().isEmpty());
     EXPECT_EQ(w->comparePanel()->differenceView()->activations().data,
-              w->session()->comparison()->difference.data);
+              w->comparePanel()->insight()->comparison()->difference.data);
 }
 
 }  // namespace

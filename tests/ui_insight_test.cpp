@@ -71,7 +71,7 @@ TEST(HeatMap, EqualsTheCoresGradCamAndFollowsAClickedClass) {
     ModelOptions o;
     o.weightsPath = fixture("weights/resnet18_seeded.pth");
     const auto model = Model::open(o);
-    Pipeline pipeline(model, EngineOptions{Precision::Fp32, 1, w->engine().threads});
+    Pipeline pipeline(model, EngineOptions().withThreads(w->engine().threads));
     GradCam gradCam(model->spec(), model->weights());
     RunRequest request;
     request.taps = gradCam.neededTaps("layer4");
@@ -147,6 +147,29 @@ TEST(Exports, PngsHaveTheirSizeAndAreNotBlankAndPredictionsExport) {
               std::string::npos);
 }
 
+// The window never saves over the image on screen or the model's files (issue 23): the save
+// dialogs' paths are refused naming both, and the file is untouched.
+TEST(Exports, NeverOverTheImageOnScreenOrTheWeights) {
+    auto w = window();
+    const std::string dir = test::tempDir();
+    const std::string photo = dir + "/photo.jpg";
+    ASSERT_EQ(std::system(("cp " + test::fixtureImage("dog").path + " " + photo).c_str()), 0);
+    ASSERT_EQ(std::system(("ln -s photo.jpg " + dir + "/link.jpg").c_str()), 0);
+    w->openFile(QString::fromStdString(photo));
+    ASSERT_TRUE(showResult(*w, [](const InferenceResult&) { return true; }));
+    const std::vector<uint8_t> before = test::readBytes(photo);
+    for (const std::string& target : {photo, dir + "/link.jpg"}) {
+        const QString problem = w->exports()->outputProblem(QString::fromStdString(target));
+        EXPECT_TRUE(problem.contains("is the image on screen " + QString::fromStdString(photo) +
+                                     ": an output is never written over an input"))
+            << problem.toStdString();
+    }
+    const QString weights = QString::fromStdString(w->engine().model->file());
+    EXPECT_TRUE(w->exports()->outputProblem(weights).contains("is the weights"));
+    EXPECT_EQ(w->exports()->outputProblem(QString::fromStdString(dir + "/new.png")), QString());
+    EXPECT_EQ(test::readBytes(photo), before);
+}
+
 TEST(Batch, RowsForEveryGoodImageAndAnErrorRow) {
     auto w = window();
     const std::string dir = test::tempDir();
@@ -177,6 +200,11 @@ TEST(Batch, RowsForEveryGoodImageAndAnErrorRow) {
     ASSERT_EQ(batch->exportRows(csv), QString());
     const std::string text = test::readText(csv.toStdString());
     EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 5);  // header + 4 rows
+    // Exporting over one of the folder's images is refused; the image is untouched.
+    const std::vector<uint8_t> kite = test::readBytes(dir + "/kite.jpg");
+    EXPECT_TRUE(batch->exportRows(QString::fromStdString(dir + "/kite.jpg"))
+                    .contains("an output is never written over an input"));
+    EXPECT_EQ(test::readBytes(dir + "/kite.jpg"), kite);
     // Double-clicking a row explores that image in the main window.
     QSignalSpy open(batch, &BatchWindow::openRequested);
     QTableView* table = batch->table();

@@ -28,21 +28,6 @@ namespace {
 
 using test::fixture;
 
-// An MJPG AVI with `perPhoto` frames of each photo in turn, at `fps`.
-std::string makeVideo(const std::vector<std::string>& photos, int perPhoto, double fps) {
-    const std::string path = test::tempDir() + "/clip.avi";
-    cv::VideoWriter writer(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps,
-                           cv::Size(320, 240));
-    EXPECT_TRUE(writer.isOpened());
-    for (const std::string& id : photos) {
-        cv::Mat frame;
-        cv::resize(cv::imread(test::fixtureImage(id).path), frame, cv::Size(320, 240), 0, 0,
-                   cv::INTER_AREA);
-        for (int i = 0; i < perPhoto; ++i) writer.write(frame);
-    }
-    return path;
-}
-
 CaptureThread::Options fileOptions(const std::string& path, bool paced = true) {
     CaptureThread::Options o;
     o.spec = QString::fromStdString(path);
@@ -54,7 +39,7 @@ CaptureThread::Options fileOptions(const std::string& path, bool paced = true) {
 TEST(Live, PredictionsFollowTheFramesUntilTheVideoEnds) {
     auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
                               QSize(1200, 800));
-    const std::string clip = makeVideo({"dog", "eagle", "kite"}, 8, 5.0);
+    const std::string clip = test::makeVideo({"dog", "eagle", "kite"}, 8, 5.0);
     std::vector<std::string> top1;
     QObject::connect(w.get(), &MainWindow::resultShown, [&] {
         const auto& p = w->predictionsView()->predictions();
@@ -81,7 +66,7 @@ TEST(Live, ASlowEngineDropsFramesInsteadOfQueueingThem) {
     auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
                               QSize(1200, 800));
     w->worker()->setExtraLatencyForTesting(250);
-    const std::string clip = makeVideo({"dog", "eagle"}, 20, 30.0);
+    const std::string clip = test::makeVideo({"dog", "eagle"}, 20, 30.0);
     QSignalSpy stopped(w->session(), &Session::liveStopped);
     QSignalSpy shown(w.get(), &MainWindow::resultShown);
     w->session()->startLive(fileOptions(clip, false));  // as fast as the file can be read
@@ -105,7 +90,7 @@ TEST(Live, ASlowEngineDropsFramesInsteadOfQueueingThem) {
 TEST(Live, ASourceDyingMidStreamIsReportedAndTheWindowGoesOn) {
     auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
                               QSize(1200, 800));
-    const std::string clip = makeVideo({"eagle"}, 30, 30.0);
+    const std::string clip = test::makeVideo({"eagle"}, 30, 30.0);
     CaptureThread::Options o = fileOptions(clip);
     o.failAfterFrames = 5;
     QSignalSpy stopped(w->session(), &Session::liveStopped);
@@ -138,7 +123,7 @@ TEST(Live, MissingCameraAndBrokenFilesSayWhichAndWhy) {
     ASSERT_TRUE(test::waitForCount(stopped, 2, 10000));
     EXPECT_TRUE(stopped.at(1).at(1).toBool());
     EXPECT_TRUE(stopped.at(1).at(0).toString().startsWith(
-        QString::fromStdString(fixture("bad/text.jpg")) + ": no frame could be read"))
+        QString::fromStdString(fixture("bad/text.jpg")) + ": the video has no frames"))
         << stopped.at(1).at(0).toString().toStdString();
 }
 
@@ -150,7 +135,7 @@ TEST(Live, FreezeShowsTheFrozenFrameInEveryPanelThenGoesLiveAgain) {
     auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
                               QSize(1300, 850));
     w->action("view.heatmap")->trigger();  // "Where it looked" on
-    CaptureThread::Options o = fileOptions(makeVideo({"dog", "eagle", "kite"}, 6, 20.0));
+    CaptureThread::Options o = fileOptions(test::makeVideo({"dog", "eagle", "kite"}, 6, 20.0));
     o.loop = true;
     QSignalSpy shown(w.get(), &MainWindow::resultShown);
     w->session()->startLive(o);
@@ -165,7 +150,7 @@ TEST(Live, FreezeShowsTheFrozenFrameInEveryPanelThenGoesLiveAgain) {
     // What the engine computes on the frozen frame, for comparison.
     ModelOptions mo;
     mo.weightsPath = fixture("weights/resnet18_seeded.pth");
-    Pipeline pipeline(Model::open(mo), EngineOptions{Precision::Fp32, 1, w->engine().threads});
+    Pipeline pipeline(Model::open(mo), EngineOptions().withThreads(w->engine().threads));
     const Tensor input = pipeline.model().prepare(frozen->frame);
     for (const char* node : {"layer3.0.downsample", "layer4.1", "conv1", "layer2.0"}) {
         ArchitectureView* diagram = w->architectureView();
@@ -233,7 +218,7 @@ TEST(Live, ClosingWhileCaptureAndInferenceAreBusyIsQuick) {
     auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
                               QSize(1200, 800));
     w->worker()->setExtraLatencyForTesting(400);
-    CaptureThread::Options o = fileOptions(makeVideo({"dog"}, 30, 30.0));
+    CaptureThread::Options o = fileOptions(test::makeVideo({"dog"}, 30, 30.0));
     o.loop = true;
     QSignalSpy shown(w.get(), &MainWindow::resultShown);
     w->session()->startLive(o);

@@ -60,6 +60,14 @@ TEST(Soak, TenThousandFramesWithoutMemoryGrowth) {
                    cv::INTER_AREA);
         frames.push_back(f);
     }
+    CalibrationSet calibration;  // what the Session would hand over: some of the frames
+    {
+        ModelOptions options;
+        options.weightsPath = weights.toStdString();
+        const auto model = Model::open(options);
+        for (const cv::Mat& f : frames)
+            calibration.push_back(std::make_shared<const Tensor>(model->prepare(f)));
+    }
     const std::vector<std::vector<std::string>> tapSets = {
         {"layer1.0"}, {"layer3.1", "conv1"}, {}, {"layer4.0.downsample"}, {"avgpool", "fc"}};
     QSignalSpy results(worker, &InferenceWorker::resultReady);
@@ -70,8 +78,8 @@ TEST(Soak, TenThousandFramesWithoutMemoryGrowth) {
         if (i > 0 && i % kSwitchEvery == 0) {
             const Precision next = (++switches % 2) ? Precision::Int8 : Precision::Fp32;
             const int before = models.count();
-            QMetaObject::invokeMethod(worker, [worker, next, switches] {
-                worker->configure(static_cast<quint64>(switches) + 1, next, 2);
+            QMetaObject::invokeMethod(worker, [worker, next, switches, calibration] {
+                worker->configure(static_cast<quint64>(switches) + 1, next, 2, calibration);
             });
             ASSERT_TRUE(test::waitForCount(models, before + 1, 60000)) << "frame " << i;
             ASSERT_EQ(models.last().first().value<EngineInfo>().precision, next) << "frame " << i;

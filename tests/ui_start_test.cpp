@@ -137,7 +137,7 @@ TEST_F(Start, AnEmptyWindowInvitesAndASampleFromTheFileMenuOpensClassifiedWithIt
     EXPECT_TRUE(w->predictionsView()->isVisible());
     EXPECT_EQ(w->inputView()->label(), coffee);
     // The predictions are the core's for that photo.
-    const auto expected = Pipeline(seededModel(), EngineOptions{}).classifyFile(samples[1]).top;
+    const auto expected = Pipeline(seededModel(), EngineOptions()).classifyFile(samples[1]).top;
     const auto& shown = w->predictionsView()->predictions();
     for (size_t i = 0; i < 5; ++i) EXPECT_EQ(shown[i].index, expected[i].index) << i;
     // A sample is a demonstration: it opens with "where it looked" showing.

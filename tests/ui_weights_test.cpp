@@ -14,6 +14,7 @@
 #include <QTcpSocket>
 #include <QTimer>
 
+#include "core/app_data.h"
 #include "core/model/weights.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
@@ -180,6 +181,12 @@ TEST(FirstRun, DialogDownloadsAndLoadsTheWeights) {
     ASSERT_TRUE(test::waitForCount(models, 1, 60000));
     EXPECT_EQ(w.engine().model->trust(), Trust::Untrained);  // demo weights meanwhile
     EXPECT_TRUE(w.bannerText().contains("Untrained demo weights"));
+    // The script this binary can reach, by its path (an installed app names its own
+    // fetch-weights.sh, never the source tree's weights/fetch.sh).
+    ASSERT_FALSE(fetchWeightsScript().empty());
+    EXPECT_TRUE(w.bannerText().contains(QString::fromStdString(fetchWeightsScript())))
+        << w.bannerText().toStdString();
+    EXPECT_FALSE(w.bannerText().contains("<code>weights/fetch.sh</code>"));
     ASSERT_NE(w.weightsDialog(), nullptr);
     EXPECT_TRUE(w.weightsDialog()->isVisible());
     if (qEnvironmentVariableIsSet("R18_SCREENSHOT_DIR")) {  // for people checking the look

@@ -18,6 +18,7 @@
 #include <fstream>
 
 #include <QComboBox>
+#include <QLabel>
 #include <QMessageBox>
 #include <QStatusBar>
 #include <QToolBar>
@@ -84,7 +85,7 @@ std::shared_ptr<const Model> seededModel() {
 }
 
 std::vector<Prediction> coreTop5(const std::string& image, int threads) {
-    Pipeline pipeline(seededModel(), EngineOptions{Precision::Fp32, 1, threads});
+    Pipeline pipeline(seededModel(), EngineOptions().withThreads(threads));
     return pipeline.classifyFile(image).top;
 }
 
@@ -103,6 +104,31 @@ TEST(Window, DroppedImageShowsTheCoresTopFive) {
     EXPECT_TRUE(w->inputView()->hasImage());
     EXPECT_EQ(w->inputView()->label().toStdString(), dog);
     EXPECT_TRUE(w->windowTitle().startsWith("dog.jpg"));
+}
+
+// The images people have (issue 23): a GIF, a CMYK JPEG, a HEIC and an AVIF dropped on the
+// window show the core's top-5 for the same file, and the Open dialog lists their suffixes.
+TEST(Window, DroppedGifCmykHeicAvifShowTheCoresTopFive) {
+    auto w = makeWindow();
+    for (const char* name :
+         {"gif_small_frame_transparent.gif", "cmyk_adobe.jpg", "photo.heic", "photo_irot1.avif"}) {
+        const std::string path = fixture(std::string("hostile/") + name);
+        if (!test::fileExists(path)) {
+            ADD_FAILURE() << path << " was not made (heif-enc / avifenc missing?)";
+            continue;
+        }
+        drop(w.get(), QString::fromStdString(path));
+        ASSERT_TRUE(waitFor(*w, [&] {
+            return w->inputView()->label().toStdString() == path &&
+                   w->predictionsView()->predictions().size() == 5;
+        })) << name;
+        const auto expected = coreTop5(path, w->engine().threads);
+        const auto& shown = w->predictionsView()->predictions();
+        for (size_t i = 0; i < 5; ++i) EXPECT_EQ(shown[i].index, expected[i].index) << name << i;
+    }
+    const QString filter = imageFileFilter();
+    for (const char* suffix : {"*.gif", "*.heic", "*.heif", "*.avif"})
+        EXPECT_TRUE(filter.contains(suffix)) << filter.toStdString();
 }
 
 TEST(Window, SelectingLayer31Shows256TilesOf14x14) {
@@ -491,14 +517,27 @@ TEST(Window, RememberedThreadsAreCappedAtTheCores) {
     options.weightsPath = weightsPath();
     options.windowSize = QSize(1200, 800);
     MainWindow w(options);
-    const QString message = w.statusBar()->currentMessage();
+    const QString message = w.statusPanel()->flashText();
     EXPECT_TRUE(message.contains(QStringLiteral("100000 threads")) &&
                 message.contains(QStringLiteral("this machine has")))
         << message.toStdString();
+    // Shown in the status bar's left part, where there is room for it (a QStatusBar message
+    // had none beside the stretching model label and never showed).
+    EXPECT_EQ(w.statusPanel()->activityText(), message);
     QSignalSpy models(&w, &MainWindow::modelShown);
     w.show();
     ASSERT_TRUE(test::waitForCount(models, 1, 60000));
     EXPECT_EQ(w.engine().threads, machineCores());
+    // A later message is on screen, in a label wide enough to read it.
+    const QString saved = QStringLiteral("Saved /tmp/feature maps.png");
+    w.statusPanel()->flash(saved);
+    QCoreApplication::processEvents();
+    const QLabel* label = nullptr;
+    for (const QLabel* l : w.statusBar()->findChildren<QLabel*>())
+        if (l->text() == saved) label = l;
+    ASSERT_NE(label, nullptr);
+    EXPECT_TRUE(label->isVisible());
+    EXPECT_GE(label->width(), label->fontMetrics().horizontalAdvance(saved));
     QSettings().clear();
 }
 

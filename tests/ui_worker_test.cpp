@@ -17,6 +17,7 @@
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
 #include "ui/session/inference_worker.h"
+#include "ui/session/session.h"
 
 namespace r18::ui {
 namespace {
@@ -136,19 +137,24 @@ TEST_F(WorkerTest, LiveFramesCarryTheLiveNeedsAndNeverAbandonTheRunningOne) {
     EXPECT_EQ(worker->submittedCount(), 3u);
 }
 
-// int8 calibrates on distinct images: the same image opened four times counts once.
-TEST_F(WorkerTest, Int8CalibratesOnDistinctImages) {
-    load(QString::fromStdString(fixture("weights/resnet18_seeded.pth")));
-    QSignalSpy results(worker, &InferenceWorker::resultReady);
-    for (uint64_t i = 1; i <= 5; ++i) {  // one after the other, each shown
-        worker->submit(request(i, fileSource(test::fixtureImage(i < 5 ? "dog" : "kite").path)));
-        ASSERT_TRUE(test::waitForCount(results, static_cast<int>(i), 30000));
+// int8 calibrates on distinct images: the same image opened four times counts once. The Session
+// owns the set (the A/B comparison calibrates on the same one) and hands it to the worker.
+TEST(SessionCalibration, Int8CalibratesOnDistinctImages) {
+    Session session;
+    QSignalSpy engines(&session, &Session::engineChanged);
+    QSignalSpy results(&session, &Session::resultShown);
+    session.openModel(QString::fromStdString(fixture("weights/resnet18_seeded.pth")),
+                      Precision::Fp32, 1);
+    ASSERT_TRUE(test::waitForCount(engines, 1, 60000));
+    for (int i = 1; i <= 5; ++i) {  // one after the other, each shown
+        session.openFile(QString::fromStdString(test::fixtureImage(i < 5 ? "dog" : "kite").path));
+        ASSERT_TRUE(test::waitForCount(results, i, 30000));
     }
-    QSignalSpy ready(worker, &InferenceWorker::engineReady);
-    QMetaObject::invokeMethod(worker, [w = worker] { w->configure(2, Precision::Int8, 1); });
-    ASSERT_TRUE(test::waitForCount(ready, 1, 60000));
-    const EngineInfo info = ready.first().first().value<EngineInfo>();
-    EXPECT_EQ(info.engineId, 2u);
+    EXPECT_EQ(session.recentInputs().size(), 2u);
+    session.setPrecision(Precision::Int8);
+    ASSERT_TRUE(test::waitForCount(engines, 2, 60000));
+    const EngineInfo info = engines.last().first().value<EngineInfo>();
+    EXPECT_EQ(info.engineId, session.engine().engineId);
     EXPECT_EQ(info.precision, Precision::Int8);
     EXPECT_EQ(info.calibrationImages, 2);
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -131,7 +132,7 @@ public:
     GraphMapper(const onnx::GraphProto& g, int64_t opset, const std::string& label)
         : m_g(g), m_opset(opset), m_label(label) {}
 
-    WeightSet map();
+    TensorFile map();
 
 private:
     [[noreturn]] void fail(const std::string& problem) const {
@@ -152,6 +153,10 @@ private:
     std::string convUnit(const onnx::NodeProto& conv, const std::string& module,
                          const std::string& bn, int kernel, int stride);
     void markUsed(const onnx::NodeProto& n);
+    void collectConstants();
+    void collectPads();
+    std::vector<int64_t> axesOf(const onnx::NodeProto& n, int input) const;
+    std::vector<int64_t> padsBefore(const onnx::NodeProto& consumer);
 
     const onnx::GraphProto& m_g;
     const int64_t m_opset;  // of the default ("ai.onnx") domain
@@ -162,8 +167,21 @@ private:
     // Tensor (resolved) -> the nodes reading it, in graph order, Identity and Constant aside.
     std::unordered_map<std::string, std::vector<const onnx::NodeProto*>> m_consumers;
     std::set<const onnx::NodeProto*> m_used;
+    // Tensors of Constant nodes given as value_ints / value_int / value_float(s) (opset 12+).
+    std::deque<onnx::TensorProto> m_constants;
+    // Tensor -> the node producing it, for messages about values computed at run time.
+    std::unordered_map<std::string, const onnx::NodeProto*> m_producer;
+    // A zero Pad in front of a Conv or MaxPool (an explicit-padding export): its output -> the
+    // node and its [top, left, bottom, right]; the Pad is read through, and the consumer's
+    // padding is checked with it added. Each must be taken up by a Conv or MaxPool.
+    struct PadNode {
+        const onnx::NodeProto* node = nullptr;
+        std::vector<int64_t> pads;
+        bool takenUp = false;
+    };
+    std::unordered_map<std::string, PadNode> m_pads;
     uint64_t m_elements = 0;  // values read from tensors so far
-    WeightSet m_w;
+    TensorFile m_w;
 };
 
 // Follows every Identity chain once, remembering where each name ends: linear in the number
@@ -210,7 +228,9 @@ bool passesThrough(const onnx::NodeProto& n) {
 
 void GraphMapper::indexConsumers() {
     for (const auto& n : m_g.node()) {
-        if (passesThrough(n) || n.op_type() == "Constant") continue;
+        if (passesThrough(n) || n.op_type() == "Constant" ||
+            (n.output_size() == 1 && m_pads.count(n.output(0))))
+            continue;
         for (const auto& in : n.input()) {
             if (in.empty()) continue;
             auto& readers = m_consumers[resolve(in)];
@@ -258,6 +278,8 @@ const std::map<std::string, std::set<std::string>>& knownAttributes() {
          {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "count_include_pad",
           "dilations"}},
         {"ReduceMean", {"axes", "keepdims", "noop_with_empty_axes"}},
+        {"Squeeze", {"axes"}},
+        {"Pad", {"mode", "pads", "value"}},
         {"Flatten", {"axis"}},
         {"Reshape", {"allowzero", "shape"}},
         {"Gemm", {"alpha", "beta", "transA", "transB", "broadcast"}},
@@ -329,15 +351,19 @@ void GraphMapper::checkNode(const onnx::NodeProto& n) const {
         const std::string pad = stringAttr(n, "auto_pad");
         if (!pad.empty() && pad != "NOTSET" && pad != "VALID")
             refuse("auto_pad", pad + " pads the average pool; a global average takes none.");
-    } else if (op == "ReduceMean") {
-        if (n.input_size() > 1)
-            fail(describe(n) +
-                 " takes its axes as an input; only the axes attribute is supported.");
-        std::vector<int64_t> axes = ints(n, "axes");
+    } else if (op == "ReduceMean" || op == "Squeeze") {
+        // Opset 18 (ReduceMean) and 13 (Squeeze) give the axes as an input: a constant one is as
+        // good as the attribute.
+        std::vector<int64_t> axes = axesOf(n, 1);
+        if (axes.empty() && op == "ReduceMean" && intAttr(n, "noop_with_empty_axes", 0) != 0)
+            refuse("noop_with_empty_axes", "with no axes the node would average nothing.");
         for (int64_t& a : axes) a = a < 0 ? a + 4 : a;
         std::sort(axes.begin(), axes.end());
         if (axes != std::vector<int64_t>{2, 3})
-            refuse("axes", "the mean after layer4 must be over the spatial axes (2, 3).");
+            fail(describe(n) + ": axes " + shapeToString(axes) +
+                 (op == "ReduceMean"
+                      ? "; the mean after layer4 must be over the spatial axes (2, 3)."
+                      : "; after the average pool only the spatial axes (2, 3) can be squeezed."));
     } else if (op == "Flatten") {
         const int64_t axis = intAttr(n, "axis", 1);
         if (axis != 1 && axis != -3)
@@ -394,8 +420,14 @@ float GraphMapper::floatAttr(const onnx::NodeProto& n, const char* attr, float f
 std::vector<int64_t> GraphMapper::int64Values(const std::string& name,
                                               const std::string& role) const {
     auto it = m_init.find(resolve(name));
-    if (it == m_init.end())
-        fail(role + " ('" + name + "') is not a constant in the file; it must be one.");
+    if (it == m_init.end()) {
+        auto producer = m_producer.find(resolve(name));
+        fail(role + " ('" + name + "') " +
+             (producer != m_producer.end()
+                  ? "is computed at run time by " + describe(*producer->second)
+                  : std::string("is an input of the graph, given at run time")) +
+             "; only a constant stored in the file is supported here.");
+    }
     const onnx::TensorProto& t = *it->second;
     if (t.data_type() != onnx::TensorProto::INT64)
         fail(role + " ('" + name + "') has dtype " + dataTypeName(t.data_type()) +
@@ -412,6 +444,128 @@ std::vector<int64_t> GraphMapper::int64Values(const std::string& name,
         v.assign(t.int64_data().begin(), t.int64_data().end());
     }
     return v;
+}
+
+// Axes given by the attribute (older opsets) or by input `input` (opset 13+ Squeeze, 18+ ReduceMean
+// and Pad), which must be a constant.
+std::vector<int64_t> GraphMapper::axesOf(const onnx::NodeProto& n, int input) const {
+    if (n.input_size() > input && !n.input(input).empty())
+        return int64Values(n.input(input),
+                           "input " + std::to_string(input) + " (axes) of " + describe(n));
+    return ints(n, "axes");
+}
+
+// Constant nodes: `value` holds a tensor; opset 12 added value_ints, value_int, value_float(s),
+// which exporters use for axes and shapes. Each becomes a tensor like an initializer.
+void GraphMapper::collectConstants() {
+    for (const auto& n : m_g.node()) {
+        if (n.op_type() != "Constant" || n.output_size() != 1) continue;
+        for (const auto& a : n.attribute()) {
+            if (a.name() == "value" && a.has_t()) {
+                m_init[n.output(0)] = &a.t();
+                continue;
+            }
+            onnx::TensorProto t;
+            if (a.name() == "value_ints" || a.name() == "value_int") {
+                t.set_data_type(onnx::TensorProto::INT64);
+                if (a.name() == "value_ints") {
+                    if (a.ints_size() > 8) continue;  // no axes or shape is longer
+                    t.add_dims(a.ints_size());
+                    for (const int64_t v : a.ints()) t.add_int64_data(v);
+                } else {
+                    t.add_int64_data(a.i());
+                }
+            } else if (a.name() == "value_floats" || a.name() == "value_float") {
+                t.set_data_type(onnx::TensorProto::FLOAT);
+                if (a.name() == "value_floats") {
+                    if (a.floats_size() > 8) continue;
+                    t.add_dims(a.floats_size());
+                    for (const float v : a.floats()) t.add_float_data(v);
+                } else {
+                    t.add_float_data(a.f());
+                }
+            } else {
+                continue;
+            }
+            m_constants.push_back(std::move(t));
+            m_init[n.output(0)] = &m_constants.back();
+        }
+    }
+}
+
+// Pad nodes (opset 11+: pads, constant_value and, from 18, axes as inputs; before 11 as
+// attributes). Only a zero, constant-mode padding of the spatial axes is read through (into the
+// Conv or MaxPool that follows); anything else is refused, naming the node.
+void GraphMapper::collectPads() {
+    for (const auto& n : m_g.node()) {
+        if (n.op_type() != "Pad") continue;
+        checkNode(n);
+        if (n.input_size() < 1 || n.output_size() != 1) fail(describe(n) + " is malformed.");
+        const std::string mode = stringAttr(n, "mode");
+        if (!mode.empty() && mode != "constant")
+            fail(describe(n) + ", attribute 'mode': " + mode +
+                 " padding is not the zero padding of a ResNet's convolutions.");
+        std::vector<int64_t> pads =
+            n.input_size() > 1 && !n.input(1).empty()
+                ? int64Values(n.input(1), "input 1 (pads) of " + describe(n))
+                : ints(n, "pads");
+        float value = floatAttr(n, "value", 0.0F);
+        if (n.input_size() > 2 && !n.input(2).empty()) {
+            auto c = m_init.find(resolve(n.input(2)));
+            if (c == m_init.end())
+                fail("input 2 (constant_value) of " + describe(n) + " ('" + n.input(2) +
+                     "') is computed at run time; only a constant is supported here.");
+            const onnx::TensorProto& t = *c->second;
+            if (t.data_type() != onnx::TensorProto::FLOAT)
+                fail("input 2 (constant_value) of " + describe(n) + " is not float32.");
+            if (t.float_data_size() > 0)
+                value = t.float_data(0);
+            else if (t.raw_data().size() >= 4)
+                std::memcpy(&value, t.raw_data().data(), 4);
+        }
+        if (value != 0.0F)
+            fail(describe(n) + " pads with " + std::to_string(value) +
+                 ", not with zeros as a ResNet's convolutions do.");
+        // Per axis: begin values, then end values; with an axes input only for those axes.
+        std::vector<int64_t> axes = {0, 1, 2, 3};
+        if (n.input_size() > 3 && !n.input(3).empty()) {
+            axes = int64Values(n.input(3), "input 3 (axes) of " + describe(n));
+            for (int64_t& a : axes) a = a < 0 ? a + 4 : a;
+        }
+        if (pads.size() != 2 * axes.size())
+            fail(describe(n) + " gives " + std::to_string(pads.size()) + " pads for " +
+                 std::to_string(axes.size()) + " axes.");
+        std::vector<int64_t> begin(4, 0), end(4, 0);
+        for (size_t i = 0; i < axes.size(); ++i) {
+            if (axes[i] < 0 || axes[i] > 3) fail(describe(n) + " pads an axis the image lacks.");
+            begin[static_cast<size_t>(axes[i])] = pads[i];
+            end[static_cast<size_t>(axes[i])] = pads[i + axes.size()];
+        }
+        if (begin[0] || begin[1] || end[0] || end[1])
+            fail(describe(n) +
+                 " pads the batch or channel axis; a ResNet pads only height and "
+                 "width.");
+        for (int64_t p : {begin[2], begin[3], end[2], end[3]})
+            if (p < 0 || p > 8) fail(describe(n) + " pads by " + std::to_string(p) + ".");
+        m_pads[n.output(0)] = {&n, {begin[2], begin[3], end[2], end[3]}, false};
+        m_alias[n.output(0)] = n.input(0);
+    }
+    // A Pad is read through only into a Conv or MaxPool, which adds it to its own padding.
+    for (const auto& n : m_g.node())
+        for (const auto& in : n.input())
+            if (auto pad = m_pads.find(in);
+                pad != m_pads.end() && n.op_type() != "Conv" && n.op_type() != "MaxPool")
+                fail(describe(*pad->second.node) + " pads the input of " + describe(n) +
+                     "; only a convolution or the stem's max-pool can take a Pad node.");
+}
+
+// The padding a Pad in front of `consumer` adds (all zeros if none), marking it taken up.
+std::vector<int64_t> GraphMapper::padsBefore(const onnx::NodeProto& consumer) {
+    if (consumer.input_size() < 1) return {0, 0, 0, 0};
+    auto it = m_pads.find(consumer.input(0));
+    if (it == m_pads.end()) return {0, 0, 0, 0};
+    it->second.takenUp = true;
+    return it->second.pads;
 }
 
 Tensor GraphMapper::tensor(const std::string& name, const std::string& role) {
@@ -534,12 +688,20 @@ std::string GraphMapper::convUnit(const onnx::NodeProto& conv, const std::string
              std::to_string(stride) + ", padding " + std::to_string(pad) +
              ", no dilation, no groups).");
     };
+    // Padding: the attribute's, plus a zero Pad node's in front (explicit-padding exports).
+    std::vector<int64_t> padding = padsBefore(conv);
+    const bool explicitPad = padding != std::vector<int64_t>{0, 0, 0, 0};
+    if (p.size() == 4)
+        for (size_t i = 0; i < 4; ++i) padding[i] += p[i];
     const std::string autoPad = stringAttr(conv, "auto_pad");
-    if (!autoPad.empty() && autoPad != "NOTSET" && !(autoPad == "VALID" && pad == 0 && p.empty()))
+    if (!autoPad.empty() && autoPad != "NOTSET" &&
+        !(autoPad == "VALID" && (pad == 0 || explicitPad) && p.empty()))
         wrong("auto_pad", autoPad);
     if (!k.empty() && !all(k, kernel, 2)) wrong("kernel_shape", shapeToString(k));
     if (!all(s, stride, 2)) wrong("strides", shapeToString(s));
-    if (!all(p, pad, 4)) wrong("pads", shapeToString(p));
+    if ((!p.empty() && p.size() != 4) || !all(padding, pad, 4))
+        wrong("pads", explicitPad ? shapeToString(padding) + " with the Pad node in front"
+                                  : shapeToString(p));
     if (!all(d, 1, 2)) wrong("dilations", shapeToString(d));
     if (intAttr(conv, "group", 1) != 1) wrong("group", std::to_string(intAttr(conv, "group", 1)));
     if (conv.input_size() < 2) fail(describe(conv) + " has no weight input.");
@@ -560,20 +722,20 @@ std::string GraphMapper::convUnit(const onnx::NodeProto& conv, const std::string
     return out;
 }
 
-WeightSet GraphMapper::map() {
+TensorFile GraphMapper::map() {
     for (const auto& n : m_g.node())
         if (n.output_size() == 0 || n.output(0).empty())
             fail(describe(n) + " has no output; the graph is malformed.");
     for (const auto& t : m_g.initializer()) m_init[t.name()] = &t;
+    collectConstants();
     for (const auto& n : m_g.node()) {
-        if (passesThrough(n)) {
-            m_alias[n.output(0)] = n.input(0);
-        } else if (n.op_type() == "Constant" && n.output_size() == 1) {
-            for (const auto& a : n.attribute())
-                if (a.name() == "value" && a.has_t()) m_init[n.output(0)] = &a.t();
-        }
+        for (const auto& out : n.output()) m_producer.emplace(out, &n);
+        if (passesThrough(n)) m_alias[n.output(0)] = n.input(0);
     }
     resolveAliases();  // fails on a cycle of Identity nodes
+    collectPads();     // reads constants through Identity chains; aliases each Pad's output
+    m_resolved.clear();
+    resolveAliases();
     indexConsumers();
     std::vector<std::string> inputs;
     for (const auto& in : m_g.input())
@@ -587,7 +749,11 @@ WeightSet GraphMapper::map() {
     const onnx::NodeProto& pool = take(x, "MaxPool", "the stem max-pool");
     const std::vector<int64_t> pk = ints(pool, "kernel_shape");
     const std::vector<int64_t> ps = ints(pool, "strides");
-    const std::vector<int64_t> pp = ints(pool, "pads");
+    std::vector<int64_t> pp = padsBefore(pool);  // a zero Pad is a max-pool's -inf after a ReLU
+    if (const std::vector<int64_t> attr = ints(pool, "pads"); attr.size() == 4)
+        for (size_t i = 0; i < 4; ++i) pp[i] += attr[i];
+    else if (!attr.empty())
+        pp = attr;
     if (pk != std::vector<int64_t>{3, 3} || ps != std::vector<int64_t>{2, 2} ||
         (pp != std::vector<int64_t>{1, 1, 1, 1}))
         fail(describe(pool) + " is not the 3×3, stride 2, padding 1 max-pool of a ResNet stem " +
@@ -657,6 +823,9 @@ WeightSet GraphMapper::map() {
     } else if (const onnx::NodeProto* reshape = peek(x, "Reshape")) {
         markUsed(*reshape);
         x = reshape->output(0);
+    } else if (const onnx::NodeProto* squeeze = peek(x, "Squeeze")) {
+        markUsed(*squeeze);
+        x = squeeze->output(0);
     }
     const onnx::NodeProto& gemm = take(x, "Gemm", "the fully connected layer");
     if (gemm.input_size() < 3 || intAttr(gemm, "transA", 0) != 0 ||
@@ -676,19 +845,22 @@ WeightSet GraphMapper::map() {
     m_w.tensors["fc.bias"] = tensor(gemm.input(2), "fc.bias");
 
     for (const auto& n : m_g.node()) {
-        const bool aside = passesThrough(n) || n.op_type() == "Constant";
+        const bool aside =
+            passesThrough(n) || n.op_type() == "Constant" ||
+            (n.output_size() == 1 && m_pads.count(n.output(0)) && m_pads.at(n.output(0)).takenUp);
         if (aside) checkNode(n);
         if (aside || m_used.count(&n)) continue;
         fail(describe(n) +
              " is not part of a basic-block ResNet (expected only Conv, "
-             "BatchNormalization, Relu, Add, MaxPool, GlobalAveragePool, Flatten/Reshape, Gemm).");
+             "BatchNormalization, Relu, Add, MaxPool, GlobalAveragePool or ReduceMean, "
+             "Flatten/Reshape/Squeeze, Gemm, and zero Pad in front of a Conv or MaxPool).");
     }
     return std::move(m_w);
 }
 
 }  // namespace
 
-WeightSet readOnnx(const uint8_t* data, size_t size, const std::string& label) {
+TensorFile readOnnx(const uint8_t* data, size_t size, const std::string& label) {
     if (size > limits::kMaxOnnxFileBytes)
         throw WeightsError(label + ": the file is " + std::to_string(size >> 20) +
                            " MB; an ONNX ResNet18/34 is at most " +
@@ -716,7 +888,7 @@ WeightSet readOnnx(const uint8_t* data, size_t size, const std::string& label) {
     for (const auto& o : model.opset_import())
         if (o.domain().empty() || o.domain() == "ai.onnx") opset = o.version();
     GraphMapper mapper(model.graph(), opset, label);
-    WeightSet w = mapper.map();
+    TensorFile w = mapper.map();
     w.file = label;
     w.format = "ONNX";
     return w;

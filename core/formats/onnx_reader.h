@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/model/weights.h"
+#include "core/formats/tensor_file.h"
 
 namespace r18 {
 
@@ -18,8 +18,8 @@ namespace r18 {
 // ResNet18/34 can (formats/limits.h) is refused. Every attribute that changes what a node
 // computes is either honoured or refused with a message naming the node and the attribute
 // (MaxPool ceil_mode, dilations, auto_pad, BatchNormalization in training mode, ...).
-WeightSet readOnnx(const uint8_t* data, size_t size, const std::string& label);
-inline WeightSet readOnnx(const std::vector<uint8_t>& bytes, const std::string& label) {
+TensorFile readOnnx(const uint8_t* data, size_t size, const std::string& label);
+inline TensorFile readOnnx(const std::vector<uint8_t>& bytes, const std::string& label) {
     return readOnnx(bytes.data(), bytes.size(), label);
 }
 

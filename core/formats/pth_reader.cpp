@@ -270,8 +270,8 @@ struct StorageReader {
 // storage is read: the number of tensors and their values against what a ResNet can need,
 // every view against its storage. Each storage is then read (and CRC-checked) once, however
 // many tensors view it.
-WeightSet collect(const PyObject& dict, const std::string& label, const StorageReader& storages) {
-    WeightSet w;
+TensorFile collect(const PyObject& dict, const std::string& label, const StorageReader& storages) {
+    TensorFile w;
     w.file = label;
     struct View {
         std::string name;
@@ -324,7 +324,7 @@ WeightSet collect(const PyObject& dict, const std::string& label, const StorageR
     return w;
 }
 
-WeightSet readZipPth(const uint8_t* data, size_t size, const std::string& label) {
+TensorFile readZipPth(const uint8_t* data, size_t size, const std::string& label) {
     ZipArchive zip(label, data, size);
     const ZipArchive::Entry* pkl = nullptr;
     for (const auto& e : zip.entries()) {
@@ -367,12 +367,12 @@ WeightSet readZipPth(const uint8_t* data, size_t size, const std::string& label)
     };
     if (root.root->type == PyObject::Type::Object) {  // torch.jit.save: a module, not a dict
         Unpickled scratch;
-        WeightSet w = collect(torchScriptStateDict(*root.root, scratch), label, reader);
+        TensorFile w = collect(torchScriptStateDict(*root.root, scratch), label, reader);
         w.format = "TorchScript (" + torchScriptClassName(root.root->s) + "; its code is not run)";
         return w;
     }
     const Found found = findStateDict(root.root, label);
-    WeightSet w = collect(*found.dict, label, reader);
+    TensorFile w = collect(*found.dict, label, reader);
     w.format = found.where.empty() ? "PyTorch state dict"
                                    : "PyTorch checkpoint (state dict in " + found.where + ")";
     return w;
@@ -393,7 +393,7 @@ std::map<std::string, const PyObject*> findStorages(const PyRef& root) {
     return storages;
 }
 
-WeightSet readLegacyPth(const uint8_t* data, size_t size, const std::string& label) {
+TensorFile readLegacyPth(const uint8_t* data, size_t size, const std::string& label) {
     size_t pos = 0;
     auto next = [&]() {
         size_t used = 0;
@@ -453,7 +453,7 @@ WeightSet readLegacyPth(const uint8_t* data, size_t size, const std::string& lab
         return b;
     };
     const Found found = findStateDict(root, label);
-    WeightSet w = collect(*found.dict, label, reader);
+    TensorFile w = collect(*found.dict, label, reader);
     w.format = found.where.empty()
                    ? "PyTorch state dict (legacy format)"
                    : "PyTorch checkpoint (legacy format; state dict in " + found.where + ")";
@@ -470,7 +470,7 @@ bool looksLikeLegacyPth(const uint8_t* data, size_t size) {
            std::memcmp(data + at + 2, kLegacyMagic, sizeof kLegacyMagic) == 0;
 }
 
-WeightSet readPth(const uint8_t* data, size_t size, const std::string& label) {
+TensorFile readPth(const uint8_t* data, size_t size, const std::string& label) {
     if (ZipArchive::looksLikeZip(data, size)) return readZipPth(data, size, label);
     if (looksLikeLegacyPth(data, size)) return readLegacyPth(data, size, label);
     throw WeightsError(label +

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/model/weights.h"
+#include "core/formats/tensor_file.h"
 
 namespace r18 {
 
@@ -22,8 +22,8 @@ namespace r18 {
 // a ResNet18/34 can need (formats/limits.h), whatever the file declares: everything is checked
 // before a storage is read, each storage is read once however many tensors view it, and a
 // stored (uncompressed) storage is read in place.
-WeightSet readPth(const uint8_t* data, size_t size, const std::string& label);
-inline WeightSet readPth(const std::vector<uint8_t>& bytes, const std::string& label) {
+TensorFile readPth(const uint8_t* data, size_t size, const std::string& label);
+inline TensorFile readPth(const std::vector<uint8_t>& bytes, const std::string& label) {
     return readPth(bytes.data(), bytes.size(), label);
 }
 

@@ -17,7 +17,7 @@ using Json = nlohmann::json;
 struct DtypeInfo {
     const char* name;  // safetensors' spelling
     int bytes;
-    const char* torchName;  // as WeightSet::nonFloat and the messages name it
+    const char* torchName;  // as TensorFile::nonFloat and the messages name it
     bool isFloat;
 };
 
@@ -84,7 +84,7 @@ public:
     Reader(const uint8_t* data, size_t size, const std::string& label)
         : m_data(data), m_size(size), m_label(label) {}
 
-    WeightSet read() {
+    TensorFile read() {
         if (m_size < 8) fail("the file is shorter than a safetensors header length (8 bytes).");
         const uint64_t headerSize = readLe64(m_data);
         if (headerSize > kMaxSafetensorsHeader)
@@ -203,7 +203,7 @@ private:
                  " bytes of the file belong to no tensor.");
     }
 
-    WeightSet materialize(const std::vector<Entry>& entries, const uint8_t* data) const {
+    TensorFile materialize(const std::vector<Entry>& entries, const uint8_t* data) const {
         // Bounded by the largest model the app runs, not by what the file declares.
         if (entries.size() > limits::kMaxTensors)
             fail("the file holds " + std::to_string(entries.size()) +
@@ -215,7 +215,7 @@ private:
         if (values > limits::kMaxWeightElements)
             fail("the file holds " + std::to_string(values) +
                  " floating-point values, far more than any ResNet18/34 needs.");
-        WeightSet w;
+        TensorFile w;
         w.file = m_label;
         w.format = "safetensors";
         for (const Entry& e : entries) {
@@ -251,7 +251,7 @@ bool looksLikeSafetensors(const uint8_t* data, size_t size) {
     return size >= 9 && data[8] == '{' && data[5] == 0 && data[6] == 0 && data[7] == 0;
 }
 
-WeightSet readSafetensors(const uint8_t* data, size_t size, const std::string& label) {
+TensorFile readSafetensors(const uint8_t* data, size_t size, const std::string& label) {
     return Reader(data, size, label).read();
 }
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "core/model/weights.h"
+#include "core/formats/tensor_file.h"
 
 namespace r18 {
 
@@ -26,8 +26,8 @@ bool looksLikeSafetensors(const uint8_t* data, size_t size);
 // Float tensors (F16, BF16, F32, F64) converted to float32 under the file's own names (no
 // renaming here: see weight_names.h); integer and bool tensors are listed in nonFloat.
 // `label` names the file in messages. Throws WeightsError.
-WeightSet readSafetensors(const uint8_t* data, size_t size, const std::string& label);
-inline WeightSet readSafetensors(const std::vector<uint8_t>& bytes, const std::string& label) {
+TensorFile readSafetensors(const uint8_t* data, size_t size, const std::string& label);
+inline TensorFile readSafetensors(const std::vector<uint8_t>& bytes, const std::string& label) {
     return readSafetensors(bytes.data(), bytes.size(), label);
 }
 

@@ -74,12 +74,14 @@ std::shared_ptr<const Model> Model::demo() {
 }
 
 void Model::findLabels(const std::string& labelsPath) {
+    m_labelsFile.clear();
     if (!labelsPath.empty()) {
         Labels labels = Labels::fromFile(labelsPath);
         if (const std::string why = labelsMismatch(labels, *m_spec, labelsPath); !why.empty())
             throw Error(why);
         m_labels = std::move(labels);
         m_labelsSource = labelsPath;
+        m_labelsFile = labelsPath;
         return;
     }
     if (const std::string beside = Labels::fileBesideWeights(file()); !beside.empty()) {
@@ -89,6 +91,7 @@ void Model::findLabels(const std::string& labelsPath) {
                 throw Error(why);
             m_labels = std::move(labels);
             m_labelsSource = beside;
+            m_labelsFile = beside;
             return;
         } catch (const Error& e) {
             m_notes.push_back(std::string(e.what()) +
@@ -120,6 +123,14 @@ void Model::usePreprocessing() {
     if (!m_config.hasPreprocess) return;
     m_preprocess = m_config.preprocess;
     m_preprocessSource = m_config.preprocessSource;
+}
+
+std::vector<RoleAndPath> Model::sourceFiles() const {
+    std::vector<RoleAndPath> files;
+    if (!file().empty()) files.push_back({"the weights", file()});
+    if (!m_labelsFile.empty()) files.push_back({"the labels", m_labelsFile});
+    if (!m_config.file.empty()) files.push_back({"the model config", m_config.file});
+    return files;
 }
 
 std::string Model::weightsSource() const {

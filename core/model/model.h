@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/files.h"
 #include "core/media/preprocess.h"
 #include "core/model/labels.h"
 #include "core/model/model_config.h"
@@ -78,6 +79,10 @@ public:
     // Things noticed while opening that the user should hear about (a labels file or config
     // beside the weights that was skipped, and why).
     const std::vector<std::string>& notes() const { return m_notes; }
+    // The files the model was read from, each with its role: {"the weights", path}, {"the
+    // labels", path}, {"the model config", path}. Outputs are checked against them
+    // (outputOverInputProblem() in core/files.h).
+    std::vector<RoleAndPath> sourceFiles() const;
 
     // One line: "ResNet18 · resnet18-f37072fd.pth · 1000 classes · ImageNet-trained".
     std::string summary() const;
@@ -103,6 +108,7 @@ private:
     PreprocessOptions m_preprocess;
     Trust m_trust = Trust::Untrained;
     std::string m_labelsSource;
+    std::string m_labelsFile;  // empty unless the labels came from a file of their own
     std::string m_preprocessSource = "torchvision evaluation transform";
     ModelConfig m_config;  // the config beside the weights, if any
     std::vector<std::string> m_notes;

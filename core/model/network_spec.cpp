@@ -14,6 +14,28 @@ int64_t convOut(int64_t size, int kernel, int stride, int pad) {
     return (size + 2 * pad - kernel) / stride + 1;
 }
 
+// A convolution with its batch-norm, as Builder::conv() adds it.
+struct ConvNode {
+    std::string name;    // the node: torchvision's module name, "layer1.0.conv1"
+    std::string weight;  // the module holding its weight ("layer2.0.downsample.0")
+    std::string bn;      // the batch-norm module after it ("layer2.0.downsample.1")
+    int src = 0;         // index of the input node
+    int64_t channels = 0;
+    int kernel = 3;
+    int stride = 1;
+    bool relu = false;  // followed by a ReLU of its own (not the block's, after the add)
+    int stage = 0;
+    int block = -1;
+};
+
+ConvNode convNode(const std::string& name, const std::string& weight, const std::string& bn) {
+    ConvNode c;
+    c.name = name;
+    c.weight = weight;
+    c.bn = bn;
+    return c;
+}
+
 class Builder {
 public:
     explicit Builder(NetworkSpec& spec) : m_spec(spec) {}
@@ -23,27 +45,26 @@ public:
         return static_cast<int>(m_spec.nodes.size()) - 1;
     }
 
-    int conv(const std::string& name, const std::string& weight, const std::string& bn, int src,
-             int64_t outChannels, int kernel, int stride, bool relu, int stage, int block) {
-        const Node& in = m_spec.nodes[static_cast<size_t>(src)];
+    int conv(const ConvNode& c) {
+        const Node& in = m_spec.nodes[static_cast<size_t>(c.src)];
         Node n;
-        n.name = name;
+        n.name = c.name;
         n.kind = NodeKind::Conv;
-        n.stage = stage;
-        n.block = block;
-        n.inputs = {src};
+        n.stage = c.stage;
+        n.block = c.block;
+        n.inputs = {c.src};
         n.inShape = in.outShape;
-        n.kernel = kernel;
-        n.stride = stride;
-        n.pad = kernel / 2;
-        const int64_t h = convOut(in.outShape[1], kernel, stride, n.pad);
-        const int64_t w = convOut(in.outShape[2], kernel, stride, n.pad);
-        n.outShape = {outChannels, h, w};
-        n.relu = relu;
-        n.weightName = weight;
-        n.bnName = bn;
-        const int64_t weights = outChannels * in.outShape[0] * kernel * kernel;
-        n.params = weights + 2 * outChannels;  // conv weight + BN gamma and beta
+        n.kernel = c.kernel;
+        n.stride = c.stride;
+        n.pad = c.kernel / 2;
+        const int64_t h = convOut(in.outShape[1], c.kernel, c.stride, n.pad);
+        const int64_t w = convOut(in.outShape[2], c.kernel, c.stride, n.pad);
+        n.outShape = {c.channels, h, w};
+        n.relu = c.relu;
+        n.weightName = c.weight;
+        n.bnName = c.bn;
+        const int64_t weights = c.channels * in.outShape[0] * c.kernel * c.kernel;
+        n.params = weights + 2 * c.channels;  // conv weight + BN gamma and beta
         n.macs = weights * h * w;
         return add(std::move(n));
     }
@@ -141,7 +162,13 @@ NetworkSpec makeResNet(const std::vector<int>& depths, int64_t numClasses, int64
     input.outShape = {3, inputSize, inputSize};
     int prev = b.add(input);
 
-    prev = b.conv("conv1", "conv1", "bn1", prev, kStemChannels, 7, 2, true, 0, -1);
+    ConvNode stem = convNode("conv1", "conv1", "bn1");
+    stem.src = prev;
+    stem.channels = kStemChannels;
+    stem.kernel = 7;
+    stem.stride = 2;
+    stem.relu = true;
+    prev = b.conv(stem);
 
     Node pool;
     pool.name = "maxpool";
@@ -163,17 +190,34 @@ NetworkSpec makeResNet(const std::vector<int>& depths, int64_t numClasses, int64
             const std::string p = "layer" + std::to_string(stage) + "." + std::to_string(blk);
             const int stride = (blk == 0 && s > 0) ? 2 : 1;
             const int blockInput = prev;
-            const int c1 = b.conv(p + ".conv1", p + ".conv1", p + ".bn1", blockInput, width, 3,
-                                  stride, true, stage, blk);
+            ConvNode first = convNode(p + ".conv1", p + ".conv1", p + ".bn1");
+            first.src = blockInput;
+            first.channels = width;
+            first.stride = stride;
+            first.relu = true;
+            first.stage = stage;
+            first.block = blk;
+            const int c1 = b.conv(first);
             int skip = blockInput;
             int via = -1;
             if (stride != 1 || channels != width) {
-                via = b.conv(p + ".downsample", p + ".downsample.0", p + ".downsample.1",
-                             blockInput, width, 1, stride, false, stage, blk);
+                ConvNode projection =
+                    convNode(p + ".downsample", p + ".downsample.0", p + ".downsample.1");
+                projection.src = blockInput;
+                projection.channels = width;
+                projection.kernel = 1;
+                projection.stride = stride;
+                projection.stage = stage;
+                projection.block = blk;
+                via = b.conv(projection);
                 skip = via;
             }
-            const int c2 =
-                b.conv(p + ".conv2", p + ".conv2", p + ".bn2", c1, width, 3, 1, false, stage, blk);
+            ConvNode second = convNode(p + ".conv2", p + ".conv2", p + ".bn2");
+            second.src = c1;
+            second.channels = width;
+            second.stage = stage;
+            second.block = blk;
+            const int c2 = b.conv(second);
 
             Node add;
             add.name = p;

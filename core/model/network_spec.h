@@ -59,7 +59,6 @@ struct NetworkSpec {
     int64_t totalParams() const;
     int64_t totalMacs() const;
     std::vector<std::string> tapNames() const;  // names a caller may ask the engine for
-    std::vector<int64_t> inputShape() const { return {3, inputSize, inputSize}; }
 };
 
 // ResNet with basic blocks (ResNet18/34 family) as torchvision builds it.

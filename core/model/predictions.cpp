@@ -30,7 +30,8 @@ std::vector<Prediction> topK(const float* logits, int64_t count, int k, const La
                       });
     std::vector<Prediction> top;
     for (size_t i = 0; i < n; ++i)
-        top.push_back({order[i], p[static_cast<size_t>(order[i])], labels.name(order[i])});
+        top.push_back({order[i], p[static_cast<size_t>(order[i])], labels.name(order[i]),
+                       labels.id(order[i])});
     return top;
 }
 

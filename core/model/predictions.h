@@ -13,6 +13,7 @@ struct Prediction {
     int64_t index = 0;
     float probability = 0.0F;
     std::string label;
+    std::string wordnetId;  // "n01440764" when the labels file gave one, else ""
 };
 
 // Numerically stable softmax of one row of logits.

@@ -6,22 +6,20 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/formats/tensor_file.h"
 #include "core/model/network_spec.h"
 #include "core/tensor.h"
 
 namespace r18 {
 
-struct WeightSet {
-    // torchvision state-dict names: "conv1.weight", "bn1.running_var", "fc.bias", ...
-    // A file whose batch-norm was folded into the convolutions (a torchvision ONNX export)
-    // has "<conv>.bias" instead of the "<bn>.*" tensors.
-    std::map<std::string, Tensor> tensors;
-    std::map<std::string, std::string> nonFloat;  // tensors skipped for their dtype: name -> dtype
-    std::map<std::string, float> bnEps;           // per BatchNorm module; absent means 1e-5
-    std::string file;    // where it came from, for messages ("" for generated weights)
-    std::string format;  // "PyTorch state dict", "PyTorch state dict (legacy format)", "ONNX", ...
+// A TensorFile with torchvision's names (weight_names.h), its hash and what it is.
+struct WeightSet : TensorFile {
+    WeightSet() = default;
+    WeightSet(TensorFile read) : TensorFile(std::move(read)) {}  // NOLINT: what a reader read
+
     // How the file's names were mapped onto torchvision's, "" if they already were
     // ("Hugging Face transformers names mapped onto torchvision's; prefix 'model.' stripped").
     std::string naming;

@@ -2,6 +2,8 @@
 
 #include <QFileInfo>
 
+#include <algorithm>
+
 #include "ui/actions/exports.h"
 #include "ui/actions/image_intake.h"
 #include "ui/actions/live_controller.h"
@@ -25,268 +27,236 @@ QString recentActionId(int index) {
 
 namespace {
 
-// File → Open Sample (one entry per installed photo) and File → Open Recent (fixed slots that
-// RecentFiles names and shows), for after File → Open.
-std::vector<ActionSpec> sampleAndRecentActions(const ActionTargets& t) {
-    std::vector<ActionSpec> table;
+QString threadsText(int n) {
+    return n == 1 ? QObject::tr("1 thread") : QObject::tr("%1 threads").arg(n);
+}
+
+// File: open, samples, recent files, previous/next, folders, saving, quit.
+void fileActions(std::vector<ActionSpec>& table, const ActionTargets& t) {
+    const QString file = QObject::tr("&File");
+    table.push_back(
+        command("file.open", file, QObject::tr("&Open Images…"), [t] { t.intake->openDialog(); })
+            .key(QKeySequence::Open)
+            .icon(QStyle::SP_DialogOpenButton)
+            .toolbar(10, QObject::tr("Open")));
+    // File → Open Sample (one entry per installed photo) and File → Open Recent (fixed slots that
+    // RecentFiles names and shows).
     const QString samples = QObject::tr("&File/Open &Sample");
     for (const QString& path : t.samples) {
         QString name = QFileInfo(path).completeBaseName();
         name[0] = name[0].toUpper();
-        table.push_back({sampleActionId(path),
-                         samples,
-                         QStringLiteral("&") + name,
-                         {},
-                         [t, path](bool) { t.openSample(path); },
-                         false,
-                         {},
-                         QObject::tr("open the sample photo %1").arg(QFileInfo(path).fileName())});
+        table.push_back(
+            command(sampleActionId(path), samples, QStringLiteral("&") + name, [t, path] {
+                t.openSample(path);
+            }).explained(QObject::tr("open the sample photo %1").arg(QFileInfo(path).fileName())));
     }
     const QString recent = QObject::tr("&File/Open &Recent");
     for (int i = 0; i < RecentFiles::kMaxEntries; ++i)
-        table.push_back({recentActionId(i), recent, {}, {}, [t, i](bool) { t.recent->open(i); }});
-    table.push_back({"-", recent});
-    table.push_back({"file.recentClear", recent, QObject::tr("&Clear Menu"), {}, [t](bool) {
-                         t.recent->clear();
-                     }});
-    return table;
+        table.push_back(command(recentActionId(i), recent, {}, [t, i] { t.recent->open(i); }));
+    table.push_back(separator(recent));
+    table.push_back(command("file.recentClear", recent, QObject::tr("&Clear Menu"),
+                            [t] { t.recent->clear(); }));
+    table.push_back(
+        command("file.previous", file, QObject::tr("Pre&vious Image"), [t] { t.intake->step(-1); })
+            .key(Qt::Key_PageUp, QKeySequence(Qt::CTRL | Qt::Key_Left))
+            .explained(QObject::tr("previous image (in its folder)")));
+    table.push_back(
+        command("file.next", file, QObject::tr("&Next Image"), [t] { t.intake->step(+1); })
+            .key(Qt::Key_PageDown, QKeySequence(Qt::CTRL | Qt::Key_Right))
+            .explained(QObject::tr("next image (in its folder)")));
+    table.push_back(command("file.folder", file, QObject::tr("Classify a &Folder…"), [t] {
+                        t.classifyFolder();
+                    }).key(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F)));
+    table.push_back(separator(file));
+    table.push_back(command("file.saveMaps", file, QObject::tr("&Save Feature Maps as PNG…"),
+                            [t] { t.exports->askFeatureMaps(); })
+                        .key(QKeySequence::Save)
+                        .icon(QStyle::SP_DialogSaveButton)
+                        .toolbar(12, QObject::tr("Save")));
+    table.push_back(command("file.saveChannel", file, QObject::tr("Save &Channel as PNG…"),
+                            [t] { t.exports->askChannel(); }));
+    table.push_back(command("file.saveOverlay", file,
+                            QObject::tr("Save Image with &Overlay as PNG…"),
+                            [t] { t.exports->askOverlay(); }));
+    table.push_back(command("file.saveWindow", file, QObject::tr("Save &Window as PNG…"), [t] {
+                        t.exports->askWindow();
+                    }).key(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S)));
+    table.push_back(
+        command("file.exportPredictions", file, QObject::tr("&Export Predictions…"), [t] {
+            t.exports->askPredictions();
+        }).key(QKeySequence(Qt::CTRL | Qt::Key_E)));
+    table.push_back(separator(file));
+    table.push_back(command("file.quit", file, QObject::tr("&Quit"), [t] {
+                        t.quit();
+                    }).key(QKeySequence(Qt::CTRL | Qt::Key_Q)));
+}
+
+void editActions(std::vector<ActionSpec>& table, const ActionTargets& t) {
+    const QString edit = QObject::tr("&Edit");
+    table.push_back(
+        command("edit.paste", edit, QObject::tr("&Paste Image"), [t] { t.intake->paste(); })
+            .key(QKeySequence::Paste)
+            .explained(QObject::tr("paste an image, a path or a URL"))
+            .icon(QStyle::SP_FileDialogContentsView)
+            .toolbar(11, QObject::tr("Paste")));
+    table.push_back(command("edit.copyImage", edit, QObject::tr("Copy &Image with Overlay"), [t] {
+                        t.exports->copyImage();
+                    }).key(QKeySequence::Copy));
+    table.push_back(command("edit.copyPredictions", edit, QObject::tr("Copy &Predictions"), [t] {
+                        t.exports->copyPredictions();
+                    }).key(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C)));
+}
+
+void viewActions(std::vector<ActionSpec>& table, const ActionTargets& t) {
+    const QString view = QObject::tr("&View");
+    table.push_back(toggle(
+                        "view.heatmap", view, QObject::tr("&Where It Looked (Heat Map)"),
+                        [t] { return t.input->heatmapEnabled(); },
+                        [t](bool on) { t.input->setHeatmapEnabled(on); })
+                        .key(Qt::Key_H));
+    table.push_back(toggle(
+                        "view.perLayer", view, QObject::tr("Scale per &Layer"),
+                        [t] { return t.layers->perLayerScale(); },
+                        [t](bool on) { t.layers->setPerLayerScale(on); })
+                        .key(Qt::Key_N)
+                        .explained(QObject::tr("one colour scale per layer / per channel")));
+    table.push_back(toggle(
+                        "view.sort", view, QObject::tr("&Sort Channels by Mean"),
+                        [t] { return t.layers->sortByMean(); },
+                        [t](bool on) { t.layers->setSortByMean(on); })
+                        .key(Qt::Key_S));
+    table.push_back(toggle(
+                        "view.blend", view, QObject::tr("&Blend Channel over Input"),
+                        [t] { return t.layers->blend(); }, [t](bool on) { t.layers->setBlend(on); })
+                        .key(Qt::Key_B));
+    table.push_back(separator(view));
+    table.push_back(
+        toggle("view.explain", view, QObject::tr("Where It Looked — &Methods"), t.explainShown,
+               t.showExplain)
+            .key(Qt::Key_E)
+            .explained(QObject::tr(
+                "CAM, Grad-CAM, gradients, integrated gradients, SmoothGrad, faithfulness")));
+    table.push_back(toggle("view.atlas", view, QObject::tr("What This Channel &Detects"),
+                           t.atlasShown, t.showAtlas)
+                        .key(Qt::Key_A)
+                        .explained(QObject::tr(
+                            "top-9 images of your folder and feature visualisation per channel")));
+    table.push_back(
+        toggle("view.compare", view, QObject::tr("&Compare fp32 / int8"), t.compareShown,
+               t.showCompare)
+            .key(Qt::Key_C)
+            .explained(QObject::tr(
+                "the image at fp32 and int8: both top-5s, the selected node's difference")));
+    table.push_back(
+        command("view.atlasFolder", view, QObject::tr("Channel Atlas of a F&older…"), [t] {
+            t.atlasFolder();
+        }).key(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A)));
+    table.push_back(separator(view));
+    table.push_back(command("view.fit", view, QObject::tr("&Fit Diagram"), [t] {
+                        t.diagram->fitDiagram();
+                    }).key(QKeySequence(Qt::CTRL | Qt::Key_0)));
+}
+
+// Model and Engine: weights, labels, precision, threads.
+void modelActions(std::vector<ActionSpec>& table, const ActionTargets& t) {
+    const QString model = QObject::tr("&Model");
+    table.push_back(command("model.openWeights", model, QObject::tr("Open &Weights…"), [t] {
+                        t.models->openWeightsDialog();
+                    }).key(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O)));
+    table.push_back(command("model.openLabels", model, QObject::tr("Open &Labels…"),
+                            [t] { t.models->openLabelsDialog(); }));
+    table.push_back(separator(model));
+    table.push_back(command("model.download", model, QObject::tr("&Download Official Weights…"),
+                            [t] { t.models->showWeightsDialog(WeightsDialog::Mode::Download); }));
+    const QString engine = QObject::tr("E&ngine");
+    const int precisionKeys[] = {Qt::Key_1, Qt::Key_2, Qt::Key_3};
+    for (int i = 0; i < 3; ++i) {
+        const Precision p = kPrecisions[i];
+        const QString name = QString::fromLatin1(precisionName(p));
+        table.push_back(toggle(
+                            QStringLiteral("engine.") + name, engine, name,
+                            [t, p] { return t.session->wantedPrecision() == p; },
+                            [t, p](bool) { t.session->setPrecision(p); })
+                            .key(QKeySequence(Qt::CTRL | precisionKeys[i]))
+                            .inGroup(QStringLiteral("precision"))
+                            .explained(QObject::tr("run the network in %1").arg(name))
+                            .enabledWhen([p] { return Engine::supports(p); }));
+    }
+    table.push_back(separator(engine));
+    for (int n = 1; n <= t.cores; ++n)
+        table.push_back(
+            toggle(
+                QStringLiteral("engine.threads%1").arg(n), engine, threadsText(n),
+                [t, n] { return std::clamp(t.session->wantedThreads(), 1, t.cores) == n; },
+                [t, n](bool) { t.session->setThreads(n); })
+                .inGroup(QStringLiteral("threads")));
+}
+
+void liveActions(std::vector<ActionSpec>& table, const ActionTargets& t) {
+    const QString live = QObject::tr("&Live");
+    table.push_back(
+        command("live.start", live, QObject::tr("&Start"), [t] { t.live->toggleRunning(); })
+            .key(Qt::Key_Space)
+            .explained(QObject::tr("start/stop the camera or video"))
+            .icon(QStyle::SP_MediaPlay)
+            .toolbar(32, QObject::tr("Start"))
+            .labelled(
+                [t] { return t.session->isLive() ? QObject::tr("&Stop") : QObject::tr("&Start"); },
+                [t] { return t.session->isLive() ? QStyle::SP_MediaStop : QStyle::SP_MediaPlay; }));
+    table.push_back(toggle(
+                        "live.freeze", live, QObject::tr("&Freeze Frame"),
+                        [t] { return t.session->isFrozen(); },
+                        [t](bool on) { t.live->setFrozen(on); })
+                        .key(Qt::Key_F)
+                        .explained(QObject::tr("freeze the frame to browse its layers"))
+                        .toolbar(33, QObject::tr("Freeze")));
+    table.push_back(toggle(
+                        "live.mirror", live, QObject::tr("&Mirror"),
+                        [t] { return t.live->mirror(); }, [t](bool on) { t.live->setMirror(on); })
+                        .key(Qt::Key_M)
+                        .explained(QObject::tr("mirror the camera"))
+                        .toolbar(34, QObject::tr("Mirror")));
+    table.push_back(
+        command("live.snapshot", live, QObject::tr("Save &Snapshot"),
+                [t] {
+                    QString error;
+                    const QString path = t.live->snapshot(&error);
+                    t.status->flash(
+                        path.isEmpty() ? error : QObject::tr("Snapshot saved: %1").arg(path), 6000);
+                })
+            .key(Qt::Key_P)
+            .explained(QObject::tr("save the frame on screen to Pictures")));
+    table.push_back(command("live.video", live, QObject::tr("Open &Video File or Stream…"),
+                            [t] { t.live->askForVideo(); }));
+    table.push_back(separator(live));
+    table.push_back(toggle(
+        "live.loop", live, QObject::tr("&Loop Videos"), [t] { return t.live->loop(); },
+        [t](bool on) { t.live->setLoop(on); }));
+}
+
+void helpActions(std::vector<ActionSpec>& table, const ActionTargets& t) {
+    const QString help = QObject::tr("&Help");
+    table.push_back(
+        command("help.guide", help, QObject::tr("&What Am I Looking At?"), [t] { t.showGuide(); })
+            .key(QKeySequence::HelpContents)
+            .explained(
+                QObject::tr("what the diagram, feature maps, heat map and precisions show")));
+    table.push_back(command("help.shortcuts", help, QObject::tr("&Keyboard Shortcuts"), [t] {
+                        t.showShortcuts();
+                    }).key(QKeySequence(Qt::CTRL | Qt::Key_Slash)));
+    table.push_back(command("help.about", help, QObject::tr("&About"), [t] { t.showAbout(); }));
 }
 
 }  // namespace
 
 std::vector<ActionSpec> explorerActions(const ActionTargets& t) {
-    std::vector<ActionSpec> table = {
-        {"file.open",
-         QObject::tr("&File"),
-         QObject::tr("&Open Images…"),
-         QKeySequence::Open,
-         [t](bool) { t.intake->openDialog(); },
-         false,
-         {},
-         {},
-         QStyle::SP_DialogOpenButton,
-         true},
-    };
-    const std::vector<ActionSpec> samplesAndRecent = sampleAndRecentActions(t);
-    table.insert(table.end(), samplesAndRecent.begin(), samplesAndRecent.end());
-    const std::vector<ActionSpec> afterOpen = {
-        {"file.previous",
-         QObject::tr("&File"),
-         QObject::tr("Pre&vious Image"),
-         Qt::Key_PageUp,
-         [t](bool) { t.intake->step(-1); },
-         false,
-         {},
-         QObject::tr("previous image (in its folder)"),
-         -1,
-         false,
-         QKeySequence(Qt::CTRL | Qt::Key_Left)},
-        {"file.next",
-         QObject::tr("&File"),
-         QObject::tr("&Next Image"),
-         Qt::Key_PageDown,
-         [t](bool) { t.intake->step(+1); },
-         false,
-         {},
-         QObject::tr("next image (in its folder)"),
-         -1,
-         false,
-         QKeySequence(Qt::CTRL | Qt::Key_Right)},
-        {"file.folder", QObject::tr("&File"), QObject::tr("Classify a &Folder…"),
-         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F), [t](bool) { t.classifyFolder(); }},
-        {"-", QObject::tr("&File")},
-        {"file.saveMaps",
-         QObject::tr("&File"),
-         QObject::tr("&Save Feature Maps as PNG…"),
-         QKeySequence::Save,
-         [t](bool) { t.exports->askFeatureMaps(); },
-         false,
-         {},
-         {},
-         QStyle::SP_DialogSaveButton,
-         true},
-        {"file.saveChannel",
-         QObject::tr("&File"),
-         QObject::tr("Save &Channel as PNG…"),
-         {},
-         [t](bool) { t.exports->askChannel(); }},
-        {"file.saveOverlay",
-         QObject::tr("&File"),
-         QObject::tr("Save Image with &Overlay as PNG…"),
-         {},
-         [t](bool) { t.exports->askOverlay(); }},
-        {"file.saveWindow", QObject::tr("&File"), QObject::tr("Save &Window as PNG…"),
-         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S), [t](bool) { t.exports->askWindow(); }},
-        {"file.exportPredictions", QObject::tr("&File"), QObject::tr("&Export Predictions…"),
-         QKeySequence(Qt::CTRL | Qt::Key_E), [t](bool) { t.exports->askPredictions(); }},
-        {"-", QObject::tr("&File")},
-        {"file.quit", QObject::tr("&File"), QObject::tr("&Quit"),
-         QKeySequence(Qt::CTRL | Qt::Key_Q), [t](bool) { t.quit(); }},
-        {"edit.paste",
-         QObject::tr("&Edit"),
-         QObject::tr("&Paste Image"),
-         QKeySequence::Paste,
-         [t](bool) { t.intake->paste(); },
-         false,
-         {},
-         QObject::tr("paste an image, a path or a URL"),
-         QStyle::SP_FileDialogContentsView,
-         true},
-        {"edit.copyImage", QObject::tr("&Edit"), QObject::tr("Copy &Image with Overlay"),
-         QKeySequence::Copy, [t](bool) { t.exports->copyImage(); }},
-        {"edit.copyPredictions", QObject::tr("&Edit"), QObject::tr("Copy &Predictions"),
-         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C),
-         [t](bool) { t.exports->copyPredictions(); }},
-        {"view.heatmap", QObject::tr("&View"), QObject::tr("&Where It Looked (Heat Map)"),
-         Qt::Key_H, [t](bool on) { t.input->setHeatmapEnabled(on); }, true},
-        {"view.perLayer",
-         QObject::tr("&View"),
-         QObject::tr("Scale per &Layer"),
-         Qt::Key_N,
-         [t](bool on) { t.layers->setPerLayerScale(on); },
-         true,
-         {},
-         QObject::tr("one colour scale per layer / per channel")},
-        {"view.sort", QObject::tr("&View"), QObject::tr("&Sort Channels by Mean"), Qt::Key_S,
-         [t](bool on) { t.layers->setSortByMean(on); }, true},
-        {"view.blend", QObject::tr("&View"), QObject::tr("&Blend Channel over Input"), Qt::Key_B,
-         [t](bool on) { t.layers->setBlend(on); }, true},
-        {"-", QObject::tr("&View")},
-        {"view.explain",
-         QObject::tr("&View"),
-         QObject::tr("Where It Looked — &Methods"),
-         Qt::Key_E,
-         [t](bool on) { t.showExplain(on); },
-         true,
-         {},
-         QObject::tr("CAM, Grad-CAM, gradients, integrated gradients, SmoothGrad, faithfulness")},
-        {"view.atlas",
-         QObject::tr("&View"),
-         QObject::tr("What This Channel &Detects"),
-         Qt::Key_A,
-         [t](bool on) { t.showAtlas(on); },
-         true,
-         {},
-         QObject::tr("top-9 images of your folder and feature visualisation per channel")},
-        {"view.compare",
-         QObject::tr("&View"),
-         QObject::tr("&Compare fp32 / int8"),
-         Qt::Key_C,
-         [t](bool on) { t.showCompare(on); },
-         true,
-         {},
-         QObject::tr("the image at fp32 and int8: both top-5s, the selected node's difference")},
-        {"view.atlasFolder", QObject::tr("&View"), QObject::tr("Channel Atlas of a F&older…"),
-         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A), [t](bool) { t.atlasFolder(); }},
-        {"-", QObject::tr("&View")},
-        {"view.fit", QObject::tr("&View"), QObject::tr("&Fit Diagram"),
-         QKeySequence(Qt::CTRL | Qt::Key_0), [t](bool) { t.diagram->fitDiagram(); }},
-        {"model.openWeights", QObject::tr("&Model"), QObject::tr("Open &Weights…"),
-         QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O),
-         [t](bool) { t.models->openWeightsDialog(); }},
-        {"model.openLabels",
-         QObject::tr("&Model"),
-         QObject::tr("Open &Labels…"),
-         {},
-         [t](bool) { t.models->openLabelsDialog(); }},
-        {"-", QObject::tr("&Model")},
-        {"model.download",
-         QObject::tr("&Model"),
-         QObject::tr("&Download Official Weights…"),
-         {},
-         [t](bool) { t.models->showWeightsDialog(WeightsDialog::Mode::Download); }},
-    };
-    table.insert(table.end(), afterOpen.begin(), afterOpen.end());
-    const int precisionKeys[] = {Qt::Key_1, Qt::Key_2, Qt::Key_3};
-    for (int i = 0; i < 3; ++i)
-        table.push_back({QStringLiteral("engine.") + precisionName(kPrecisions[i]),
-                         QObject::tr("E&ngine"), QString::fromLatin1(precisionName(kPrecisions[i])),
-                         QKeySequence(Qt::CTRL | precisionKeys[i]),
-                         [t, i](bool) { t.session->setPrecision(kPrecisions[i]); }, true,
-                         QStringLiteral("precision"),
-                         QObject::tr("run the network in %1").arg(precisionName(kPrecisions[i]))});
-    table.push_back({"-", QObject::tr("E&ngine")});
-    for (int n = 1; n <= t.cores; ++n)
-        table.push_back({QStringLiteral("engine.threads%1").arg(n),
-                         QObject::tr("E&ngine"),
-                         n == 1 ? QObject::tr("1 thread") : QObject::tr("%1 threads").arg(n),
-                         {},
-                         [t, n](bool) { t.session->setThreads(n); },
-                         true,
-                         QStringLiteral("threads")});
-    const std::vector<ActionSpec> rest = {
-        {"live.start",
-         QObject::tr("&Live"),
-         QObject::tr("&Start"),
-         Qt::Key_Space,
-         [t](bool) { t.live->toggleRunning(); },
-         false,
-         {},
-         QObject::tr("start/stop the camera or video"),
-         QStyle::SP_MediaPlay,
-         true},
-        {"live.freeze",
-         QObject::tr("&Live"),
-         QObject::tr("&Freeze Frame"),
-         Qt::Key_F,
-         [t](bool on) { t.live->setFrozen(on); },
-         true,
-         {},
-         QObject::tr("freeze the frame to browse its layers"),
-         -1,
-         true},
-        {"live.mirror",
-         QObject::tr("&Live"),
-         QObject::tr("&Mirror"),
-         Qt::Key_M,
-         [t](bool on) { t.live->setMirror(on); },
-         true,
-         {},
-         QObject::tr("mirror the camera"),
-         -1,
-         true},
-        {"live.snapshot",
-         QObject::tr("&Live"),
-         QObject::tr("Save &Snapshot"),
-         Qt::Key_P,
-         [t](bool) {
-             QString error;
-             const QString path = t.live->snapshot(&error);
-             t.status->flash(path.isEmpty() ? error : QObject::tr("Snapshot saved: %1").arg(path),
-                             6000);
-         },
-         false,
-         {},
-         QObject::tr("save the frame on screen to Pictures")},
-        {"live.video",
-         QObject::tr("&Live"),
-         QObject::tr("Open &Video File or Stream…"),
-         {},
-         [t](bool) { t.live->askForVideo(); }},
-        {"-", QObject::tr("&Live")},
-        {"live.loop",
-         QObject::tr("&Live"),
-         QObject::tr("&Loop Videos"),
-         {},
-         [t](bool on) { t.live->setLoop(on); },
-         true},
-        {"help.guide",
-         QObject::tr("&Help"),
-         QObject::tr("&What Am I Looking At?"),
-         QKeySequence::HelpContents,
-         [t](bool) { t.showGuide(); },
-         false,
-         {},
-         QObject::tr("what the diagram, feature maps, heat map and precisions show")},
-        {"help.shortcuts", QObject::tr("&Help"), QObject::tr("&Keyboard Shortcuts"),
-         QKeySequence(Qt::CTRL | Qt::Key_Slash), [t](bool) { t.showShortcuts(); }},
-        {"help.about",
-         QObject::tr("&Help"),
-         QObject::tr("&About"),
-         {},
-         [t](bool) { t.showAbout(); }},
-    };
-    table.insert(table.end(), rest.begin(), rest.end());
+    std::vector<ActionSpec> table;
+    fileActions(table, t);
+    editActions(table, t);
+    viewActions(table, t);
+    modelActions(table, t);
+    liveActions(table, t);
+    helpActions(table, t);
     return table;
 }
 

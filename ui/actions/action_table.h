@@ -1,6 +1,6 @@
-// The Explorer's action table: every menu entry, toolbar button and shortcut, and what it does
-// to the parts of the window (see Actions in actions.h, which builds menus, toolbar and the
-// shortcut help from it).
+// The Explorer's action table: every menu entry, toolbar button and shortcut, what it does to
+// the parts of the window and how its state (checked, enabled, label) is read from them (see
+// Actions in actions.h, which builds menus, toolbar and the shortcut help from it).
 #pragma once
 
 #include <QStringList>
@@ -38,10 +38,14 @@ struct ActionTargets {
     QStringList samples;  // File → Open Sample, in order (core's sampleImages())
     std::function<void(const QString& path)> openSample;
     std::function<void()> classifyFolder;
-    std::function<void(bool)> showExplain;  // the "where it looked" methods panel
-    std::function<void(bool)> showAtlas;    // the "what this channel detects" panel
-    std::function<void()> atlasFolder;      // ask for a folder and build its channel atlas
-    std::function<void(bool)> showCompare;  // the fp32 / int8 comparison panel
+    // The insight panels: the "where it looked" methods, "what this channel detects", fp32/int8.
+    std::function<void(bool)> showExplain;
+    std::function<bool()> explainShown;
+    std::function<void(bool)> showAtlas;
+    std::function<bool()> atlasShown;
+    std::function<void()> atlasFolder;  // ask for a folder and build its channel atlas
+    std::function<void(bool)> showCompare;
+    std::function<bool()> compareShown;
     std::function<void()> showShortcuts;
     std::function<void()> showGuide;
     std::function<void()> showAbout;
@@ -56,6 +60,12 @@ constexpr Precision kPrecisions[] = {Precision::Fp32, Precision::Bf16, Precision
 QString sampleActionId(const QString& path);
 // The id of File → Open Recent's entry `index` ("file.recent0" is the newest).
 QString recentActionId(int index);
+
+// Toolbar slots of the widgets the window puts between the table's toolbar actions.
+constexpr int kPrecisionSlot = 20;
+constexpr int kThreadsSlot = 21;
+constexpr int kLiveSourceSlot = 30;
+constexpr int kResolutionSlot = 31;
 
 std::vector<ActionSpec> explorerActions(const ActionTargets& targets);
 

@@ -1,7 +1,9 @@
 #include "ui/actions/exports.h"
 
+#include <QBuffer>
 #include <QClipboard>
 #include <QDir>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGuiApplication>
@@ -11,6 +13,7 @@
 
 #include "core/batch.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "ui/panels/input_panel.h"
 #include "ui/panels/layer_panel.h"
 #include "ui/session/session.h"
@@ -21,8 +24,8 @@
 namespace r18::ui {
 namespace {
 
-QString writeFailed(const QString& path) {
-    return QObject::tr("%1: the file could not be written.").arg(path);
+std::string pathBytes(const QString& path) {
+    return QFile::encodeName(path).toStdString();
 }
 
 }  // namespace
@@ -44,6 +47,29 @@ QString Exports::defaultFolder() {
     return QDir::homePath();
 }
 
+QString Exports::savePng(const QImage& image, const QString& path) {
+    QByteArray png;
+    QBuffer buffer(&png);
+    buffer.open(QIODevice::WriteOnly);
+    if (image.isNull() || !image.save(&buffer, "PNG"))
+        return tr("%1: the image could not be encoded as PNG.").arg(path);
+    try {
+        writeFileChecked(pathBytes(path), png.constData(), static_cast<size_t>(png.size()));
+    } catch (const Error& e) {
+        return QString::fromStdString(e.what());
+    }
+    return {};
+}
+
+QString Exports::outputProblem(const QString& path) const {
+    std::vector<RoleAndPath> inputs;
+    if (const SourcePtr shown = m_session->shownSource(); shown && !shown->path.isEmpty())
+        inputs.push_back({"the image on screen", pathBytes(shown->path)});
+    if (const EngineInfo& e = m_session->engine(); e.model)
+        for (const RoleAndPath& f : e.model->sourceFiles()) inputs.push_back(f);
+    return QString::fromStdString(outputOverInputProblem({{"The file", pathBytes(path)}}, inputs));
+}
+
 QString Exports::baseName() const {
     const SourcePtr shown = m_session->shownSource();
     const QString base = shown ? QFileInfo(shown->label).completeBaseName() : QString();
@@ -53,27 +79,25 @@ QString Exports::baseName() const {
 QString Exports::saveFeatureMaps(const QString& path) const {
     if (m_layers->features()->channelCount() == 0)
         return tr("There are no feature maps to save yet: open an image first.");
-    return m_layers->features()->renderGrid(1800).save(path, "PNG") ? QString() : writeFailed(path);
+    return savePng(m_layers->features()->renderGrid(1800), path);
 }
 
 QString Exports::saveChannel(const QString& path) const {
     const QImage channel = m_layers->channelImage();
     if (channel.isNull()) return tr("Select a channel first.");
     const int scale = std::max(1, 448 / std::max(channel.width(), 1));
-    return channel.scaled(channel.size() * scale, Qt::KeepAspectRatio, Qt::FastTransformation)
-                   .save(path, "PNG")
-               ? QString()
-               : writeFailed(path);
+    return savePng(
+        channel.scaled(channel.size() * scale, Qt::KeepAspectRatio, Qt::FastTransformation), path);
 }
 
 QString Exports::saveOverlay(const QString& path) const {
     const QImage image = m_input->view()->composite();
     if (image.isNull()) return tr("Open an image first.");
-    return image.save(path, "PNG") ? QString() : writeFailed(path);
+    return savePng(image, path);
 }
 
 QString Exports::saveWindow(const QString& path) const {
-    return m_window->grab().save(path, "PNG") ? QString() : writeFailed(path);
+    return savePng(m_window->grab().toImage(), path);
 }
 
 QString Exports::exportPredictions(const QString& path) const {
@@ -84,7 +108,7 @@ QString Exports::exportPredictions(const QString& path) const {
     row.top = r->top;
     row.ms = r->decodeMs + r->preprocessMs + r->networkMs;
     try {
-        writeText(path.toStdString(),
+        writeText(pathBytes(path),
                   path.endsWith(".json", Qt::CaseInsensitive) ? toJson({row}) : toCsv({row}));
     } catch (const Error& e) {
         return QString::fromStdString(e.what());
@@ -96,8 +120,10 @@ void Exports::ask(const QString& title, const QString& name, const QString& filt
                   const std::function<QString(const QString&)>& save) {
     const QString path =
         QFileDialog::getSaveFileName(m_window, title, QDir(defaultFolder()).filePath(name), filter);
-    if (path.isEmpty()) return;
+    if (path.isEmpty()) return;  // (the dialog itself asked before replacing an existing file)
     QSettings().setValue("files/exportFolder", QFileInfo(path).absolutePath());
+    if (const QString refused = outputProblem(path); !refused.isEmpty())
+        return emit error(tr("Not saved"), refused);
     const QString problem = save(path);
     if (!problem.isEmpty()) return emit error(tr("Could not save"), problem);
     emit message(tr("Saved %1").arg(path));

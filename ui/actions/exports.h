@@ -1,9 +1,12 @@
 // Exports: taking results away — the feature-map grid, one channel, the image with its
 // overlays, the whole window (PNG), the predictions (CSV or JSON), and copies to the clipboard.
 // Save dialogs start in the folder last exported to, else the user's Pictures folder — never a
-// system folder an image happened to come from.
+// system folder an image happened to come from. Every file is written whole (core's AtomicFile:
+// a temporary file renamed over the target when complete), never over the image on screen or the
+// model's files, and the dialog asks before replacing an existing file.
 #pragma once
 
+#include <QImage>
 #include <QObject>
 #include <QString>
 
@@ -44,6 +47,11 @@ public:
 
     // Where save dialogs start: the last export folder, else Pictures, else home.
     static QString defaultFolder();
+    // `image` as PNG, written whole: "" on success, else the reason.
+    static QString savePng(const QImage& image, const QString& path);
+    // "" if `path` may be written; else why not: it is the image on screen, the weights, the
+    // labels or the model's config (the window's side of outputOverInputProblem()).
+    QString outputProblem(const QString& path) const;
 
 signals:
     void message(const QString& text);

@@ -22,7 +22,13 @@ namespace {
 
 constexpr qint64 kMaxDownload = qint64{256} << 20;
 
-QString imageFilter() {
+void rememberFolder(const QString& file) {
+    QSettings().setValue("files/lastFolder", QFileInfo(file).absolutePath());
+}
+
+}  // namespace
+
+QString imageFileFilter() {
     QStringList globs;
     for (const std::string& suffix : imageSuffixes()) {
         const QString s = QString::fromStdString(suffix);
@@ -31,12 +37,6 @@ QString imageFilter() {
     return QObject::tr("Images (%1);;All files (*)").arg(globs.join(' '));
 }
 
-void rememberFolder(const QString& file) {
-    QSettings().setValue("files/lastFolder", QFileInfo(file).absolutePath());
-}
-
-}  // namespace
-
 ImageIntake::ImageIntake(Session* session, ModelController* models, QWidget* window,
                          QObject* parent)
     : QObject(parent), m_session(session), m_models(models), m_window(window) {}
@@ -44,7 +44,7 @@ ImageIntake::ImageIntake(Session* session, ModelController* models, QWidget* win
 void ImageIntake::openDialog() {
     const QStringList paths = QFileDialog::getOpenFileNames(
         m_window, tr("Open Images"),
-        QSettings().value("files/lastFolder", QDir::homePath()).toString(), imageFilter());
+        QSettings().value("files/lastFolder", QDir::homePath()).toString(), imageFileFilter());
     if (paths.size() == 1)
         openFile(paths.first());
     else if (!paths.isEmpty())

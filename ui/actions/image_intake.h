@@ -16,6 +16,9 @@ class QWidget;
 
 namespace r18::ui {
 
+// The Open dialog's filter: every suffix core decodes (imageSuffixes()), in both cases.
+QString imageFileFilter();
+
 class ModelController;
 class Session;
 

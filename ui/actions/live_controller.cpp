@@ -5,6 +5,7 @@
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QDir>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -18,7 +19,9 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "core/media/image_io.h"
 #include "core/media/video_source.h"
+#include "ui/actions/exports.h"
 #include "ui/session/session.h"
 
 namespace r18::ui {
@@ -149,6 +152,15 @@ void LiveController::askForVideo() {
 }
 
 void LiveController::start(const QString& spec) {
+    // A photo picked as the video (or given as --camera) is shown as the still image it is.
+    if (const std::string format = stillImageFormat(QFile::encodeName(spec).toStdString());
+        !format.empty()) {
+        if (m_session->isLive()) m_session->stopLive();
+        m_session->openFile(spec);
+        emit message(tr("%1 is a still image (%2): opened as an image.")
+                         .arg(QFileInfo(spec).fileName(), QString::fromStdString(format)));
+        return;
+    }
     if (!isCamera(spec)) rememberVideo(spec);
     CaptureThread::Options options;
     options.spec = spec;
@@ -193,8 +205,8 @@ QString LiveController::snapshot(QString* error) {
     const QString path = QDir(folder).filePath(
         QStringLiteral("resnet18-explorer-%1.png")
             .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-hhmmss-zzz"))));
-    if (!r->display.save(path, "PNG")) {
-        *error = tr("%1: the file could not be written.").arg(path);
+    if (const QString problem = Exports::savePng(r->display, path); !problem.isEmpty()) {
+        *error = problem;
         return {};
     }
     return path;

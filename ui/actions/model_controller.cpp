@@ -1,10 +1,16 @@
 #include "ui/actions/model_controller.h"
 
+#include <QComboBox>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QMessageBox>
 #include <QSettings>
+#include <QStandardItemModel>
 
+#include <algorithm>
+
+#include "core/engine/threads.h"
+#include "ui/actions/action_table.h"
 #include "ui/session/session.h"
 
 namespace r18::ui {
@@ -23,6 +29,28 @@ QString lastFolder() {
 ModelController::ModelController(Session* session, QWidget* window, bool askAtFirstRun,
                                  QObject* parent)
     : QObject(parent), m_session(session), m_window(window), m_askAtFirstRun(askAtFirstRun) {
+    m_precisionBox = new QComboBox;
+    m_precisionBox->setToolTip(tr("Numeric precision of the network"));
+    for (const Precision p : kPrecisions) m_precisionBox->addItem(precisionName(p));
+    m_precisionBox->setItemData(2, tr("8-bit integers, calibrated on the last images you opened"),
+                                Qt::ToolTipRole);
+    if (!Engine::supports(Precision::Bf16)) {
+        if (auto* model = qobject_cast<QStandardItemModel*>(m_precisionBox->model()))
+            model->item(1)->setEnabled(false);
+        m_precisionBox->setItemData(1,
+                                    tr("bf16 needs a CPU with AVX-512 BF16 (this one offers %1)")
+                                        .arg(QString::fromStdString(Engine::cpuIsa())),
+                                    Qt::ToolTipRole);
+    }
+    m_threadsBox = new QComboBox;
+    m_threadsBox->setToolTip(
+        tr("Threads for the network (this machine has %1 cores)").arg(machineCores()));
+    for (int n = 1; n <= machineCores(); ++n)
+        m_threadsBox->addItem(n == 1 ? tr("1 thread") : tr("%1 threads").arg(n), n);
+    connect(m_precisionBox, &QComboBox::activated, this,
+            [this](int i) { m_session->setPrecision(kPrecisions[i]); });
+    connect(m_threadsBox, &QComboBox::activated, this,
+            [this](int i) { m_session->setThreads(m_threadsBox->itemData(i).toInt()); });
     connect(session, &Session::engineChanged, this, &ModelController::onEngine);
     connect(session, &Session::engineFailed, this, [this](const QString& message, bool labels) {
         emit error(
@@ -41,7 +69,36 @@ QString ModelController::startupWeights(const QString& requested) {
     return !remembered.isEmpty() && QFileInfo(remembered).isFile() ? remembered : QString();
 }
 
+void ModelController::openStartupModel(const QString& requestedWeights) {
+    m_session->openModel(startupWeights(requestedWeights),
+                         kPrecisions[std::max(0, m_precisionBox->currentIndex())],
+                         m_threadsBox->currentData().toInt());
+}
+
+void ModelController::readSettings(const QSettings& s) {
+    const bool bf16 =
+        s.value("engine/precision").toString() == "bf16" && Engine::supports(Precision::Bf16);
+    m_precisionBox->setCurrentIndex(bf16 ? 1 : 0);
+    // Settings may come from a larger machine (or be edited): never more threads than cores.
+    const qlonglong stored = s.value("engine/threads", machineCores()).toLongLong();
+    std::string capped;
+    const int threads = capThreads(stored, &capped);
+    if (!capped.empty())
+        emit message(tr("The settings ask for %1 threads: %2.")
+                         .arg(stored)
+                         .arg(QString::fromStdString(capped)));
+    m_threadsBox->setCurrentIndex(threads - 1);
+}
+
+void ModelController::writeSettings(QSettings& s) const {
+    s.setValue("engine/precision",
+               QString::fromLatin1(precisionName(m_session->engine().precision)));
+    s.setValue("engine/threads", m_session->engine().threads);
+}
+
 void ModelController::onEngine(const EngineInfo& engine) {
+    m_precisionBox->setCurrentIndex(static_cast<int>(m_session->wantedPrecision()));
+    m_threadsBox->setCurrentIndex(std::clamp(engine.threads, 1, machineCores()) - 1);
     if (!m_chosen.isEmpty() && engine.model &&
         QFileInfo(QString::fromStdString(engine.model->file())) == QFileInfo(m_chosen)) {
         QSettings().setValue("model/weights", QFileInfo(m_chosen).absoluteFilePath());

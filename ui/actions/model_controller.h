@@ -1,17 +1,20 @@
 // ModelController: how the user chooses what runs — the weights at start (--weights, else the
 // file they chose last time, else the default locations), Model → Open Weights / Open Labels /
 // Download Official Weights, weights dropped on the window (asking first when an image is on
-// screen), and the first-run dialog when only the demo weights could be found. The weights the
-// user chose are remembered once they loaded.
+// screen), the first-run dialog when only the demo weights could be found, and the toolbar's
+// precision and threads boxes. The weights the user chose are remembered once they loaded; the
+// precision and threads when the window closes.
 #pragma once
 
+#include <QMessageBox>
 #include <QObject>
 #include <QPointer>
 #include <QString>
 
 #include "ui/actions/weights_dialog.h"
 
-#include <QMessageBox>
+class QComboBox;
+class QSettings;
 class QWidget;
 
 namespace r18::ui {
@@ -38,6 +41,16 @@ public:
     void confirmWeightsDrop(const QString& path);
     void loadWeights(const QString& path);
 
+    // The toolbar's precision and threads boxes; they show the engine asked for.
+    QComboBox* precisionBox() const { return m_precisionBox; }
+    QComboBox* threadsBox() const { return m_threadsBox; }
+    // Opens the weights to start with at the remembered precision and threads.
+    void openStartupModel(const QString& requestedWeights);
+    // The remembered precision (bf16 only where the CPU has it; int8 needs images first) and
+    // threads (capped at the cores, saying so).
+    void readSettings(const QSettings& settings);
+    void writeSettings(QSettings& settings) const;
+
     WeightsDialog* weightsDialog() const { return m_weightsDialog; }
     QMessageBox* confirmBox() const { return m_confirmBox; }
 
@@ -45,6 +58,7 @@ public:
 
 signals:
     void error(const QString& title, const QString& message);
+    void message(const QString& text);  // for the status bar
 
 private:
     void onEngine(const EngineInfo& engine);
@@ -56,6 +70,8 @@ private:
     QString m_chosen;  // weights the user picked, remembered once they load
     QPointer<WeightsDialog> m_weightsDialog;
     QPointer<QMessageBox> m_confirmBox;
+    QComboBox* m_precisionBox = nullptr;
+    QComboBox* m_threadsBox = nullptr;
 };
 
 }  // namespace r18::ui

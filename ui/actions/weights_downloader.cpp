@@ -1,9 +1,11 @@
 #include "ui/actions/weights_downloader.h"
 
 #include <QDir>
+#include <QFile>
 #include <QNetworkReply>
 #include <QStandardPaths>
 
+#include "core/error.h"
 #include "core/model/weights.h"
 
 namespace r18::ui {
@@ -51,9 +53,12 @@ void WeightsDownloader::start(const Target& target, const QString& folder) {
     m_hash.reset();
     if (!QDir().mkpath(folder)) return fail(tr("%1: the folder cannot be created.").arg(folder));
     m_path = QDir(folder).filePath(target.fileName);
-    m_file = std::make_unique<QSaveFile>(m_path);
-    if (!m_file->open(QIODevice::WriteOnly))
-        return fail(tr("%1: cannot write the file (%2).").arg(m_path, m_file->errorString()));
+    m_writeError.clear();
+    try {
+        m_file = std::make_unique<AtomicFile>(QFile::encodeName(m_path).toStdString());
+    } catch (const Error& e) {
+        return fail(QString::fromStdString(e.what()));
+    }
     QNetworkRequest request(target.url);
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
                          QNetworkRequest::NoLessSafeRedirectPolicy);
@@ -78,7 +83,7 @@ void WeightsDownloader::onReadyRead() {
     const QByteArray chunk = m_reply->readAll();
     m_received += chunk.size();
     m_hash.addData(chunk);
-    if (m_file->write(chunk) != chunk.size()) {
+    if (!write(chunk)) {
         m_cancelled = false;
         m_reply->abort();
     }
@@ -92,13 +97,11 @@ void WeightsDownloader::onFinished() {
         const QByteArray rest = reply->readAll();
         m_received += rest.size();
         m_hash.addData(rest);
-        m_file->write(rest);
+        write(rest);
     }
     const QString source = m_target.url.toDisplayString();
     if (m_cancelled) return fail(tr("The download was cancelled; nothing was saved."));
-    if (m_file->error() != QFileDevice::NoError)
-        return fail(
-            tr("%1: writing failed (%2); nothing was saved.").arg(m_path, m_file->errorString()));
+    if (!m_writeError.isEmpty()) return fail(tr("%1 Nothing was saved.").arg(m_writeError));
     if (reply->error() != QNetworkReply::NoError)
         return fail(tr("%1: the download failed after %2 MB (%3); nothing was saved.")
                         .arg(source, megabytes(m_received), reply->errorString()));
@@ -112,15 +115,28 @@ void WeightsDownloader::onFinished() {
                        "the expected "
                        "file; nothing was saved.")
                         .arg(source, digest, m_target.sha256Prefix));
-    if (!m_file->commit())
-        return fail(tr("%1: cannot save the file (%2).").arg(m_path, m_file->errorString()));
+    try {
+        m_file->commit();
+    } catch (const Error& e) {
+        return fail(QString::fromStdString(e.what()));
+    }
     m_file.reset();
     emit finished(m_path);
 }
 
+bool WeightsDownloader::write(const QByteArray& bytes) {
+    if (!m_writeError.isEmpty() || !m_file) return false;
+    try {
+        m_file->write(bytes.constData(), static_cast<size_t>(bytes.size()));
+        return true;
+    } catch (const Error& e) {
+        m_writeError = QString::fromStdString(e.what());
+        return false;
+    }
+}
+
 void WeightsDownloader::fail(const QString& message) {
-    if (m_file) m_file->cancelWriting();
-    m_file.reset();  // QSaveFile removes its temporary file
+    m_file.reset();  // AtomicFile removes its temporary file; the target is untouched
     emit failed(message);
 }
 

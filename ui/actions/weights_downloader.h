@@ -1,5 +1,6 @@
 // WeightsDownloader: fetches a weights file over HTTP(S) into a folder, hashing it as it
-// arrives. The file appears (QSaveFile's atomic rename) only when the transfer completed and its
+// arrives. The file appears (core's AtomicFile: a temporary file beside it, renamed over it) only
+// when the transfer completed and its
 // SHA-256 starts with the expected prefix, as torchvision checks its files; a failure or a
 // cancel leaves nothing behind and says why.
 #pragma once
@@ -8,10 +9,11 @@
 #include <QElapsedTimer>
 #include <QNetworkAccessManager>
 #include <QObject>
-#include <QSaveFile>
 #include <QUrl>
 
 #include <memory>
+
+#include "core/files.h"
 
 class QNetworkReply;
 
@@ -48,11 +50,13 @@ signals:
 private:
     void onReadyRead();
     void onFinished();
+    bool write(const QByteArray& bytes);  // false (m_writeError set) once a write failed
     void fail(const QString& message);
 
     QNetworkAccessManager m_network;
     QNetworkReply* m_reply = nullptr;
-    std::unique_ptr<QSaveFile> m_file;
+    std::unique_ptr<AtomicFile> m_file;
+    QString m_writeError;  // the first write that failed, if any
     QCryptographicHash m_hash{QCryptographicHash::Sha256};
     QElapsedTimer m_clock;
     Target m_target;

@@ -12,6 +12,9 @@
 
 #include <algorithm>
 
+#include "ui/insight/atlas_insight.h"
+#include "ui/insight/visualize_insight.h"
+#include "ui/session/image_convert.h"
 #include "ui/session/session.h"
 #include "ui/views/explain_views.h"
 #include "ui/views/feature_map_view.h"
@@ -19,7 +22,11 @@
 namespace r18::ui {
 
 AtlasPanel::AtlasPanel(Session* session, FeatureMapView* features, QObject* parent)
-    : QObject(parent), m_session(session), m_features(features) {
+    : QObject(parent),
+      m_session(session),
+      m_atlas(new AtlasInsight(session, this)),
+      m_visualizer(new VisualizeInsight(session, this)),
+      m_features(features) {
     m_folderButton = new QPushButton(tr("Folder…"));
     m_folderButton->setToolTip(
         tr("Find, for every channel of every layer, the images of a folder that excite it most"));
@@ -72,10 +79,10 @@ AtlasPanel::AtlasPanel(Session* session, FeatureMapView* features, QObject* pare
     layout->addWidget(m_status);
 
     connect(m_folderButton, &QPushButton::clicked, this, [this] { chooseFolder(); });
-    connect(m_cancel, &QPushButton::clicked, m_session, &Session::cancelAtlas);
+    connect(m_cancel, &QPushButton::clicked, m_atlas, &AtlasInsight::cancel);
     connect(m_visualize, &QPushButton::clicked, this, [this] {
-        if (m_session->visualizing())
-            m_session->cancelVisualization();
+        if (m_visualizer->busy())
+            m_visualizer->cancel();
         else
             visualizeShown();
     });
@@ -86,30 +93,33 @@ AtlasPanel::AtlasPanel(Session* session, FeatureMapView* features, QObject* pare
         if (m_features->hoveredChannel() < 0) follow(channel);
     });
     connect(m_session, &Session::tapShown, this, [this] { follow(m_features->selectedChannel()); });
-    connect(m_session, &Session::atlasChanged, this, [this] {
+    const auto atlasChanged = [this] {
         refreshAtlasState();
         refresh();
-    });
-    connect(m_session, &Session::atlasProgress, this, [this](int done, int total) {
+    };
+    connect(m_atlas, &AtlasInsight::shown, this, atlasChanged);
+    connect(m_atlas, &AtlasInsight::busyChanged, this, atlasChanged);
+    connect(m_atlas, &AtlasInsight::progress, this, [this](int done, int total) {
         m_progress->setRange(0, std::max(total, 1));
         m_progress->setValue(done);
         m_progress->setFormat(tr("%1 of %2 images").arg(done).arg(total));
     });
-    connect(m_session, &Session::atlasFailed, this, [this](const QString& message) {
+    connect(m_atlas, &AtlasInsight::failed, this, [this](const QString& message) {
         m_status->setText(tr("Could not build the atlas: %1").arg(message));
     });
-    connect(m_session, &Session::patchesShown, this, [this](const QString& layer, qint64 c) {
+    connect(m_atlas, &AtlasInsight::patchesShown, this, [this](const QString& layer, qint64 c) {
         if (layer == m_layer && c == m_channel) refresh();
     });
-    connect(m_session, &Session::visualizationShown, this, [this](const QString& layer, qint64 c) {
-        if (layer == m_layer && c == m_channel) refresh();
-    });
-    connect(m_session, &Session::visualizeStateChanged, this, &AtlasPanel::refresh);
-    connect(m_session, &Session::visualizeProgress, this, [this](int done, int total) {
+    connect(m_visualizer, &VisualizeInsight::visualizationShown, this,
+            [this](const QString& layer, qint64 c) {
+                if (layer == m_layer && c == m_channel) refresh();
+            });
+    connect(m_visualizer, &VisualizeInsight::busyChanged, this, &AtlasPanel::refresh);
+    connect(m_visualizer, &VisualizeInsight::progress, this, [this](int done, int total) {
         m_visualizeProgress->setRange(0, std::max(total, 1));
         m_visualizeProgress->setValue(done);
     });
-    connect(m_session, &Session::visualizeFailed, this, [this](const QString& message) {
+    connect(m_visualizer, &VisualizeInsight::failed, this, [this](const QString& message) {
         m_status->setText(tr("Could not visualise the channel: %1").arg(message));
     });
     refreshAtlasState();
@@ -127,13 +137,13 @@ void AtlasPanel::chooseFolder(const QString& folder) {
     m_status->clear();
     m_progress->setValue(0);
     m_progress->setFormat(tr("starting…"));
-    m_session->buildAtlas(dir);
+    m_atlas->build(dir);
 }
 
 void AtlasPanel::visualizeShown() {
     if (m_layer.isEmpty() || m_channel < 0 || m_layer == QLatin1String("input")) return;
     m_visualizeProgress->setValue(0);
-    m_session->visualize(m_layer, m_channel);
+    m_visualizer->visualize(m_layer, m_channel);
 }
 
 void AtlasPanel::follow(int channel) {
@@ -145,12 +155,12 @@ void AtlasPanel::follow(int channel) {
 }
 
 void AtlasPanel::refreshAtlasState() {
-    const bool building = m_session->atlasBuilding();
+    const bool building = m_atlas->building();
     m_progress->setVisible(building);
     m_cancel->setVisible(building);
-    const auto atlas = m_session->atlas();
+    const auto atlas = m_atlas->atlas();
     if (building) {
-        m_folder->setText(QFileInfo(m_session->atlasFolder()).fileName());
+        m_folder->setText(QFileInfo(m_atlas->folder()).fileName());
     } else if (atlas) {
         m_folder->setText(tr("%1 · %2 images%3%4")
                               .arg(QFileInfo(QString::fromStdString(atlas->folder)).fileName())
@@ -184,27 +194,27 @@ void AtlasPanel::refresh() {
     else
         m_channelView->setMessage(tr("value %1").arg(m_features->stats(m_channel).mean, 0, 'g', 4));
 
-    const auto atlas = m_session->atlas();
+    const auto atlas = m_atlas->atlas();
     const std::string name = m_layer.toStdString();
     if (!atlas) {
-        m_patches->setMessage(m_session->atlasBuilding()
+        m_patches->setMessage(m_atlas->building()
                                   ? tr("Finding each channel's top images…")
                                   : tr("Choose a folder of your images (Folder…) to see which "
                                        "of them excite this channel most."));
     } else if (!atlas->layers.count(name)) {
         m_patches->setMessage(tr("The atlas has no channels for %1.").arg(m_layer));
-    } else if (const auto* patches = m_session->patches(m_layer, m_channel)) {
+    } else if (const auto patches = m_atlas->patches(m_layer, m_channel)) {
         m_patches->setPatches(*patches);
     } else {
         m_patches->setMessage(tr("Loading the top images…"));
-        m_session->requestPatches(m_layer, m_channel);
+        m_atlas->requestPatches(m_layer, m_channel);
     }
 
-    const bool busy = m_session->visualizing();
+    const bool busy = m_visualizer->busy();
     m_visualize->setText(busy ? tr("Cancel") : tr("Visualise"));
     m_visualize->setEnabled(m_layer != QLatin1String("input"));
     m_visualizeProgress->setVisible(busy);
-    if (const auto v = m_session->visualization(m_layer, m_channel)) {
+    if (const auto v = m_visualizer->visualization(m_layer, m_channel)) {
         m_visual->setImages(rgbImage(v->rgb), {}, 1.0);
         m_visual->setToolTip(tr("Mean activation %1 on this image%2")
                                  .arg(v->activation, 0, 'g', 4)

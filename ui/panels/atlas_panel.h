@@ -1,18 +1,16 @@
 // AtlasPanel: "What does this channel detect". For the channel under the mouse in the feature-map
 // grid (or, with the mouse elsewhere, the selected one): the channel enlarged, beside it the
 // top-9 images of the user's folder for that channel as their receptive-field patches
-// (DeepVis-style, from the Session's channel atlas), and the channel's feature visualisation
-// (the synthesised input that excites it most) once the user asks for it. The atlas and the
-// visualisation are built on the Session's job threads, with progress and cancel, and cached
-// on disk by core.
+// (DeepVis-style, from the panel's AtlasInsight), and the channel's feature visualisation (the
+// synthesised input that excites it most, from its VisualizeInsight) once the user asks for it.
+// Both insights work on threads of their own, with progress and cancel, and core caches what
+// they make on disk.
 #pragma once
 
 #include <QObject>
 #include <QString>
 
 #include <vector>
-
-#include "ui/insight/insight_jobs.h"
 
 class QLabel;
 class QProgressBar;
@@ -22,10 +20,12 @@ class QWidget;
 
 namespace r18::ui {
 
+class AtlasInsight;
 class AttributionView;
 class FeatureMapView;
 class PatchGrid;
 class Session;
+class VisualizeInsight;
 
 class AtlasPanel : public QObject {
     Q_OBJECT
@@ -34,6 +34,8 @@ public:
     AtlasPanel(Session* session, FeatureMapView* features, QObject* parent = nullptr);
 
     QWidget* panel() const { return m_panel; }
+    AtlasInsight* atlasInsight() const { return m_atlas; }
+    VisualizeInsight* visualizeInsight() const { return m_visualizer; }
     // Builds the atlas of `folder` (an empty string asks with a folder dialog).
     void chooseFolder(const QString& folder = {});
     // Visualises the channel shown.
@@ -58,6 +60,8 @@ private:
     void refreshAtlasState();
 
     Session* m_session;
+    AtlasInsight* m_atlas;
+    VisualizeInsight* m_visualizer;
     FeatureMapView* m_features;
     QWidget* m_panel = nullptr;
     QPushButton* m_folderButton = nullptr;

@@ -5,13 +5,14 @@
 
 #include <algorithm>
 
+#include "ui/insight/compare_insight.h"
 #include "ui/session/session.h"
 #include "ui/views/feature_map_view.h"
 
 namespace r18::ui {
 
 ComparePanel::ComparePanel(Session* session, QObject* parent)
-    : QObject(parent), m_session(session) {
+    : QObject(parent), m_session(session), m_insight(new CompareInsight(session, this)) {
     m_summary = new QLabel;
     m_summary->setWordWrap(true);
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -30,25 +31,26 @@ ComparePanel::ComparePanel(Session* session, QObject* parent)
     layout->addWidget(m_predictions);
     layout->addWidget(m_summary);
     layout->addWidget(m_difference, 1);
-    connect(m_session, &Session::comparisonShown, this, &ComparePanel::refresh);
-    connect(m_session, &Session::compareFailed, this, [this](const QString& message) {
+    connect(m_insight, &CompareInsight::shown, this, &ComparePanel::refresh);
+    connect(m_insight, &CompareInsight::busyChanged, this, &ComparePanel::refresh);
+    connect(m_insight, &CompareInsight::failed, this, [this](const QString& message) {
         m_summary->setText(tr("Could not compare: %1").arg(message));
     });
     refresh();
 }
 
 void ComparePanel::setActive(bool active) {
-    m_session->setCompareWanted(active);
+    m_insight->setWanted(active);
 }
 
 void ComparePanel::refresh() {
-    const ComparisonPtr c = m_session->comparison();
+    const ComparisonPtr c = m_insight->comparison();
     if (!c) {
         m_predictions->clear();
         const bool live = m_session->isLive() && !m_session->isFrozen();
         m_summary->setText(live                   ? tr("Freeze the frame (F) to compare it.")
                            : !m_session->result() ? tr("Open an image to compare fp32 and int8.")
-                           : m_session->comparing()
+                           : m_insight->busy()
                                ? tr("Running %1 at fp32 and int8…").arg(m_session->selectedNode())
                                : QString());
         m_difference->clear(QString());

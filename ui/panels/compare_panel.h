@@ -1,7 +1,8 @@
 // ComparePanel: A/B of one image under two precisions — the image on screen at fp32 and at int8
 // (calibrated on the last images shown), with the selected node compared: both top-5s side by
 // side and the difference |int8 − fp32| of the node's output as a feature-map grid, with its
-// largest and mean values. It renders Session::comparison() and nothing else.
+// largest and mean values. Its CompareInsight computes them on its own thread; the panel renders
+// the insight's comparison() and nothing else.
 #pragma once
 
 #include <QObject>
@@ -11,6 +12,7 @@ class QWidget;
 
 namespace r18::ui {
 
+class CompareInsight;
 class FeatureMapView;
 class Session;
 
@@ -21,6 +23,7 @@ public:
     ComparePanel(Session* session, QObject* parent = nullptr);
 
     QWidget* panel() const { return m_panel; }
+    CompareInsight* insight() const { return m_insight; }
     void setActive(bool active);  // computed only while the panel is visible
 
     // For tests.
@@ -32,6 +35,7 @@ private:
     void refresh();
 
     Session* m_session;
+    CompareInsight* m_insight;
     QWidget* m_panel = nullptr;
     QLabel* m_summary = nullptr;
     QLabel* m_predictions = nullptr;

@@ -59,7 +59,7 @@ QString classText(int64_t index, const std::string& name) {
 }  // namespace
 
 ExplainPanel::ExplainPanel(Session* session, QObject* parent)
-    : QObject(parent), m_session(session) {
+    : QObject(parent), m_session(session), m_insight(new ExplainInsight(session, this)) {
     m_method = new QComboBox;
     for (const AttributionMethod m : allMethods()) {
         m_method->addItem(methodTitle(m), static_cast<int>(m));
@@ -145,18 +145,18 @@ ExplainPanel::ExplainPanel(Session* session, QObject* parent)
     connect(m_class, &QLineEdit::returnPressed, this, [this] { chooseClass(m_class->text()); });
     connect(m_top1, &QPushButton::clicked, this, [this] { chooseClass({}); });
     connect(m_compute, &QPushButton::clicked, this, [this] {
-        if (m_session->explaining())
-            m_session->cancelExplanation();
+        if (m_insight->busy())
+            m_insight->cancel();
         else
-            m_session->computeExplanation();
+            m_insight->compute();
     });
-    connect(m_session, &Session::explanationShown, this, &ExplainPanel::refresh);
+    connect(m_insight, &ExplainInsight::shown, this, &ExplainPanel::refresh);
     connect(m_session, &Session::resultShown, this, &ExplainPanel::refresh);
-    connect(m_session, &Session::explainStateChanged, this, &ExplainPanel::refreshState);
-    connect(m_session, &Session::explainProgress, this, [this](int done, int total) {
+    connect(m_insight, &ExplainInsight::busyChanged, this, &ExplainPanel::refreshState);
+    connect(m_insight, &ExplainInsight::progress, this, [this](int done, int total) {
         m_progress->setValue(done * 1000 / std::max(total, 1));
     });
-    connect(m_session, &Session::explainFailed, this, [this](const QString& message) {
+    connect(m_insight, &ExplainInsight::failed, this, [this](const QString& message) {
         m_status->setText(tr("Could not compute the map: %1").arg(message));
     });
     connect(m_session, &Session::engineChanged, this, &ExplainPanel::fillLabels);
@@ -165,7 +165,7 @@ ExplainPanel::ExplainPanel(Session* session, QObject* parent)
 }
 
 void ExplainPanel::setActive(bool active) {
-    m_session->setExplainWanted(active);
+    m_insight->setWanted(active);
 }
 
 void ExplainPanel::fillLabels() {
@@ -207,24 +207,24 @@ void ExplainPanel::chooseClass(const QString& text) {
 }
 
 void ExplainPanel::pushSettings() {
-    ExplainSettings s = m_session->explainSettings();
+    ExplainSettings s = m_insight->settings();
     s.method = static_cast<AttributionMethod>(m_method->currentData().toInt());
     s.layer = m_layer->currentText().toStdString();
     s.classIndex = m_classIndex;
     m_layer->setVisible(s.method == AttributionMethod::GradCam);
     m_display->setEnabled(inInputSpace(s.method));
-    m_session->setExplainSettings(s);
+    m_insight->setSettings(s);
     refresh();
 }
 
 void ExplainPanel::refreshState() {
-    const bool busy = m_session->explaining();
+    const bool busy = m_insight->busy();
     m_progress->setVisible(busy);
     if (!busy) m_progress->setValue(0);
     m_compute->setText(busy ? tr("Cancel") : tr("Compute"));
-    m_compute->setEnabled(busy || (m_session->explainBlocked().isEmpty() && !m_shown));
+    m_compute->setEnabled(busy || (m_insight->blocked().isEmpty() && !m_shown));
     if (!m_shown) {
-        const QString blocked = m_session->explainBlocked();
+        const QString blocked = m_insight->blocked();
         const QString method = m_method->currentText();
         m_view->setMessage(!blocked.isEmpty() ? blocked
                            : busy             ? tr("Computing %1…").arg(method)
@@ -233,8 +233,8 @@ void ExplainPanel::refreshState() {
 }
 
 void ExplainPanel::refresh() {
-    const ExplanationPtr e = m_session->explanation();
-    const ExplainSettings wanted = m_session->resolvedExplainSettings();
+    const ExplanationPtr e = m_insight->explanation();
+    const ExplainSettings wanted = m_insight->resolvedSettings();
     if (m_session->hasModel() && !m_class->hasFocus()) {
         if (m_classIndex == kTopClass && wanted.classIndex >= 0)
             m_class->setPlaceholderText(
@@ -276,7 +276,7 @@ void ExplainPanel::refresh() {
         }
     }
     QString rows;
-    for (const ExplanationPtr& x : m_session->shownExplanations()) {
+    for (const ExplanationPtr& x : m_insight->shownExplanations()) {
         const bool current = x == e;
         rows += QStringLiteral(
                     "<tr><td>%1%2%3</td><td align=right>%4</td><td align=right>%5</td>"

@@ -2,14 +2,14 @@
 // Grad-CAM, gradient, guided backprop, integrated gradients, SmoothGrad), for any class (a
 // search box completing over the labels; empty follows the top-1), with the map's faithfulness:
 // deletion and insertion curves and their areas, and the areas of every method computed so far
-// for this image and class, to compare. The maps are computed on the Session's explain thread,
-// with progress and cancel; the panel renders Session::explanation() and nothing else.
+// for this image and class, to compare. The maps are computed by the panel's ExplainInsight on
+// its own thread, with progress and cancel; the panel renders its explanation() and nothing else.
 #pragma once
 
 #include <QObject>
 #include <QString>
 
-#include "ui/insight/insight_jobs.h"
+#include "ui/insight/explain_insight.h"
 
 class QComboBox;
 class QCompleter;
@@ -33,6 +33,7 @@ public:
     ExplainPanel(Session* session, QObject* parent = nullptr);
 
     QWidget* panel() const { return m_panel; }
+    ExplainInsight* insight() const { return m_insight; }
     // Maps are computed only while the panel is visible (the window calls this).
     void setActive(bool active);
 
@@ -63,6 +64,7 @@ private:
     void fillLabels();
 
     Session* m_session;
+    ExplainInsight* m_insight;
     QWidget* m_panel = nullptr;
     QComboBox* m_method = nullptr;
     QComboBox* m_layer = nullptr;

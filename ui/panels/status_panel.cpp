@@ -7,10 +7,20 @@
 #include <QTimer>
 #include <QToolButton>
 
+#include "core/app_data.h"
 #include "ui/session/session.h"
 
 namespace r18::ui {
 namespace {
+
+// The download script as this binary can reach it — the installed fetch-weights.sh, or the
+// checkout's weights/fetch.sh for a build-tree binary — as ", or <code>PATH</code>"; nothing if
+// there is none (never a source-tree path for an installed app).
+QString fetchScript() {
+    const std::string script = fetchWeightsScript();
+    if (script.empty()) return {};
+    return QObject::tr(", or <code>%1</code>").arg(QString::fromStdString(script).toHtmlEscaped());
+}
 
 QString threadsText(int threads) {
     return threads == 1 ? QObject::tr("1 thread") : QObject::tr("%1 threads").arg(threads);
@@ -34,7 +44,7 @@ QString baseName(const QString& path) {
 }  // namespace
 
 StatusPanel::StatusPanel(Session* session, QStatusBar* bar, QObject* parent)
-    : QObject(parent), m_session(session), m_bar(bar) {
+    : QObject(parent), m_session(session) {
     m_activity = new QLabel;
     m_activity->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_engine = new QLabel;
@@ -71,6 +81,15 @@ StatusPanel::StatusPanel(Session* session, QStatusBar* bar, QObject* parent)
     layout->addWidget(close, 0, Qt::AlignTop);
     m_liveBanner->hide();
 
+    // Not QStatusBar::showMessage(): it hides the left part and paints the message in the room
+    // the permanent labels leave, which is none (the model label stretches), so nothing showed.
+    m_flashTimer = new QTimer(this);
+    m_flashTimer->setSingleShot(true);
+    connect(m_flashTimer, &QTimer::timeout, this, [this] {
+        m_flash.clear();
+        refresh();
+    });
+
     m_liveTimer = new QTimer(this);
     m_liveTimer->setInterval(1000);
     connect(m_liveTimer, &QTimer::timeout, this, &StatusPanel::refresh);
@@ -83,9 +102,16 @@ StatusPanel::StatusPanel(Session* session, QStatusBar* bar, QObject* parent)
     connect(session, &Session::modelLoading, this, &StatusPanel::refresh);
     connect(session, &Session::engineFailed, this, &StatusPanel::refresh);
     connect(session, &Session::imageFailed, this, &StatusPanel::refresh);
-    connect(session, &Session::sourceOpening, this, &StatusPanel::refresh);
-    connect(session, &Session::frozenChanged, this, &StatusPanel::refresh);
+    // What the user does next is newer than a message about the last thing.
+    const auto stateChanged = [this] {
+        m_flash.clear();
+        m_flashTimer->stop();
+        refresh();
+    };
+    connect(session, &Session::sourceOpening, this, stateChanged);
+    connect(session, &Session::frozenChanged, this, stateChanged);
     connect(session, &Session::liveStarted, this, [this] {
+        m_flash.clear();
         m_liveBanner->hide();
         m_liveTimer->start();
         refresh();
@@ -121,7 +147,13 @@ void StatusPanel::showLiveError(const QString& reason) {
 }
 
 void StatusPanel::flash(const QString& message, int ms) {
-    m_bar->showMessage(message, ms);
+    m_flash = message;
+    m_flashTimer->start(ms);
+    refresh();
+}
+
+QString StatusPanel::flashText() const {
+    return m_flash;
 }
 
 QString StatusPanel::bannerText() const {
@@ -148,7 +180,9 @@ void StatusPanel::refresh() {
     const ResultPtr r = m_session->result();
     const Session::LiveStats live = m_session->liveStats();
     QString activity;
-    if (const SourcePtr opening = m_session->openingSource())
+    if (!m_flash.isEmpty())
+        activity = m_flash;
+    else if (const SourcePtr opening = m_session->openingSource())
         activity = tr("Opening %1…").arg(opening->label);
     else if (m_session->liveOpening())
         activity = tr("Opening %1…").arg(m_session->liveLabel());
@@ -202,8 +236,8 @@ void StatusPanel::refresh() {
                 e.model->trust() == Trust::Untrained
                     ? tr("<b>Untrained demo weights.</b> The network is random, so its predictions "
                          "are meaningless. Get torchvision's official ImageNet weights (Model → "
-                         "Download Official Weights, or <code>weights/fetch.sh</code>), or open a "
-                         "weights file (Ctrl+Shift+O).")
+                         "Download Official Weights%1), or open a weights file (Ctrl+Shift+O).")
+                          .arg(fetchScript())
                     : tr("<b>Not the official ImageNet weights</b> (%1). Predictions are only as "
                          "good as whatever trained these weights, and meaningless if they are "
                          "untrained.")

@@ -32,8 +32,10 @@ public:
     QString activityText() const;    // the status bar's left part
     QString engineText() const;
     QString modelText() const;
-    // A short message that goes away by itself ("Saved …", "Predictions copied.").
+    // A short message that goes away by itself ("Saved …", "Predictions copied."): shown in the
+    // left part in place of the activity for `ms`, then the activity comes back.
     void flash(const QString& message, int ms = 4000);
+    QString flashText() const;  // "" when none is showing
 
 public slots:
     void refresh();
@@ -42,7 +44,6 @@ private:
     void showLiveError(const QString& reason);
 
     Session* m_session;
-    QStatusBar* m_bar;
     QLabel* m_activity = nullptr;
     QLabel* m_engine = nullptr;
     QLabel* m_model = nullptr;
@@ -50,6 +51,8 @@ private:
     QWidget* m_liveBanner = nullptr;
     QLabel* m_liveText = nullptr;
     QTimer* m_liveTimer = nullptr;
+    QTimer* m_flashTimer = nullptr;
+    QString m_flash;
 };
 
 }  // namespace r18::ui

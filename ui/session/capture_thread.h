@@ -1,32 +1,18 @@
-// CaptureThread: reads a camera, video file or stream on its own thread and hands each frame to
-// a sink called on that thread (the inference worker's newest-wins slot: the GUI thread is not
-// involved). Nothing is buffered here, and the worker keeps only the newest request, so a slow
-// network drops frames instead of queueing them.
-//
-// Files are paced at their frame rate, like a camera. A camera that stops delivering (unplugged)
-// or a file that ends stops the thread with a reason. Destroying it never hangs: a read stuck
-// in a driver is abandoned after a short wait and its thread left to finish on its own.
+// CaptureThread: core's Capture (a camera, video file or stream read on its own thread, frames
+// handed to a sink on that thread — the inference worker's newest-wins slot, so the GUI thread
+// is not involved) with Qt signals for the Session: opened() and stopped(). Destroying it never
+// hangs; see core/media/capture.h.
 #pragma once
 
-#include <QMetaType>
 #include <QObject>
 #include <QSize>
 #include <QString>
 
-#include <opencv2/core.hpp>
-
-#include <chrono>
 #include <functional>
-#include <memory>
+
+#include "core/media/capture.h"
 
 namespace r18::ui {
-
-struct Frame {
-    cv::Mat image;  // BGR 8-bit, mirrored if asked
-    uint64_t sequence = 0;
-    std::chrono::steady_clock::time_point grabbed;
-};
-using FramePtr = std::shared_ptr<const Frame>;
 
 class CaptureThread : public QObject {
     Q_OBJECT
@@ -51,11 +37,11 @@ public:
     // to `sink`.
     void start(const Options& options, Sink sink);
     // Stops; stopped() follows once the thread has let go of the source.
-    void stop();
-    bool isRunning() const;
-    void setMirror(bool mirror);
+    void stop() { m_capture.stop(); }
+    bool isRunning() const { return m_capture.isRunning(); }
+    void setMirror(bool mirror) { m_capture.setMirror(mirror); }
     // Frames per second delivered over the last second or so.
-    double fps() const;
+    double fps() const { return m_capture.fps(); }
 
 signals:
     void opened(const QString& label, double fps, QSize size);
@@ -63,10 +49,7 @@ signals:
     void stopped(const QString& reason, bool error);
 
 private:
-    struct State;
-    std::shared_ptr<State> m_state;
+    Capture m_capture;
 };
 
 }  // namespace r18::ui
-
-Q_DECLARE_METATYPE(r18::ui::FramePtr)

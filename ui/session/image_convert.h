@@ -14,4 +14,7 @@ cv::Mat matFromImage(const QImage& image);
 // is at most maxSide.
 QImage displayImageFromRgb(const cv::Mat& rgb8, int maxSide);
 
+// An 8-bit RGB matrix as a QImage of the same size (deep copy).
+QImage rgbImage(const cv::Mat& rgb8);
+
 }  // namespace r18::ui

@@ -6,7 +6,8 @@
 //   sourceId   one image, or one camera/video frame (Source)
 //   engineId   one compiled model + precision + threads (EngineInfo); a new one for every change
 //   requestId  one request; rises, so an older request's result is recognised
-// The Session shows a result only if its sourceId and engineId are the ones it currently shows.
+// The Session shows a result only if its sourceId and engineId are the ones it currently shows,
+// and an insight only if Session::stillShows() what it was computed for (ComputedFor).
 #pragma once
 
 #include <QByteArray>
@@ -25,16 +26,16 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/engine/engine.h"
 #include "core/engine/gradcam.h"
 #include "core/model/model.h"
 #include "core/model/predictions.h"
+#include "core/pipeline.h"
 #include "core/tap_stats.h"
 #include "core/tensor.h"
 
 namespace r18::ui {
-
-using Clock = std::chrono::steady_clock;
 
 // Fresh ids, unique in the process and rising (thread-safe).
 uint64_t nextSourceId();
@@ -88,7 +89,10 @@ struct NodeFigures {
     float zeroFraction = std::numeric_limits<float>::quiet_NaN();
 };
 
-struct InferenceResult {
+// The pipeline's Classification of one image or frame (top-5, the taps the views asked for,
+// per-node and network times, decoding and preprocessing times), with what the views need
+// besides and the ids it was computed for.
+struct InferenceResult : Classification {
     uint64_t requestId = 0;
     uint64_t engineId = 0;  // the engine that computed it
     SourcePtr source;
@@ -96,17 +100,14 @@ struct InferenceResult {
     QImage display;                       // the decoded image, at most 2048 px on its longer side
     std::shared_ptr<const Tensor> input;  // the preprocessed [1,3,S,S] tensor it ran on
     QSize originalSize;
-    std::vector<Prediction> top;               // best five
-    std::map<std::string, Tensor> taps;        // [1,C,H,W], or [1,C] for avgpool and fc
     std::map<std::string, TapStats> tapStats;  // of each tap, computed once here
-    std::vector<double> nodeMs;                // per NetworkSpec node
     std::optional<Heatmap> heatmap;            // when asked for
     std::vector<NodeFigures> nodeFigures;      // per NetworkSpec node, when asked for
-    double decodeMs = 0.0;
-    double preprocessMs = 0.0;
-    double networkMs = 0.0;
 };
 using ResultPtr = std::shared_ptr<const InferenceResult>;
+
+// Prepared inputs ([1,3,S,S]) int8 calibrates on: the Session's last distinct images.
+using CalibrationSet = std::vector<std::shared_ptr<const Tensor>>;
 
 // The engine the worker runs: which model, at which precision and threads.
 struct EngineInfo {
@@ -114,8 +115,21 @@ struct EngineInfo {
     std::shared_ptr<const Model> model;
     Precision precision = Precision::Fp32;
     int threads = 1;
-    QString implementations;    // oneDNN's choice, e.g. "conv jit:avx2, ..."
-    int calibrationImages = 0;  // int8: how many distinct recent images calibrated it
+    QString implementations;     // oneDNN's choice, e.g. "conv jit:avx2, ..."
+    int calibrationImages = 0;   // int8: how many distinct recent images calibrated it
+    CalibrationSet calibration;  // int8: those images' inputs
+};
+
+// What an insight (a map, a comparison, an atlas) was computed for. Session::stillShows() says
+// whether the screen still shows it; a zero sourceId or engineId is not compared.
+struct ComputedFor {
+    uint64_t sourceId = 0;   // the still image or frozen frame
+    uint64_t engineId = 0;   // the engine whose result it was computed from
+    uint64_t weightsId = 0;  // the weights (a new id only when other weights are opened)
+    bool operator==(const ComputedFor& o) const {
+        return sourceId == o.sourceId && engineId == o.engineId && weightsId == o.weightsId;
+    }
+    bool operator!=(const ComputedFor& o) const { return !(*this == o); }
 };
 
 // Registers the types above for queued signals; call once before connecting.

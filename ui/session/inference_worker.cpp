@@ -4,9 +4,8 @@
 #include <QThread>
 
 #include <algorithm>
-#include <functional>
-#include <string_view>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/media/image_io.h"
 #include "core/media/preprocess.h"
@@ -17,20 +16,9 @@ namespace {
 
 constexpr int kDisplayMaxSide = 2048;
 constexpr int kTopK = 5;
-constexpr size_t kCalibrationImages = 16;
-constexpr uint64_t kCalibrationFrameStride = 30;  // live: every 30th frame (neighbours repeat)
 
 std::atomic<uint64_t> g_sourceIds{0};
 std::atomic<uint64_t> g_requestIds{0};
-
-double msSince(Clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-size_t hashOf(const Tensor& t) {
-    return std::hash<std::string_view>()(std::string_view(
-        reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float)));
-}
 
 }  // namespace
 
@@ -100,21 +88,22 @@ bool InferenceWorker::newerUserRequestPending() {
 }
 
 bool InferenceWorker::compile(uint64_t engineId, std::shared_ptr<const Model> model,
-                              Precision precision, int threads) {
+                              Precision precision, int threads, const CalibrationSet& inputs) {
     try {
         std::shared_ptr<const Calibration> calibration;
         if (precision == Precision::Int8) {
-            if (m_recentInputs.empty())
+            if (inputs.empty())
                 throw EngineError(
                     "int8 calibrates on the images you open: open an image (or start a camera) "
                     "first, then choose int8.");
-            std::vector<Tensor> inputs;
-            for (const Recent& r : m_recentInputs) inputs.push_back(r.input);
+            std::vector<Tensor> tensors;
+            for (const auto& input : inputs) tensors.push_back(*input);
             calibration = std::make_shared<Calibration>(
-                calibrate(model->spec(), model->weights(), inputs, threads));
+                calibrate(model->spec(), model->weights(), tensors, threads));
         }
-        auto pipeline =
-            std::make_unique<Pipeline>(model, EngineOptions{precision, 1, threads, calibration});
+        auto pipeline = std::make_unique<Pipeline>(
+            model,
+            EngineOptions().with(precision).withThreads(threads).withCalibration(calibration));
         pipeline->warmUp();  // so the first result shows steady-state times
         const bool newModel = !m_pipeline || m_info.model != model;
         if (newModel || !m_gradCam) {
@@ -129,6 +118,7 @@ bool InferenceWorker::compile(uint64_t engineId, std::shared_ptr<const Model> mo
         m_info.threads = m_pipeline->engine().options().threads;  // capped at the cores
         m_info.implementations = QString::fromStdString(m_pipeline->engine().implementations());
         m_info.calibrationImages = calibration ? calibration->images : 0;
+        m_info.calibration = calibration ? inputs : CalibrationSet();
     } catch (...) {  // r18::Error, or anything else the engine lets out (std::bad_alloc, ...)
         const std::string subject = model->file().empty() ? "The demo weights" : model->file();
         emit engineFailed(engineId, QString::fromStdString(currentExceptionMessage(subject)),
@@ -139,7 +129,7 @@ bool InferenceWorker::compile(uint64_t engineId, std::shared_ptr<const Model> mo
 }
 
 void InferenceWorker::loadModel(quint64 engineId, const QString& weightsPath, Precision precision,
-                                int threads) {
+                                int threads, const CalibrationSet& calibration) {
     std::shared_ptr<const Model> model;
     try {
         ModelOptions options;
@@ -155,18 +145,19 @@ void InferenceWorker::loadModel(quint64 engineId, const QString& weightsPath, Pr
     if (model) {
         for (const std::string& note : model->notes())
             emit engineFailed(engineId, QString::fromStdString(note), true);
-        const bool ok =
-            compile(engineId, model, precision, threads) ||
-            (precision != Precision::Fp32 && compile(engineId, model, Precision::Fp32, threads));
+        const bool ok = compile(engineId, model, precision, threads, calibration) ||
+                        (precision != Precision::Fp32 &&
+                         compile(engineId, model, Precision::Fp32, threads, calibration));
         if (!ok && !m_pipeline) return;
     }
     emit engineReady(m_info);
     processPending();
 }
 
-void InferenceWorker::configure(quint64 engineId, Precision precision, int threads) {
+void InferenceWorker::configure(quint64 engineId, Precision precision, int threads,
+                                const CalibrationSet& calibration) {
     if (!m_pipeline) return;
-    compile(engineId, m_info.model, precision, threads);
+    compile(engineId, m_info.model, precision, threads, calibration);
     emit engineReady(m_info);  // the new engine, or the one that still runs
     processPending();
 }
@@ -211,14 +202,6 @@ void InferenceWorker::prepareSource(const Source& source, InferenceResult& resul
         // Commit only once everything succeeded, so a bad image leaves the last good one.
         m_preprocessMs = msSince(t1);
         m_decodeMs = decodeMs;
-        if (!source.live || source.sourceId % kCalibrationFrameStride == 1) {
-            const size_t hash = hashOf(input);
-            const auto same = std::find_if(m_recentInputs.begin(), m_recentInputs.end(),
-                                           [hash](const Recent& r) { return r.hash == hash; });
-            if (same != m_recentInputs.end()) m_recentInputs.erase(same);
-            m_recentInputs.push_back({hash, input});
-            if (m_recentInputs.size() > kCalibrationImages) m_recentInputs.pop_front();
-        }
         m_input = std::make_shared<const Tensor>(std::move(input));
         m_display = std::move(display);
         m_originalSize = QSize(rgb.cols, rgb.rows);
@@ -289,6 +272,7 @@ void InferenceWorker::processPending() {
             result->tapStats[name] = computeTapStats(it->second);
             result->taps[name] = std::move(it->second);
         }
+        result->logits = std::move(c.logits);
         result->nodeMs = std::move(c.nodeMs);
         result->networkMs = c.networkMs;
         emit resultReady(result);

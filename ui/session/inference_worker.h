@@ -19,7 +19,6 @@
 #include <QString>
 
 #include <atomic>
-#include <deque>
 #include <memory>
 #include <optional>
 
@@ -57,10 +56,11 @@ public slots:
     // those, the untrained demo weights) and compiles it as engine `engineId`. Emits
     // engineReady, or engineFailed followed by engineReady for the engine that still runs.
     void loadModel(quint64 engineId, const QString& weightsPath, r18::Precision precision,
-                   int threads);
+                   int threads, const r18::ui::CalibrationSet& calibration = {});
     // Recompiles the current model with another precision or thread count. int8 calibrates on
-    // the last distinct images the worker has seen (up to 16); with none yet it refuses.
-    void configure(quint64 engineId, r18::Precision precision, int threads);
+    // `calibration` (the Session's recent images); with none it refuses.
+    void configure(quint64 engineId, r18::Precision precision, int threads,
+                   const r18::ui::CalibrationSet& calibration = {});
     // The current model named by a labels file; engineFailed if it cannot be used.
     void setLabels(quint64 engineId, const QString& path);
 
@@ -78,7 +78,7 @@ private slots:
 private:
     void post(InferenceRequest request, bool live);
     bool compile(uint64_t engineId, std::shared_ptr<const Model> model, Precision precision,
-                 int threads);
+                 int threads, const CalibrationSet& calibration);
     void prepareSource(const Source& source, InferenceResult& result);
     bool newerUserRequestPending();
 
@@ -101,11 +101,6 @@ private:
     QSize m_originalSize;
     double m_decodeMs = 0.0;
     double m_preprocessMs = 0.0;
-    struct Recent {
-        size_t hash = 0;  // of the preprocessed tensor: the same image opened twice counts once
-        Tensor input;
-    };
-    std::deque<Recent> m_recentInputs;  // int8 calibration set
 };
 
 }  // namespace r18::ui

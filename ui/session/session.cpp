@@ -3,12 +3,19 @@
 #include <QDir>
 
 #include <algorithm>
+#include <functional>
+#include <string_view>
 
 #include "core/error.h"
-#include "ui/insight/job_thread.h"
 #include "ui/session/inference_worker.h"
 
 namespace r18::ui {
+namespace {
+
+constexpr size_t kCalibrationImages = 16;
+constexpr uint64_t kCalibrationFrameStride = 30;  // live: every 30th frame shown
+
+}  // namespace
 
 Session::Session(QObject* parent)
     : QObject(parent), m_forwardFrames(std::make_shared<std::atomic<bool>>(false)) {
@@ -26,44 +33,6 @@ Session::Session(QObject* parent)
             });
     m_thread.setObjectName(QStringLiteral("inference"));
     m_thread.start();
-
-    m_explainRunner = std::make_shared<ExplainRunner>();
-    m_visualizeRunner = std::make_shared<VisualizeRunner>();
-    m_compareRunner = std::make_shared<CompareRunner>();
-    m_compareJobs = new JobThread(QStringLiteral("compare"), this);
-    connect(m_compareJobs, &JobThread::finished, this, [this](quint64 id) {
-        if (id != m_compareJobId) return;
-        m_compareJobId = 0;
-        emit comparisonShown();
-    });
-    m_explainJobs = new JobThread(QStringLiteral("explain"), this);
-    m_atlasJobs = new JobThread(QStringLiteral("atlas"), this);
-    m_patchJobs = new JobThread(QStringLiteral("patches"), this);
-    m_visualizeJobs = new JobThread(QStringLiteral("visualize"), this);
-    connect(m_explainJobs, &JobThread::progress, this, [this](quint64 id, int done, int total) {
-        if (id == m_explainJobId) emit explainProgress(done, total);
-    });
-    connect(m_explainJobs, &JobThread::finished, this, [this](quint64 id) {
-        if (id != m_explainJobId) return;
-        m_explainJobId = 0;
-        emit explainStateChanged();
-    });
-    connect(m_atlasJobs, &JobThread::progress, this, [this](quint64 id, int done, int total) {
-        if (id == m_atlasJobId) emit atlasProgress(done, total);
-    });
-    connect(m_atlasJobs, &JobThread::finished, this, [this](quint64 id) {
-        if (id != m_atlasJobId) return;
-        m_atlasJobId = 0;
-        emit atlasChanged();
-    });
-    connect(m_visualizeJobs, &JobThread::progress, this, [this](quint64 id, int done, int total) {
-        if (id == m_visualizeJobId) emit visualizeProgress(done, total);
-    });
-    connect(m_visualizeJobs, &JobThread::finished, this, [this](quint64 id) {
-        if (id != m_visualizeJobId) return;
-        m_visualizeJobId = 0;
-        emit visualizeStateChanged();
-    });
 
     m_capture = new CaptureThread(this);
     connect(m_capture, &CaptureThread::opened, this,
@@ -87,10 +56,6 @@ Session::Session(QObject* parent)
 }
 
 Session::~Session() {
-    // Insight jobs first: they stop at their next progress check and deliver nothing more.
-    for (JobThread* jobs :
-         {m_compareJobs, m_explainJobs, m_atlasJobs, m_patchJobs, m_visualizeJobs})
-        delete jobs;
     delete m_capture;  // stops the capture thread (never waiting on a stuck driver) first
     m_capture = nullptr;
     m_thread.quit();
@@ -112,8 +77,9 @@ void Session::openModel(const QString& weightsPath, Precision precision, int thr
     emit modelLoading(weightsPath);
     QMetaObject::invokeMethod(
         m_worker,
-        [w = m_worker, id = m_engineId, weightsPath, precision, threads] {
-            w->loadModel(id, weightsPath, precision, threads);
+        [w = m_worker, id = m_engineId, weightsPath, precision, threads,
+         calibration = recentInputs()] {
+            w->loadModel(id, weightsPath, precision, threads, calibration);
         },
         Qt::QueuedConnection);
 }
@@ -126,9 +92,8 @@ void Session::setPrecision(Precision precision) {
     m_engineId = newEngineId();
     QMetaObject::invokeMethod(
         m_worker,
-        [w = m_worker, id = m_engineId, precision, threads = m_wantedThreads] {
-            w->configure(id, precision, threads);
-        },
+        [w = m_worker, id = m_engineId, precision, threads = m_wantedThreads,
+         calibration = recentInputs()] { w->configure(id, precision, threads, calibration); },
         Qt::QueuedConnection);
 }
 
@@ -139,9 +104,8 @@ void Session::setThreads(int threads) {
     m_engineId = newEngineId();
     QMetaObject::invokeMethod(
         m_worker,
-        [w = m_worker, id = m_engineId, precision = m_wantedPrecision, threads] {
-            w->configure(id, precision, threads);
-        },
+        [w = m_worker, id = m_engineId, precision = m_wantedPrecision, threads,
+         calibration = recentInputs()] { w->configure(id, precision, threads, calibration); },
         Qt::QueuedConnection);
 }
 
@@ -166,6 +130,8 @@ void Session::onEngineReady(const EngineInfo& info) {
     m_loadingWeights.clear();
     const bool otherSpec =
         !m_engine.model || !info.model || m_engine.model->specPtr() != info.model->specPtr();
+    if (!m_engine.model || !info.model || m_engine.model->weightsPtr() != info.model->weightsPtr())
+        m_weightsId = newEngineId();  // unique and rising too
     m_engine = info;
     m_wantedPrecision = info.precision;
     m_wantedThreads = info.threads;
@@ -178,10 +144,6 @@ void Session::onEngineReady(const EngineInfo& info) {
     if (otherSpec) emit resultShown(nullptr);
     emit tapShown();
     request();
-    emit explanationShown();  // the map of the old engine is no longer shown
-    emit comparisonShown();
-    emit atlasChanged();
-    emit explainStateChanged();
 }
 
 // ---- sources ----
@@ -219,9 +181,6 @@ void Session::openSource(std::shared_ptr<Source> source) {
     m_lateFrames = false;
     request();
     emit sourceOpening(m_source->label);
-    if (m_explainJobId) cancelExplanation();  // the old image's map is no longer wanted
-    emit explanationShown();                  // nor shown
-    emit comparisonShown();
 }
 
 void Session::startLive(const CaptureThread::Options& options) {
@@ -263,15 +222,6 @@ void Session::setFrozen(bool frozen) {
     m_source = frozen ? shownSource() : nullptr;
     updateLiveNeeds();
     emit frozenChanged(frozen);
-    if (!frozen) {  // live again: the frozen frame's map and comparison are no longer wanted
-        if (m_explainJobId) cancelExplanation();
-        m_compareJobs->cancel();
-        m_compareJobId = 0;
-    }
-    updateExplanation();
-    updateComparison();
-    emit explanationShown();
-    emit comparisonShown();
 }
 
 // ---- what the views need ----
@@ -296,8 +246,7 @@ void Session::selectNode(const QString& node) {
     m_node = node;
     emit tapShown();  // the cached tap, or "computing"
     if (!tapResult()) request();
-    updateComparison();
-    emit comparisonShown();
+    emit nodeSelected(node);
 }
 
 void Session::setHeatmap(const HeatmapSettings& settings) {
@@ -360,8 +309,7 @@ void Session::onResult(const ResultPtr& r) {
     if (r->source->live) {
         m_liveOpening = false;
         const auto now = Clock::now();
-        const double latency =
-            std::chrono::duration<double, std::milli>(now - r->source->grabbed).count();
+        const double latency = msSince(r->source->grabbed, now);
         m_stats.latencyMs =
             m_stats.framesShown == 0 ? latency : 0.8 * m_stats.latencyMs + 0.2 * latency;
         ++m_stats.framesShown;
@@ -369,17 +317,9 @@ void Session::onResult(const ResultPtr& r) {
         while (now - m_shownTimes.front() > std::chrono::seconds(1)) m_shownTimes.pop_front();
         m_stats.processedFps = static_cast<double>(m_shownTimes.size());
     }
+    rememberInput(*r);
     emit resultShown(r);
     emit tapShown();
-    if (!r->source->live || m_frozen) {
-        if (r->input && std::find(m_recentInputs.begin(), m_recentInputs.end(), r->input) ==
-                            m_recentInputs.end()) {
-            m_recentInputs.push_back(r->input);
-            if (m_recentInputs.size() > 16) m_recentInputs.pop_front();
-        }
-        updateExplanation();
-        updateComparison();
-    }
 }
 
 void Session::onFailed(quint64 requestId, const SourcePtr& source, const QString& message) {
@@ -396,329 +336,51 @@ Session::LiveStats Session::liveStats() const {
     return s;
 }
 
-// ---- where it looked ----
+// ---- what the insights ask ----
 
-void Session::setExplainWanted(bool wanted) {
-    if (wanted == m_explainWanted) return;
-    m_explainWanted = wanted;
-    if (wanted) {
-        m_explainAsked = ExplainKey{};  // what was stopped when the panel closed is asked again
-        updateExplanation();
-    } else {
-        cancelExplanation();
+bool Session::settled() const {
+    return !(m_live && !m_frozen) && m_result && !engineChanging() &&
+           m_result->engineId == m_engineId && !openingSource();
+}
+
+ComputedFor Session::onScreen() const {
+    ComputedFor on;
+    on.weightsId = m_weightsId;
+    if (settled()) {
+        on.sourceId = m_result->source->sourceId;
+        on.engineId = m_result->engineId;
     }
+    return on;
 }
 
-void Session::setExplainSettings(const ExplainSettings& settings) {
-    if (settings == m_explainSettings) return;
-    m_explainSettings = settings;
-    emit explanationShown();
-    updateExplanation();
+bool Session::stillShows(const ComputedFor& c) const {
+    const ComputedFor now = onScreen();
+    return hasModel() && c.weightsId == now.weightsId &&
+           (!c.sourceId || c.sourceId == now.sourceId) &&
+           (!c.engineId || c.engineId == now.engineId);
 }
 
-ExplainSettings Session::resolvedExplainSettings() const {
-    ExplainSettings s = m_explainSettings;
-    if (s.classIndex == kTopClass && m_result && !m_result->top.empty())
-        s.classIndex = m_result->top.front().index;
-    if (s.method != AttributionMethod::GradCam) s.layer = "layer4";
-    return s;
+void Session::rememberInput(const InferenceResult& r) {
+    if (!r.input) return;
+    if (r.source->live && !m_frozen && m_stats.framesShown % kCalibrationFrameStride != 1)
+        return;  // neighbouring frames repeat each other
+    const size_t hash = std::hash<std::string_view>()(std::string_view(
+        reinterpret_cast<const char*>(r.input->data.data()), r.input->data.size() * sizeof(float)));
+    const auto same = std::find_if(m_recentInputs.begin(), m_recentInputs.end(),
+                                   [hash](const RecentInput& x) { return x.hash == hash; });
+    if (same != m_recentInputs.end()) m_recentInputs.erase(same);
+    m_recentInputs.push_back({hash, r.input});
+    if (m_recentInputs.size() > kCalibrationImages) m_recentInputs.pop_front();
 }
 
-QString Session::explainBlocked() const {
-    if (m_live && !m_frozen) return tr("Freeze the frame (F) to see where the network looked.");
-    if (!m_result) return tr("Open an image to see where the network looked.");
-    if (engineChanging() || m_result->engineId != m_engineId || openingSource())
-        return tr("Waiting for the network…");
-    if (!m_result->input) return tr("This result has no input to explain.");
-    return {};
+CalibrationSet Session::int8Calibration() const {
+    return m_engine.precision == Precision::Int8 ? m_engine.calibration : recentInputs();
 }
 
-ExplanationPtr Session::explanation() const {
-    if (!explainBlocked().isEmpty()) return nullptr;
-    const ExplainSettings wanted = resolvedExplainSettings();
-    for (const ExplanationPtr& e : m_explanations)
-        if (e->sourceId == m_result->source->sourceId && e->engineId == m_result->engineId &&
-            e->settings == wanted)
-            return e;
-    return nullptr;
-}
-
-std::vector<ExplanationPtr> Session::shownExplanations() const {
-    std::vector<ExplanationPtr> shown;
-    if (!explainBlocked().isEmpty()) return shown;
-    const ExplainSettings wanted = resolvedExplainSettings();
-    for (const AttributionMethod method : allMethods())
-        for (const ExplanationPtr& e : m_explanations) {
-            ExplainSettings s = wanted;
-            s.method = method;
-            if (method != AttributionMethod::GradCam) s.layer = "layer4";
-            if (e->sourceId == m_result->source->sourceId && e->engineId == m_result->engineId &&
-                e->settings == s) {
-                shown.push_back(e);
-                break;
-            }
-        }
-    return shown;
-}
-
-void Session::updateExplanation() {
-    if (!m_explainWanted || !explainBlocked().isEmpty()) {
-        emit explainStateChanged();
-        return;
-    }
-    const ExplainKey key{m_result->source->sourceId, m_result->engineId, resolvedExplainSettings()};
-    if (key == m_explainAsked) return;  // computing, done, or cancelled by the user
-    m_explainAsked = key;
-    // Keep only this image's and engine's maps: the comparison is between methods.
-    m_explanations.erase(std::remove_if(m_explanations.begin(), m_explanations.end(),
-                                        [&key](const ExplanationPtr& e) {
-                                            return e->sourceId != key.sourceId ||
-                                                   e->engineId != key.engineId;
-                                        }),
-                         m_explanations.end());
-    if (explanation()) {
-        m_explainJobs->cancel();  // what is computing is no longer what is asked for
-        m_explainJobId = 0;
-        emit explanationShown();
-        emit explainStateChanged();
-        return;
-    }
-    const std::shared_ptr<const Model> model = m_engine.model;
-    const std::shared_ptr<const Tensor> input = m_result->input;
-    const int threads = m_engine.threads;
-    const std::shared_ptr<ExplainRunner> runner = m_explainRunner;
-    m_explainJobId = m_explainJobs->submit(
-        [this, runner, model, input, threads, key](const JobThread::Context& ctx) {
-            try {
-                std::optional<Explanation> e =
-                    runner->run(model, threads, *input, key.settings,
-                                [&ctx](int done, int total) { return ctx.keepGoing(done, total); });
-                if (!e) return;
-                e->sourceId = key.sourceId;
-                e->engineId = key.engineId;
-                auto shown = std::make_shared<const Explanation>(std::move(*e));
-                const uint64_t jobId = ctx.jobId();
-                ctx.deliver([this, shown, jobId] { onExplanation(shown, jobId); });
-            } catch (const std::exception& error) {
-                const QString message = QString::fromUtf8(error.what());
-                ctx.deliver([this, message] { emit explainFailed(message); });
-            }
-        });
-    emit explanationShown();
-    emit explainStateChanged();
-}
-
-void Session::onExplanation(const ExplanationPtr& e, uint64_t jobId) {
-    if (jobId == m_explainJobId) m_explainJobId = 0;
-    // Computed for another image or engine than the one on screen: dropped, never shown.
-    if (!explainBlocked().isEmpty() || e->sourceId != m_result->source->sourceId ||
-        e->engineId != m_result->engineId)
-        return;
-    m_explanations.push_back(e);
-    emit explanationShown();
-    emit explainStateChanged();
-}
-
-void Session::cancelExplanation() {
-    m_explainJobs->cancel();
-    m_explainJobId = 0;
-    emit explainStateChanged();
-}
-
-void Session::computeExplanation() {
-    m_explainAsked = ExplainKey{};
-    updateExplanation();
-}
-
-// ---- A/B ----
-
-void Session::setCompareWanted(bool wanted) {
-    if (wanted == m_compareWanted) return;
-    m_compareWanted = wanted;
-    m_compareAsked = {0, ""};
-    if (wanted) {
-        updateComparison();
-    } else {
-        m_compareJobs->cancel();
-        m_compareJobId = 0;
-    }
-    emit comparisonShown();
-}
-
-ComparisonPtr Session::comparison() const {
-    if ((m_live && !m_frozen) || !m_result || openingSource() || m_node.isEmpty() ||
-        m_result->source->sourceId != m_comparedSource || !m_engine.model ||
-        m_compareModel != m_engine.model)
-        return nullptr;
-    const auto it = m_comparisons.find(m_node.toStdString());
-    return it == m_comparisons.end() ? nullptr : it->second;
-}
-
-void Session::updateComparison() {
-    if (!m_compareWanted || (m_live && !m_frozen) || !m_result || !m_result->input ||
-        openingSource() || m_node.isEmpty() || !m_engine.model)
-        return;
-    const uint64_t sourceId = m_result->source->sourceId;
-    const std::string node = m_node.toStdString();
-    if (comparison() || m_compareAsked == std::pair{sourceId, node}) return;
-    m_compareAsked = {sourceId, node};
-    const std::shared_ptr<const Model> model = m_engine.model;
-    const std::shared_ptr<const Tensor> input = m_result->input;
-    const std::vector<std::shared_ptr<const Tensor>> calibration(m_recentInputs.begin(),
-                                                                 m_recentInputs.end());
-    const int threads = m_engine.threads;
-    const std::shared_ptr<CompareRunner> runner = m_compareRunner;
-    m_compareJobId = m_compareJobs->submit([this, runner, model, threads, calibration, input, node,
-                                            sourceId](const JobThread::Context& ctx) {
-        try {
-            auto c = std::make_shared<Comparison>(
-                runner->run(model, threads, calibration, *input, node));
-            c->sourceId = sourceId;
-            ComparisonPtr done = std::move(c);
-            ctx.deliver([this, done, model] {
-                // Another image's, or another model's: dropped, never shown.
-                if (!m_result || m_result->source->sourceId != done->sourceId ||
-                    model != m_engine.model)
-                    return;
-                if (m_comparedSource != done->sourceId || m_compareModel != model)
-                    m_comparisons.clear();
-                m_comparedSource = done->sourceId;
-                m_compareModel = model;
-                m_comparisons[done->node] = done;
-                emit comparisonShown();
-            });
-        } catch (const std::exception& error) {
-            const QString message = QString::fromUtf8(error.what());
-            ctx.deliver([this, message] { emit compareFailed(message); });
-        }
-    });
-    emit comparisonShown();
-}
-
-// ---- what does this channel detect ----
-
-bool Session::atlasFits(const ChannelAtlas* atlas) const {
-    return atlas && m_atlasModel && m_engine.model &&
-           m_atlasModel->weightsPtr() == m_engine.model->weightsPtr();
-}
-
-std::shared_ptr<const ChannelAtlas> Session::atlas() const {
-    return atlasFits(m_atlas.get()) ? m_atlas : nullptr;
-}
-
-void Session::buildAtlas(const QString& folder) {
-    if (!hasModel()) return;
-    m_atlasFolder = folder;
-    const std::shared_ptr<const Model> model = m_engine.model;
-    AtlasOptions options;
-    options.threads = m_engine.threads;
-    m_atlasJobId =
-        m_atlasJobs->submit([this, model, folder, options](const JobThread::Context& ctx) {
-            try {
-                std::optional<ChannelAtlas> atlas = buildChannelAtlas(
-                    model, folder.toStdString(), options,
-                    [&ctx](int done, int total) { return ctx.keepGoing(done, total); });
-                if (!atlas) return;
-                auto built = std::make_shared<const ChannelAtlas>(std::move(*atlas));
-                ctx.deliver([this, built, model] {
-                    m_atlas = built;
-                    m_atlasModel = model;
-                    m_patches.clear();
-                    m_patchesAsked = {"", -1};
-                    emit atlasChanged();
-                });
-            } catch (const std::exception& error) {
-                const QString message = QString::fromUtf8(error.what());
-                ctx.deliver([this, message] { emit atlasFailed(message); });
-            }
-        });
-    emit atlasChanged();
-}
-
-void Session::cancelAtlas() {
-    m_atlasJobs->cancel();
-    m_atlasJobId = 0;
-    emit atlasChanged();
-}
-
-void Session::requestPatches(const QString& layer, int64_t channel) {
-    const std::shared_ptr<const ChannelAtlas> shown = atlas();
-    const std::pair<std::string, int64_t> key{layer.toStdString(), channel};
-    if (!shown || !shown->layers.count(key.first) || m_patches.count(key) || key == m_patchesAsked)
-        return;
-    m_patchesAsked = key;
-    const std::shared_ptr<const Model> model = m_engine.model;
-    m_patchJobs->submit([this, shown, model, key](const JobThread::Context& ctx) {
-        std::vector<ChannelPatch> patches;
-        try {
-            patches = channelPatches(*shown, key.first, key.second, *model);
-        } catch (const std::exception&) {
-            return;  // a layer the atlas does not have: nothing to show
-        }
-        ctx.deliver([this, shown, key, patches = std::move(patches)] {
-            if (shown != m_atlas) return;  // another folder's
-            m_patches[key] = patches;
-            emit patchesShown(QString::fromStdString(key.first), key.second);
-        });
-    });
-}
-
-const std::vector<ChannelPatch>* Session::patches(const QString& layer, int64_t channel) const {
-    if (!atlas()) return nullptr;
-    const auto it = m_patches.find({layer.toStdString(), channel});
-    return it == m_patches.end() ? nullptr : &it->second;
-}
-
-VisualizeOptions Session::visualizeOptions(const QString& layer, int64_t channel) const {
-    VisualizeOptions options;
-    options.layer = layer.toStdString();
-    options.channel = channel;
-    return options;
-}
-
-void Session::visualize(const QString& layer, int64_t channel) {
-    if (!hasModel()) return;
-    const std::shared_ptr<const Model> model = m_engine.model;
-    const int threads = m_engine.threads;
-    const VisualizeOptions options = visualizeOptions(layer, channel);
-    const std::shared_ptr<VisualizeRunner> runner = m_visualizeRunner;
-    m_visualizeJobId = m_visualizeJobs->submit(
-        [this, runner, model, threads, options](const JobThread::Context& ctx) {
-            try {
-                std::optional<Visualization> v =
-                    runner->run(model, threads, options,
-                                [&ctx](int done, int total) { return ctx.keepGoing(done, total); });
-                if (!v) return;
-                auto made = std::make_shared<const Visualization>(std::move(*v));
-                ctx.deliver([this, made, model, options] {
-                    if (!m_engine.model || model->weightsPtr() != m_engine.model->weightsPtr())
-                        return;  // made for other weights
-                    if (m_visualizationModel != model) m_visualizations.clear();
-                    m_visualizationModel = model;
-                    m_visualizations[{options.layer, options.channel}] = made;
-                    emit visualizationShown(QString::fromStdString(options.layer), options.channel);
-                });
-            } catch (const std::exception& error) {
-                const QString message = QString::fromUtf8(error.what());
-                ctx.deliver([this, message] { emit visualizeFailed(message); });
-            }
-        });
-    emit visualizeStateChanged();
-}
-
-void Session::cancelVisualization() {
-    m_visualizeJobs->cancel();
-    m_visualizeJobId = 0;
-    emit visualizeStateChanged();
-}
-
-std::shared_ptr<const Visualization> Session::visualization(const QString& layer,
-                                                            int64_t channel) const {
-    if (!m_visualizationModel || !m_engine.model ||
-        m_visualizationModel->weightsPtr() != m_engine.model->weightsPtr())
-        return nullptr;
-    const auto it = m_visualizations.find({layer.toStdString(), channel});
-    return it == m_visualizations.end() ? nullptr : it->second;
+CalibrationSet Session::recentInputs() const {
+    CalibrationSet set;
+    for (const RecentInput& x : m_recentInputs) set.push_back(x.input);
+    return set;
 }
 
 }  // namespace r18::ui

@@ -9,6 +9,10 @@
 //
 // Live frames go from the capture thread straight to the worker (CaptureThread's sink); the
 // GUI thread only sees results.
+//
+// The insights (ui/insight/: attribution maps, fp32/int8 A/B, channel atlas, visualisation) are
+// objects of their own that follow this one's signals; they ask it one question, stillShows(),
+// before they show what they computed. The Session knows none of them.
 #pragma once
 
 #include <QObject>
@@ -20,14 +24,12 @@
 #include <memory>
 #include <string>
 
-#include "ui/insight/insight_jobs.h"
 #include "ui/session/capture_thread.h"
 #include "ui/session/inference_types.h"
 
 namespace r18::ui {
 
 class InferenceWorker;
-class JobThread;
 
 class Session : public QObject {
     Q_OBJECT
@@ -100,59 +102,28 @@ public:
 
     InferenceWorker* worker() const { return m_worker; }
 
-    // ---- where it looked: attribution maps (ExplainSettings) on their own thread ----
-    // While wanted (the panel is open), the map the settings ask for is computed for every still
-    // image or frozen frame shown, in fp32 from the tensor the result ran on; a newer request
-    // stops an older one. explanation() is shown only if it was computed for the image and
-    // engine on screen and the settings (class resolved to the shown top-1 if it follows it).
-    void setExplainWanted(bool wanted);
-    void setExplainSettings(const ExplainSettings& settings);
-    const ExplainSettings& explainSettings() const { return m_explainSettings; }
-    // The settings with the class resolved (kTopClass -> the shown top-1).
-    ExplainSettings resolvedExplainSettings() const;
-    ExplanationPtr explanation() const;
-    // Every method computed so far for the image, engine and class on screen, in method order.
-    std::vector<ExplanationPtr> shownExplanations() const;
-    bool explaining() const { return m_explainJobId != 0; }
-    // Stops the map being computed; computeExplanation() asks again.
-    void cancelExplanation();
-    void computeExplanation();
-    // Why no map is being computed, or "" (no image, a live source, the engine changing).
-    QString explainBlocked() const;
-
-    // ---- what does this channel detect: a folder's channel atlas, patches, visualisations ----
-    // Builds (or loads from its cache) the atlas of `folder` for the current model, in fp32.
-    void buildAtlas(const QString& folder);
-    void cancelAtlas();
-    bool atlasBuilding() const { return m_atlasJobId != 0; }
-    const QString& atlasFolder() const { return m_atlasFolder; }
-    // The atlas for the model on screen (null if none, or built for other weights).
-    std::shared_ptr<const ChannelAtlas> atlas() const;
-    // The receptive-field patches of a channel's top images, decoded off the GUI thread:
-    // patchesShown follows; patches() is null until then.
-    void requestPatches(const QString& layer, int64_t channel);
-    const std::vector<ChannelPatch>* patches(const QString& layer, int64_t channel) const;
-    // Feature visualisation of a channel (or a class for "fc"), cached on disk by core.
-    void visualize(const QString& layer, int64_t channel);
-    void cancelVisualization();
-    bool visualizing() const { return m_visualizeJobId != 0; }
-    // The visualisation of layer/channel for the model on screen, or null.
-    std::shared_ptr<const Visualization> visualization(const QString& layer, int64_t channel) const;
-    VisualizeOptions visualizeOptions(const QString& layer, int64_t channel) const;
-
-    // ---- A/B: the image on screen at fp32 and at int8, the selected node compared ----
-    // While wanted (the compare panel is open), computed on its own thread for every still image
-    // or frozen frame and node shown; int8 calibrates on the last (up to 16) images shown.
-    void setCompareWanted(bool wanted);
-    // The comparison of the image and node on screen, or null.
-    ComparisonPtr comparison() const;
-    bool comparing() const { return m_compareJobId != 0; }
+    // ---- what the insights ask ----
+    // A still image or frozen frame is on screen, its result from the engine asked for, and
+    // nothing else is opening: what insights compute for.
+    bool settled() const;
+    // What the screen shows: the settled result's source and engine (zero if none is settled)
+    // and the weights (zero before the first model).
+    ComputedFor onScreen() const;
+    // Whether the screen still shows what `c` was computed for (its zero fields not compared).
+    bool stillShows(const ComputedFor& c) const;
+    // The inputs of the last (up to 16) distinct images shown (live: every 30th frame), oldest
+    // first: what int8 calibrates on, in the engine and in the A/B comparison alike.
+    CalibrationSet recentInputs() const;
+    // What int8 calibrates on for what the user sees: the running engine's own set while it is
+    // int8 (later images do not change it until the engine is rebuilt), else recentInputs() — what
+    // int8 would calibrate on if chosen now. The A/B comparison's int8 uses it, so it is the
+    // window's int8.
+    CalibrationSet int8Calibration() const;
 
 signals:
-    void comparisonShown();  // comparison() or comparing() may have changed
-    void compareFailed(const QString& message);
     void resultShown(const r18::ui::ResultPtr& result);  // result() changed
     void tapShown();                                     // tapResult() may have changed
+    void nodeSelected(const QString& node);              // selectedNode() changed
     void sourceOpening(const QString& label);            // a still image was asked for
     void imageFailed(const QString& label, const QString& message);
     void engineChanged(const r18::ui::EngineInfo& engine);
@@ -162,18 +133,6 @@ signals:
     void liveOpened(const QString& label, double fps, QSize size);
     void liveStopped(const QString& reason, bool error);
     void frozenChanged(bool frozen);
-    void explanationShown();                    // explanation() may have changed
-    void explainProgress(int done, int total);  // of the map being computed
-    void explainFailed(const QString& message);
-    void explainStateChanged();  // explaining() or explainBlocked() may have changed
-    void atlasProgress(int done, int total);
-    void atlasChanged();  // atlas() or atlasBuilding() changed
-    void atlasFailed(const QString& message);
-    void patchesShown(const QString& layer, qint64 channel);
-    void visualizeProgress(int done, int total);
-    void visualizationShown(const QString& layer, qint64 channel);
-    void visualizeStateChanged();
-    void visualizeFailed(const QString& message);
 
 private:
     void request();
@@ -181,14 +140,10 @@ private:
     void onFailed(quint64 requestId, const SourcePtr& source, const QString& message);
     void onEngineReady(const EngineInfo& info);
     void openSource(std::shared_ptr<Source> source);
-    void clearShown();
     ViewNeeds needs(bool live) const;
     void updateLiveNeeds();
     uint64_t newEngineId();
-    void updateExplanation();
-    void updateComparison();
-    void onExplanation(const ExplanationPtr& explanation, uint64_t jobId);
-    bool atlasFits(const ChannelAtlas* atlas) const;
+    void rememberInput(const InferenceResult& result);
 
     QThread m_thread;
     InferenceWorker* m_worker = nullptr;  // lives in m_thread; deleted when it finishes
@@ -198,6 +153,7 @@ private:
     EngineInfo m_engine;            // running, as last reported
     uint64_t m_engineId = 0;        // asked for; results from any other engine are dropped
     uint64_t m_failedEngineId = 0;  // the last engine asked for that could not be built
+    uint64_t m_weightsId = 0;       // of the running engine's weights
     bool m_loadingModel = false;
     QString m_loadingWeights;
     Precision m_wantedPrecision = Precision::Fp32;
@@ -221,45 +177,11 @@ private:
     LiveStats m_stats;
     std::deque<Clock::time_point> m_shownTimes;  // live results of the last second
 
-    // Insight jobs, each on its own thread (declared last: destroyed, and stopped, first).
-    bool m_explainWanted = false;
-    ExplainSettings m_explainSettings;
-    std::vector<ExplanationPtr> m_explanations;  // for the shown source and engine
-    struct ExplainKey {
-        uint64_t sourceId = 0;
-        uint64_t engineId = 0;
-        ExplainSettings settings;
-        bool operator==(const ExplainKey& o) const {
-            return sourceId == o.sourceId && engineId == o.engineId && settings == o.settings;
-        }
+    struct RecentInput {
+        size_t hash = 0;  // of the tensor: the same image opened twice counts once
+        std::shared_ptr<const Tensor> input;
     };
-    ExplainKey m_explainAsked;  // the last map asked for (computing, done or cancelled)
-    uint64_t m_explainJobId = 0;
-    std::shared_ptr<ExplainRunner> m_explainRunner;
-    QString m_atlasFolder;
-    std::shared_ptr<const ChannelAtlas> m_atlas;
-    std::shared_ptr<const Model> m_atlasModel;
-    uint64_t m_atlasJobId = 0;
-    std::map<std::pair<std::string, int64_t>, std::vector<ChannelPatch>> m_patches;
-    std::pair<std::string, int64_t> m_patchesAsked{"", -1};
-    std::map<std::pair<std::string, int64_t>, std::shared_ptr<const Visualization>>
-        m_visualizations;
-    std::shared_ptr<const Model> m_visualizationModel;
-    uint64_t m_visualizeJobId = 0;
-    std::shared_ptr<VisualizeRunner> m_visualizeRunner;
-    bool m_compareWanted = false;
-    std::map<std::string, ComparisonPtr> m_comparisons;  // node -> for m_comparedSource
-    uint64_t m_comparedSource = 0;
-    std::pair<uint64_t, std::string> m_compareAsked{0, ""};
-    uint64_t m_compareJobId = 0;
-    std::shared_ptr<CompareRunner> m_compareRunner;
-    std::shared_ptr<const Model> m_compareModel;
-    std::deque<std::shared_ptr<const Tensor>> m_recentInputs;  // int8 calibration for A/B
-    JobThread* m_compareJobs = nullptr;
-    JobThread* m_explainJobs = nullptr;
-    JobThread* m_atlasJobs = nullptr;
-    JobThread* m_patchJobs = nullptr;
-    JobThread* m_visualizeJobs = nullptr;
+    std::deque<RecentInput> m_recentInputs;  // the int8 calibration set, oldest first
 };
 
 }  // namespace r18::ui

@@ -17,7 +17,6 @@ public:
 
     void setChannel(const QImage& image, const QString& caption, float lo, float hi, Colormap map);
     void clear();
-    bool hasChannel() const { return !m_image.isNull(); }
 
 protected:
     void paintEvent(QPaintEvent* event) override;

@@ -10,9 +10,17 @@
 
 #include <vector>
 
-#include "ui/insight/insight_jobs.h"
+#include "core/model/receptive_field.h"
 
 namespace r18::ui {
+
+// One of a channel's top images: its receptive-field crop and where it came from.
+struct ChannelPatch {
+    QImage image;  // the receptive field's pixels of the S×S crop; null if the file went away
+    QString file;
+    float value = 0.0F;
+    PixelBox box;
+};
 
 class AttributionView : public QWidget {
     Q_OBJECT

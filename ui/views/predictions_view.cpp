@@ -18,9 +18,11 @@ void PredictionsView::setPredictions(const std::vector<Prediction>& top) {
     QString tip;
     for (const Prediction& p : top)
         tip += tr("%1 (class %2): %3%\n")
-                   .arg(QString::fromStdString(p.label))
-                   .arg(p.index)
-                   .arg(100.0 * p.probability, 0, 'f', 2);
+                   .arg(QString::fromStdString(p.label),
+                        p.wordnetId.empty()
+                            ? QString::number(p.index)
+                            : tr("%1, %2").arg(p.index).arg(QString::fromStdString(p.wordnetId)),
+                        QString::number(100.0 * p.probability, 'f', 2));
     setToolTip(tip.trimmed());
     update();
 }

@@ -2,6 +2,7 @@
 
 #include <QCloseEvent>
 #include <QDir>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -17,6 +18,7 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "core/folder_job.h"
 #include "ui/actions/exports.h"
 
@@ -220,8 +222,14 @@ void BatchWindow::updateStatus() {
 }
 
 QString BatchWindow::exportRows(const QString& path) const {
+    const std::string file = QFile::encodeName(path).toStdString();
+    std::vector<RoleAndPath> images;
+    for (const BatchRow& row : m_rows) images.push_back({"the image", row.file});
+    if (const std::string refused = outputOverInputProblem({{"The file", file}}, images);
+        !refused.empty())
+        return QString::fromStdString(refused);
     try {
-        writeText(path.toStdString(),
+        writeText(file,
                   path.endsWith(".json", Qt::CaseInsensitive) ? toJson(m_rows) : toCsv(m_rows));
     } catch (const Error& e) {
         return QString::fromStdString(e.what());

@@ -1,25 +1,18 @@
 #include "ui/window/main_window.h"
 
-#include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
-#include <QDialog>
-#include <QDialogButtonBox>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QLabel>
+#include <QGuiApplication>
 #include <QMenuBar>
 #include <QMimeData>
 #include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
-#include <QStandardItemModel>
 #include <QStatusBar>
-#include <QTextBrowser>
-#include <QThread>
-#include <QTimer>
 #include <QToolBar>
 #include <QVBoxLayout>
 
@@ -38,60 +31,35 @@
 #include "ui/panels/explain_panel.h"
 #include "ui/panels/input_panel.h"
 #include "ui/panels/layer_panel.h"
-#include "ui/panels/panel.h"
+#include "ui/panels/predictions_panel.h"
 #include "ui/panels/status_panel.h"
-#include "ui/session/inference_worker.h"
 #include "ui/session/session.h"
 #include "ui/views/architecture_view.h"
-#include "ui/views/feature_map_view.h"
 #include "ui/views/predictions_view.h"
-#include "ui/window/app_info.h"
 #include "ui/window/batch_window.h"
 #include "ui/window/start_view.h"
 
 namespace r18::ui {
-namespace {
 
-constexpr int kScreenshotTimeoutMs = 120'000;
-constexpr int kDockedMinWidth = 1360;  // narrower windows float the insight panels
-
-int cores() {
-    return machineCores();
-}
-
-QString threadsText(int n) {
-    return n == 1 ? QObject::tr("1 thread") : QObject::tr("%1 threads").arg(n);
-}
-
-}  // namespace
-
-MainWindow::MainWindow(const WindowOptions& options, QWidget* parent) : QMainWindow(parent) {
+MainWindow::MainWindow(const WindowOptions& options, QWidget* parent)
+    : QMainWindow(parent), m_rememberOnClose(options.rememberOnClose) {
     setWindowTitle(tr("ResNet18 Explorer"));
     setAcceptDrops(true);
-    m_screenshotPath = options.screenshotPath;
     createParts(options);
     createActions();
     createToolBar();
     createStartView();
     setCentralWidget(createCentral());
-    createDocks();
+    m_docks = new InsightDocks(this, m_explain, m_atlas, m_compare);
     wire();
     readSettings(options);
 
-    const Precision precision = static_cast<Precision>(std::max(0, m_precisionBox->currentIndex()));
-    m_session->openModel(ModelController::startupWeights(options.weightsPath), precision,
-                         m_threadsBox->currentData().toInt());
+    m_models->openStartupModel(options.weightsPath);
     if (!options.images.isEmpty()) m_intake->openFiles(options.images);
     if (!options.camera.isEmpty()) {
         m_live->setLoop(options.loop || m_live->loop());
         m_live->start(options.camera);
     }
-    if (!m_screenshotPath.isEmpty())
-        QTimer::singleShot(kScreenshotTimeoutMs, this, [this] {
-            if (m_screenshotTaken) return;
-            qWarning("screenshot: nothing was shown within %d s", kScreenshotTimeoutMs / 1000);
-            QCoreApplication::exit(2);
-        });
 }
 
 MainWindow::~MainWindow() = default;
@@ -104,35 +72,18 @@ void MainWindow::createParts(const WindowOptions& options) {
     m_diagram = new DiagramPanel(m_session, node, this);
     m_input = new InputPanel(m_session, this);
     m_layers = new LayerPanel(m_session, this);
-    m_predictions = new PredictionsView;
+    m_predictions = new PredictionsPanel(m_session, this);
     m_status = new StatusPanel(m_session, statusBar(), this);
     m_live = new LiveController(m_session, this, this);
-    const bool firstRun = options.weightsPath.isEmpty() && options.screenshotPath.isEmpty();
-    m_models = new ModelController(m_session, this, firstRun, this);
+    m_models = new ModelController(m_session, this,
+                                   options.offerWeights && options.weightsPath.isEmpty(), this);
     m_intake = new ImageIntake(m_session, m_models, this, this);
-    m_exports = new Exports(m_session, m_layers, m_input, m_predictions, this, this);
+    m_exports = new Exports(m_session, m_layers, m_input, m_predictions->view(), this, this);
     m_recent = new RecentFiles(this);
     m_explain = new ExplainPanel(m_session, this);
     m_atlas = new AtlasPanel(m_session, m_layers->features(), this);
     m_compare = new ComparePanel(m_session, this);
-
-    m_precisionBox = new QComboBox;
-    m_precisionBox->setToolTip(tr("Numeric precision of the network"));
-    for (const Precision p : kPrecisions) m_precisionBox->addItem(precisionName(p));
-    m_precisionBox->setItemData(2, tr("8-bit integers, calibrated on the last images you opened"),
-                                Qt::ToolTipRole);
-    if (!Engine::supports(Precision::Bf16)) {
-        if (auto* model = qobject_cast<QStandardItemModel*>(m_precisionBox->model()))
-            model->item(1)->setEnabled(false);
-        m_precisionBox->setItemData(1,
-                                    tr("bf16 needs a CPU with AVX-512 BF16 (this one offers %1)")
-                                        .arg(QString::fromStdString(Engine::cpuIsa())),
-                                    Qt::ToolTipRole);
-    }
-    m_threadsBox = new QComboBox;
-    m_threadsBox->setToolTip(
-        tr("Threads for the network (this machine has %1 cores)").arg(cores()));
-    for (int t = 1; t <= cores(); ++t) m_threadsBox->addItem(threadsText(t), t);
+    m_dialogs = new WindowDialogs(this);
 }
 
 void MainWindow::createActions() {
@@ -153,22 +104,37 @@ void MainWindow::createActions() {
         m_intake->openFile(path);
     };
     t.classifyFolder = [this] { classifyFolder({}); };
-    t.showExplain = [this](bool on) { showDock(m_explainDock, on); };
-    t.showAtlas = [this](bool on) { showDock(m_atlasDock, on); };
-    t.showCompare = [this](bool on) { showDock(m_compareDock, on); };
+    // The docks exist once the actions do; the table asks for them only when triggered.
+    t.showExplain = [this](bool on) { m_docks->show(m_docks->explain(), on); };
+    t.explainShown = [this] { return m_docks && m_docks->explain()->isVisible(); };
+    t.showAtlas = [this](bool on) { m_docks->show(m_docks->atlas(), on); };
+    t.atlasShown = [this] { return m_docks && m_docks->atlas()->isVisible(); };
+    t.showCompare = [this](bool on) { m_docks->show(m_docks->compare(), on); };
+    t.compareShown = [this] { return m_docks && m_docks->compare()->isVisible(); };
     t.atlasFolder = [this] {
-        showDock(m_atlasDock, true);
+        m_docks->show(m_docks->atlas(), true);
         m_atlas->chooseFolder();
     };
-    t.showShortcuts = [this] { showShortcuts(); };
-    t.showGuide = [this] { showGuide(); };
-    t.showAbout = [this] { showAbout(); };
+    t.showShortcuts = [this] { m_dialogs->showShortcuts(m_actions->shortcutHelpHtml()); };
+    t.showGuide = [this] { m_dialogs->showGuide(m_actions->shortcutHelpHtml()); };
+    t.showAbout = [this] { m_dialogs->showAbout(); };
     t.quit = [this] { close(); };
-    t.cores = cores();
+    t.cores = machineCores();
     m_actions = new Actions(this, menuBar(), explorerActions(t));
     std::vector<QAction*> recent;
     for (int i = 0; i < RecentFiles::kMaxEntries; ++i) recent.push_back(action(recentActionId(i)));
     m_recent->setActions(recent, action("file.recentClear"));
+}
+
+void MainWindow::createToolBar() {
+    QToolBar* tools = addToolBar(tr("Main"));
+    tools->setObjectName(QStringLiteral("mainToolBar"));
+    tools->setMovable(false);
+    tools->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_actions->fillToolbar(tools, {{kPrecisionSlot, m_models->precisionBox()},
+                                   {kThreadsSlot, m_models->threadsBox()},
+                                   {kLiveSourceSlot, m_live->sourceBox()},
+                                   {kResolutionSlot, m_live->resolutionBox()}});
 }
 
 void MainWindow::createStartView() {
@@ -187,33 +153,11 @@ void MainWindow::createStartView() {
     m_start = new StartView(m_session, triggers);
 }
 
-void MainWindow::createToolBar() {
-    QToolBar* tools = addToolBar(tr("Main"));
-    tools->setObjectName(QStringLiteral("mainToolBar"));
-    tools->setMovable(false);
-    tools->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    // Short labels on the toolbar (the menus keep the full ones), so it fits 1024 pixels.
-    const std::pair<const char*, QString> labels[] = {
-        {"file.open", tr("Open")},   {"edit.paste", tr("Paste")},   {"file.saveMaps", tr("Save")},
-        {"live.start", tr("Start")}, {"live.freeze", tr("Freeze")}, {"live.mirror", tr("Mirror")}};
-    for (const auto& [id, label] : labels) action(id)->setIconText(label);
-    for (const char* id : {"file.open", "edit.paste", "file.saveMaps"})
-        tools->addAction(action(id));
-    tools->addSeparator();
-    tools->addWidget(m_precisionBox);
-    tools->addWidget(m_threadsBox);
-    tools->addSeparator();
-    tools->addWidget(m_live->sourceBox());
-    tools->addWidget(m_live->resolutionBox());
-    for (const char* id : {"live.start", "live.freeze", "live.mirror"})
-        tools->addAction(action(id));
-}
-
 QWidget* MainWindow::createCentral() {
     m_topSplitter = new QSplitter(Qt::Horizontal);
     m_topSplitter->addWidget(m_input->panel());
     m_topSplitter->addWidget(m_layers->channelPanel());
-    m_topSplitter->addWidget(titledPanel(tr("Top-5 predictions"), m_predictions));
+    m_topSplitter->addWidget(m_predictions->panel());
     m_topSplitter->setStretchFactor(0, 4);
     m_topSplitter->setStretchFactor(1, 3);
     m_topSplitter->setStretchFactor(2, 3);
@@ -249,97 +193,35 @@ QWidget* MainWindow::createCentral() {
     return central;
 }
 
-void MainWindow::createDocks() {
-    const auto dock = [this](const QString& title, const QString& name, QWidget* content) {
-        auto* d = new QDockWidget(title, this);
-        d->setObjectName(name);
-        d->setWidget(content);
-        d->setAllowedAreas(Qt::AllDockWidgetAreas);
-        addDockWidget(Qt::RightDockWidgetArea, d);
-        d->hide();
-        return d;
-    };
-    m_explainDock =
-        dock(tr("Where it looked — methods"), QStringLiteral("explainDock"), m_explain->panel());
-    m_atlasDock =
-        dock(tr("What this channel detects"), QStringLiteral("atlasDock"), m_atlas->panel());
-    m_compareDock =
-        dock(tr("Compare fp32 / int8"), QStringLiteral("compareDock"), m_compare->panel());
-    tabifyDockWidget(m_explainDock, m_atlasDock);
-    tabifyDockWidget(m_atlasDock, m_compareDock);
-    connect(m_explainDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
-        action("view.explain")->setChecked(m_explainDock->isVisible());
-        m_explain->setActive(visible);
-    });
-    connect(m_atlasDock, &QDockWidget::visibilityChanged, this,
-            [this] { action("view.atlas")->setChecked(m_atlasDock->isVisible()); });
-    connect(m_compareDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
-        action("view.compare")->setChecked(m_compareDock->isVisible());
-        m_compare->setActive(visible);
-    });
-}
-
-void MainWindow::showDock(QDockWidget* dock, bool on) {
-    if (!on) return dock->hide();
-    const int wanted = std::clamp(width() / 4, 340, 480);
-    if (!dock->isFloating() && width() < kDockedMinWidth) {
-        // Docked, the panel would push the window wider than a small laptop's screen: it floats
-        // over the window's right side instead (and can be docked by dragging its title).
-        dock->setFloating(true);
-        const QRect frame = geometry();
-        dock->setGeometry(frame.right() - wanted, frame.top() + 40, wanted, frame.height() - 60);
-    }
-    dock->show();
-    dock->raise();  // in front of the others when they share a tab bar
-    if (!dock->isFloating() && dock->width() < wanted)
-        resizeDocks({dock}, {wanted}, Qt::Horizontal);
-}
-
 void MainWindow::wire() {
+    // Whatever changes what an action shows: the table says how, in one update.
+    connect(m_session, &Session::engineChanged, m_actions, &Actions::update);
+    connect(m_session, &Session::frozenChanged, m_actions, &Actions::update);
+    connect(m_live, &LiveController::runningChanged, m_actions, &Actions::update);
+    connect(m_input, &InputPanel::heatmapToggled, m_actions, &Actions::update);
+    connect(m_layers, &LayerPanel::optionsChanged, m_actions, &Actions::update);
+    connect(m_docks, &InsightDocks::visibilityChanged, m_actions, &Actions::update);
+
     connect(m_session, &Session::resultShown, this, [this](const ResultPtr& r) {
-        m_predictions->setPredictions(r ? r->top : std::vector<Prediction>{});
-        if (r) {
-            setWindowTitle(
-                tr("%1 — ResNet18 Explorer").arg(QFileInfo(r->source->label).fileName()));
-            emit resultShown(r->requestId);
-        }
-        if (!m_screenshotPath.isEmpty() && !m_screenshotTaken && m_session->tapResult()) {
-            m_screenshotTaken = true;
-            QTimer::singleShot(300, this, &MainWindow::takeScreenshot);
-        }
+        if (!r) return;
+        setWindowTitle(tr("%1 — ResNet18 Explorer").arg(QFileInfo(r->source->label).fileName()));
+        emit resultShown(r->requestId);
     });
-    connect(m_session, &Session::engineChanged, this, &MainWindow::onEngine);
+    connect(m_session, &Session::engineChanged, this, &MainWindow::modelShown);
     connect(m_session, &Session::imageFailed, this, [this](const QString& label, const QString& m) {
         const QString name = QFileInfo(label).fileName();
         showError(tr("Could not open %1").arg(name.isEmpty() ? label : name), m);
-        if (!m_screenshotPath.isEmpty() && !m_session->result()) QCoreApplication::exit(1);
     });
-    connect(m_session, &Session::frozenChanged, action("live.freeze"), &QAction::setChecked);
-    connect(m_live, &LiveController::runningChanged, this, [this](bool running) {
-        QAction* start = action("live.start");
-        start->setText(running ? tr("&Stop") : tr("&Start"));
-        start->setIconText(running ? tr("Stop") : tr("Start"));
-        start->setIcon(
-            style()->standardIcon(running ? QStyle::SP_MediaStop : QStyle::SP_MediaPlay));
-    });
-    connect(m_predictions, &PredictionsView::classClicked, m_input,
+    connect(m_predictions->view(), &PredictionsView::classClicked, m_input,
             &InputPanel::toggleHeatmapClass);
-    connect(m_input, &InputPanel::heatmapClassShown, m_predictions,
+    connect(m_input, &InputPanel::heatmapClassShown, m_predictions->view(),
             &PredictionsView::setHighlighted);
-    connect(m_input, &InputPanel::heatmapToggled, action("view.heatmap"), &QAction::setChecked);
     connect(m_layers, &LayerPanel::overlayChanged, m_input, &InputPanel::setOverlay);
-    connect(m_layers, &LayerPanel::optionsChanged, this, [this] {
-        action("view.perLayer")->setChecked(m_layers->perLayerScale());
-        action("view.sort")->setChecked(m_layers->sortByMean());
-        action("view.blend")->setChecked(m_layers->blend());
-    });
-    connect(m_precisionBox, &QComboBox::activated, this,
-            [this](int i) { m_session->setPrecision(kPrecisions[i]); });
-    connect(m_threadsBox, &QComboBox::activated, this,
-            [this](int i) { m_session->setThreads(m_threadsBox->itemData(i).toInt()); });
     connect(m_models, &ModelController::error, this, &MainWindow::showError);
     connect(m_intake, &ImageIntake::error, this, &MainWindow::showError);
     connect(m_exports, &Exports::error, this, &MainWindow::showError);
+    connect(m_models, &ModelController::message, m_status,
+            [this](const QString& m) { m_status->flash(m); });
     connect(m_intake, &ImageIntake::message, m_status,
             [this](const QString& m) { m_status->flash(m); });
     connect(m_exports, &Exports::message, m_status,
@@ -347,7 +229,6 @@ void MainWindow::wire() {
     connect(m_live, &LiveController::message, m_status,
             [this](const QString& m) { m_status->flash(m); });
     connect(m_intake, &ImageIntake::folderDropped, this, &MainWindow::classifyFolder);
-
     connect(m_start, &StartView::wantedChanged, this, [this](bool wanted) {
         m_pages->setCurrentWidget(wanted ? static_cast<QWidget*>(m_start) : m_views);
     });
@@ -357,18 +238,6 @@ void MainWindow::wire() {
     connect(m_recent, &RecentFiles::openFile, m_intake, &ImageIntake::openFile);
     connect(m_recent, &RecentFiles::openFolder, this, &MainWindow::classifyFolder);
     connect(m_recent, &RecentFiles::missing, this, &MainWindow::showError);
-}
-
-void MainWindow::onEngine(const EngineInfo& engine) {
-    const int precision = static_cast<int>(m_session->wantedPrecision());
-    m_precisionBox->setCurrentIndex(precision);
-    action(QStringLiteral("engine.") + precisionName(kPrecisions[precision]))->setChecked(true);
-    m_threadsBox->setCurrentIndex(std::clamp(engine.threads, 1, cores()) - 1);
-    action(QStringLiteral("engine.threads%1").arg(std::clamp(engine.threads, 1, cores())))
-        ->setChecked(true);
-    action("engine.bf16")->setEnabled(Engine::supports(Precision::Bf16));
-    m_predictions->setTrusted(engine.model && engine.model->trust() == Trust::Official);
-    emit modelShown();
 }
 
 void MainWindow::readSettings(const WindowOptions& options) {
@@ -388,27 +257,13 @@ void MainWindow::readSettings(const WindowOptions& options) {
         m_rightSplitter->setSizes({330, 520});
     if (!m_topSplitter->restoreState(s.value("window/topSplitter").toByteArray()))
         m_topSplitter->setSizes({420, 300, 300});
-    const bool bf16 =
-        s.value("engine/precision").toString() == "bf16" && Engine::supports(Precision::Bf16);
-    m_precisionBox->setCurrentIndex(bf16 ? 1 : 0);
-    // Settings may come from a larger machine (or be edited): never more threads than cores.
-    const qlonglong stored = s.value("engine/threads", cores()).toLongLong();
-    std::string capped;
-    const int threads = capThreads(stored, &capped);
-    if (!capped.empty())
-        m_status->flash(tr("The settings ask for %1 threads: %2.")
-                            .arg(stored)
-                            .arg(QString::fromStdString(capped)));
-    m_threadsBox->setCurrentIndex(threads - 1);
+    m_models->readSettings(s);
     m_layers->readSettings(s);
     m_input->readSettings(s);
     m_explain->readSettings(s);
     m_diagram->readSettings(s);
     m_live->readSettings(s);
-    action("live.mirror")->setChecked(m_live->mirror());
-    action("live.loop")->setChecked(m_live->loop());
-    action("view.heatmap")->setChecked(m_input->heatmapEnabled());
-    emit m_layers->optionsChanged();
+    m_actions->update();
 }
 
 void MainWindow::writeSettings() const {
@@ -418,9 +273,7 @@ void MainWindow::writeSettings() const {
     s.setValue("window/mainSplitter", m_mainSplitter->saveState());
     s.setValue("window/rightSplitter", m_rightSplitter->saveState());
     s.setValue("window/topSplitter", m_topSplitter->saveState());
-    s.setValue("engine/precision",
-               QString::fromLatin1(precisionName(m_session->engine().precision)));
-    s.setValue("engine/threads", m_session->engine().threads);
+    m_models->writeSettings(s);
     m_layers->writeSettings(s);
     m_input->writeSettings(s);
     m_explain->writeSettings(s);
@@ -429,7 +282,7 @@ void MainWindow::writeSettings() const {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-    if (m_screenshotPath.isEmpty()) writeSettings();
+    if (m_rememberOnClose) writeSettings();
     event->accept();
 }
 
@@ -444,71 +297,12 @@ void MainWindow::dropEvent(QDropEvent* event) {
 }
 
 void MainWindow::showError(const QString& title, const QString& message) {
-    if (!m_errorBox) {
-        m_errorBox = new QMessageBox(QMessageBox::Warning, tr("ResNet18 Explorer"), QString(),
-                                     QMessageBox::Ok, this);
-        m_errorBox->setAttribute(Qt::WA_DeleteOnClose);
-        m_errorBox->setWindowModality(Qt::WindowModal);
-    }
-    m_errorBox->setText(title);
-    m_errorBox->setInformativeText(message);
-    m_errorBox->open();
+    m_dialogs->showError(title, message);
     emit errorShown(message);
-}
-
-void MainWindow::showShortcuts() {
-    if (!m_helpBox) {
-        m_helpBox = new QMessageBox(QMessageBox::Information, tr("Keyboard shortcuts"), {},
-                                    QMessageBox::Close, this);
-        m_helpBox->setAttribute(Qt::WA_DeleteOnClose);
-    }
-    m_helpBox->setText(m_actions->shortcutHelpHtml() + viewKeysHtml());
-    m_helpBox->open();
-}
-
-void MainWindow::showGuide() {
-    if (!m_guide) {
-        m_guide = new QDialog(this);
-        m_guide->setObjectName(QStringLiteral("guide"));
-        m_guide->setAttribute(Qt::WA_DeleteOnClose);
-        m_guide->setWindowTitle(tr("What am I looking at?"));
-        auto* text = new QTextBrowser;
-        text->setObjectName(QStringLiteral("guideText"));
-        text->setOpenExternalLinks(true);
-        auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close);
-        connect(buttons, &QDialogButtonBox::rejected, m_guide, &QDialog::close);
-        auto* layout = new QVBoxLayout(m_guide);
-        layout->addWidget(text);
-        layout->addWidget(buttons);
-        m_guide->resize(680, std::min(760, std::max(480, height() - 80)));
-    }
-    // Rebuilt each time: the shortcuts are the actions' as they are now.
-    m_guide->findChild<QTextBrowser*>()->setHtml(guideHtml(m_actions->shortcutHelpHtml()));
-    m_guide->show();
-    m_guide->raise();
-    m_guide->activateWindow();
-}
-
-QString MainWindow::guideText() const {
-    return m_guide ? m_guide->findChild<QTextBrowser*>()->toPlainText() : QString();
 }
 
 bool MainWindow::startViewShown() const {
     return m_pages->currentWidget() == m_start && m_start->isVisible();
-}
-
-void MainWindow::showAbout() {
-    if (!m_aboutBox) {
-        m_aboutBox = new QMessageBox(QMessageBox::NoIcon, tr("About ResNet18 Explorer"), {},
-                                     QMessageBox::Close, this);
-        m_aboutBox->setObjectName(QStringLiteral("about"));
-        m_aboutBox->setAttribute(Qt::WA_DeleteOnClose);
-        const QIcon icon = appIcon();
-        if (!icon.isNull()) m_aboutBox->setIconPixmap(icon.pixmap(96, 96));
-        m_aboutBox->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    }
-    m_aboutBox->setText(aboutHtml());
-    m_aboutBox->open();
 }
 
 void MainWindow::openFile(const QString& path) {
@@ -543,12 +337,6 @@ void MainWindow::classifyFolder(const QString& folder) {
     m_batch->start(dir, m_session->engine().model, m_session->engine().threads);
 }
 
-void MainWindow::takeScreenshot() {
-    const bool ok = grab().save(m_screenshotPath, "PNG");
-    if (!ok) qWarning("screenshot: could not write %s", qPrintable(m_screenshotPath));
-    QCoreApplication::exit(ok ? 0 : 1);
-}
-
 InferenceWorker* MainWindow::worker() const {
     return m_session->worker();
 }
@@ -565,8 +353,16 @@ FeatureMapView* MainWindow::featureMapView() const {
     return m_layers->features();
 }
 
+PredictionsView* MainWindow::predictionsView() const {
+    return m_predictions->view();
+}
+
 InputView* MainWindow::inputView() const {
     return m_input->view();
+}
+
+QComboBox* MainWindow::precisionBox() const {
+    return m_models->precisionBox();
 }
 
 WeightsDialog* MainWindow::weightsDialog() const {
