@@ -1,7 +1,9 @@
 #include "app/cli.h"
 
 #include "app/bench_verb.h"
+#include "app/cli_args.h"
 #include "app/insight_verbs.h"
+#include "app/network_verbs.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -33,7 +35,8 @@
 namespace r18::cli {
 namespace {
 
-const char* const kVerbs[] = {"classify", "info", "bench", "explain", "channels", "visualize"};
+const char* const kVerbs[] = {"classify", "info",    "bench",    "explain",
+                              "channels", "compare", "visualize"};
 
 std::string withThousands(int64_t v) {
     std::string digits = std::to_string(v);
@@ -60,6 +63,24 @@ bool isFolder(const std::string& path) {
 std::vector<std::string> imageFilesIn(const std::string& path) {
     if (!isFolder(path)) return {path};
     return findImages(path, false);
+}
+
+int compare(const QStringList& args) {
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        "Two images through the network: both top-5s and, per node, the cosine similarity of "
+        "their outputs and max |B - A|.");
+    const NetworkOptions network;
+    const QCommandLineOption jsonOpt("json", "Write the comparison as JSON.", "OUT.json");
+    network.addTo(p);
+    p.addOption(jsonOpt);
+    p.addPositionalArgument("A", "The first image.");
+    p.addPositionalArgument("B", "The second image.");
+    if (parseVerb(p, args)) return kExitOk;
+    if (p.positionalArguments().size() != 2) throw UsageError{"compare needs two images, A and B"};
+    return compareImages(network.read(p), bytesOf(p.positionalArguments()[0]),
+                         bytesOf(p.positionalArguments()[1]),
+                         p.isSet(jsonOpt) ? bytesOf(p.value(jsonOpt)) : std::string());
 }
 
 int classify(const QStringList& args) {
@@ -90,8 +111,9 @@ int classify(const QStringList& args) {
     const QCommandLineOption logitsOpt("save-logits", "Save N×classes logits as .npy.", "OUT.npy");
     const QCommandLineOption tapOpt("save-tap", "Save a node's output as .npy (repeatable).",
                                     "NODE=OUT.npy");
+    const QCommandLineOption ablateOpt = NetworkOptions().ablate;
     p.addOptions({weightsOpt, labelsOpt, topOpt, precisionOpt, calibrationOpt, threadsOpt, batchOpt,
-                  decodeOpt, jsonOpt, csvOpt, logitsOpt, tapOpt});
+                  decodeOpt, jsonOpt, csvOpt, logitsOpt, tapOpt, ablateOpt});
     p.addPositionalArgument(
         "IMAGE", "Images to classify, or folders of them (searched recursively).", "IMAGE...");
     if (parseVerb(p, args)) return kExitOk;
@@ -111,6 +133,33 @@ int classify(const QStringList& args) {
     const QStringList images = p.positionalArguments();
     if (images.isEmpty()) throw UsageError{"classify needs at least one IMAGE"};
 
+    // Folders expand to the images inside them, recursively.
+    std::vector<std::string> files;
+    for (const QString& arg : images) {
+        const std::string path = bytesOf(arg);
+        if (isFolder(path)) {
+            const std::vector<std::string> found = findImages(path);
+            files.insert(files.end(), found.begin(), found.end());
+        } else {
+            files.push_back(path);
+        }
+    }
+    // No output may name an input: `classify --csv *.jpg` would make the first photo the CSV.
+    std::vector<RoleAndPath> outputs;
+    if (p.isSet(csvOpt)) outputs.push_back({"--csv", bytesOf(p.value(csvOpt))});
+    if (p.isSet(logitsOpt)) outputs.push_back({"--save-logits", bytesOf(p.value(logitsOpt))});
+    for (const QString& t : p.values(tapOpt))
+        if (const qsizetype eq = t.indexOf('='); eq > 0)
+            outputs.push_back({"--save-tap", bytesOf(t.mid(eq + 1))});
+    std::vector<RoleAndPath> given;
+    for (const std::string& f : files) given.push_back({"the image", f});
+    for (const QString& c : p.values(calibrationOpt))
+        for (const std::string& f : imageFilesIn(bytesOf(c)))
+            given.push_back({"the calibration image", f});
+    if (p.isSet(weightsOpt)) given.push_back({"the weights", bytesOf(p.value(weightsOpt))});
+    if (p.isSet(labelsOpt)) given.push_back({"the labels", bytesOf(p.value(labelsOpt))});
+    refuseOutputOverInput(outputs, given);
+
     std::shared_ptr<const Model> model;
     try {
         model = Model::open(modelOptions(p, weightsOpt, &labelsOpt));
@@ -118,6 +167,7 @@ int classify(const QStringList& args) {
         std::cerr << "error: " << shown(e.what()) << "\n";
         return kExitBadInput;
     }
+    refuseOutputOverInput(outputs, model->sourceFiles());
     const NetworkSpec& spec = model->spec();
     for (const std::string& note : model->notes()) std::cerr << "note: " << shown(note) << "\n";
 
@@ -140,6 +190,10 @@ int classify(const QStringList& args) {
     }
     std::vector<std::string> tapNames;
     for (const auto& tf : tapFiles) tapNames.push_back(tf.first);
+    NetworkArgs ablate;
+    for (const QString& a : p.values(ablateOpt)) ablate.ablate.push_back(a.toStdString());
+    const std::vector<ChannelAblation> ablations = ablationsOf(ablate, spec);
+    if (!ablations.empty()) std::cerr << "note: " << describeAblations(spec, ablations) << "\n";
 
     FolderJobOptions jobOptions;
     try {
@@ -166,17 +220,6 @@ int classify(const QStringList& args) {
     if (model->trust() != Trust::Official)
         std::cerr << "note: " << shown(model->trustNote()) << "\n";
 
-    // Folders expand to the images inside them, recursively.
-    std::vector<std::string> files;
-    for (const QString& arg : images) {
-        const std::string path = bytesOf(arg);
-        if (isFolder(path)) {
-            const std::vector<std::string> found = findImages(path);
-            files.insert(files.end(), found.begin(), found.end());
-        } else {
-            files.push_back(path);
-        }
-    }
     const bool progress = p.isSet(csvOpt) && isatty(STDERR_FILENO);
     int exitCode = kExitOk;
     std::vector<float> allLogits;
@@ -190,6 +233,7 @@ int classify(const QStringList& args) {
     jobOptions.decodeThreads = decodeThreads;
     jobOptions.topK = top;
     jobOptions.taps = tapNames;
+    jobOptions.ablations = ablations;
     std::unique_ptr<FolderJob> job;
     try {
         job = std::make_unique<FolderJob>(model, jobOptions);
@@ -266,12 +310,29 @@ int classify(const QStringList& args) {
 int info(const QStringList& args) {
     QCommandLineParser p;
     p.setApplicationDescription(
-        "Print the network's nodes: name, kind, output shape, params, MACs.");
-    const QCommandLineOption weightsOpt("weights",
-                                        "Weights file (.pth, .pt, .safetensors or .onnx).", "FILE");
-    p.addOption(weightsOpt);
+        "Print the network's nodes: name, kind, output shape, params, MACs.\n"
+        "With --stats IMAGE: every node's output for that image — shape, min, mean, std, max, "
+        "fraction of zeros, histogram — and, at bf16 or int8, its error against fp32.");
+    const NetworkOptions network;
+    const QCommandLineOption weightsOpt = network.weights;
+    const QCommandLineOption statsOpt("stats", "Statistics of every node's output for IMAGE.");
+    const QCommandLineOption jsonOpt("json", "--stats: write them as JSON.", "OUT.json");
+    network.addTo(p);
+    p.addOptions({statsOpt, jsonOpt});
+    p.addPositionalArgument("IMAGE", "--stats: the image.", "[IMAGE]");
     if (parseVerb(p, args)) return kExitOk;
-    if (!p.positionalArguments().isEmpty()) throw UsageError{"info takes no positional arguments"};
+    if (p.isSet(statsOpt)) {
+        if (p.positionalArguments().size() != 1)
+            throw UsageError{"info --stats needs exactly one IMAGE"};
+        return infoStats(network.read(p), bytesOf(p.positionalArguments().front()),
+                         p.isSet(jsonOpt) ? bytesOf(p.value(jsonOpt)) : std::string());
+    }
+    for (const QCommandLineOption* o :
+         {&network.precision, &network.calibration, &network.threads, &network.ablate, &jsonOpt})
+        if (p.isSet(*o))
+            throw UsageError{"--" + o->names().first().toStdString() + " needs --stats IMAGE"};
+    if (!p.positionalArguments().isEmpty())
+        throw UsageError{"info takes no positional arguments (but --stats IMAGE)"};
     std::shared_ptr<const Model> model;
     std::string source = "no weights file: torchvision's ResNet18 with 1000 classes";
     try {
@@ -291,7 +352,7 @@ int info(const QStringList& args) {
     const NetworkSpec& spec = model->spec();
     // What the fp32 engine computes each convolution with, from compiling it (a fixed table, so
     // every process computes the same; Engine::convAlgorithmSummary()).
-    const Engine fp32(spec, model->weights(), EngineOptions{Precision::Fp32});
+    const Engine fp32(spec, model->weights(), EngineOptions());
     const std::vector<std::string> winograd = fp32.winogradLayers();
     const std::vector<std::string> samples = sampleImages();
     std::cout << spec.archName() << ", " << spec.numClasses << " classes, input 3×"
@@ -328,120 +389,6 @@ int info(const QStringList& args) {
 
 }  // namespace
 
-QCommandLineOption algorithmOption() {
-    return {"algorithm",
-            "fp32 3x3 convolutions: auto (Winograd where oneDNN has it, i.e. AVX-512; "
-            "direct elsewhere), direct or winograd. Default auto.",
-            "A", "auto"};
-}
-
-void applyAlgorithmOption(const QCommandLineParser& p, const QCommandLineOption& option) {
-    const auto algorithm = parseConvAlgorithm(p.value(option).toStdString());
-    if (!algorithm) throw UsageError{"--algorithm must be auto, direct or winograd"};
-    setDefaultConvAlgorithm(*algorithm);
-}
-
-bool parseVerb(QCommandLineParser& p, const QStringList& args) {
-    const QCommandLineOption algorithm = algorithmOption();
-    p.addOption(algorithm);
-    p.addHelpOption();
-    if (!p.parse(args)) throw UsageError{p.errorText().toStdString()};
-    if (p.isSet("help")) {
-        std::cout << p.helpText().toStdString();
-        return true;
-    }
-    applyAlgorithmOption(p, algorithm);
-    return false;
-}
-
-int threadsOption(const std::string& option, const QString& value) {
-    const std::string text = value.trimmed().toStdString();
-    const bool digits = !text.empty() && std::all_of(text.begin(), text.end(),
-                                                     [](char c) { return c >= '0' && c <= '9'; });
-    if (!digits)
-        throw UsageError{option + " needs a whole number ≥ 0 (0: all cores), not '" +
-                         value.toStdString() + "'"};
-    // More digits than a long long holds are as many threads as any machine would cap.
-    const size_t significant = std::min(text.find_first_not_of('0'), text.size());
-    const long long requested =
-        text.size() - significant > 18
-            ? std::numeric_limits<long long>::max()
-            : std::stoll(text.substr(std::min(significant, text.size() - 1)));
-    if (requested == 0) return 0;
-    std::string note;
-    const int threads = capThreads(requested, &note);
-    if (!note.empty()) std::cerr << "note: " << option << " " << text << ": " << note << "\n";
-    return threads;
-}
-
-QStringList argumentsOf(int argc, char** argv) {
-    QStringList args;
-    for (int i = 0; i < argc; ++i) {
-        const auto* b = reinterpret_cast<const unsigned char*>(argv[i]);
-        const size_t n = std::strlen(argv[i]);
-        QString arg;
-        for (size_t at = 0; at < n;) {
-            // The length of a valid UTF-8 sequence at `at` (no overlongs, no surrogates,
-            // nothing above U+10FFFF), or 0.
-            size_t len = 0;
-            char32_t cp = 0;
-            if (b[at] < 0x80) {
-                len = 1, cp = b[at];
-            } else if (b[at] >= 0xC2 && b[at] <= 0xF4) {
-                const size_t want = b[at] < 0xE0 ? 2 : b[at] < 0xF0 ? 3 : 4;
-                cp = b[at] & (want == 2 ? 0x1F : want == 3 ? 0x0F : 0x07);
-                size_t k = 1;
-                for (; k < want && at + k < n && (b[at + k] & 0xC0) == 0x80; ++k)
-                    cp = (cp << 6) | (b[at + k] & 0x3F);
-                const bool shortest = want == 2 || (want == 3 && cp >= 0x800) ||
-                                      (want == 4 && cp >= 0x10000 && cp <= 0x10FFFF);
-                if (k == want && shortest && !(cp >= 0xD800 && cp <= 0xDFFF)) len = want;
-            }
-            if (len == 0) {
-                arg += QChar(static_cast<char16_t>(0xDC00 + b[at]));
-                ++at;
-                continue;
-            }
-            arg += QString::fromUcs4(&cp, 1);
-            at += len;
-        }
-        args << arg;
-    }
-    return args;
-}
-
-std::string bytesOf(const QString& argument) {
-    std::string out;
-    const qsizetype n = argument.size();
-    for (qsizetype i = 0; i < n; ++i) {
-        char32_t cp = argument[i].unicode();
-        if (QChar::isHighSurrogate(cp) && i + 1 < n && argument[i + 1].isLowSurrogate())
-            cp = QChar::surrogateToUcs4(static_cast<char16_t>(cp), argument[++i].unicode());
-        if (cp >= 0xDC80 && cp <= 0xDCFF) {
-            out += static_cast<char>(cp - 0xDC00);
-        } else if (cp < 0x80) {
-            out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        }
-    }
-    return out;
-}
-
-std::string shown(const std::string& text) {
-    return QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size())).toStdString();
-}
-
 bool isVerb(int argc, char** argv) {
     if (argc < 2) return false;
     for (const char* verb : kVerbs)
@@ -460,6 +407,7 @@ int run(int argc, char** argv) {
         if (verb == "explain") return explain(args);
         if (verb == "channels") return channels(args);
         if (verb == "visualize") return visualize(args);
+        if (verb == "compare") return compare(args);
         return info(args);
     } catch (const UsageError& e) {
         std::cerr << "usage error: " << e.message << "\nRun 'resnet18-explorer "

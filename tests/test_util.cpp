@@ -15,6 +15,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
 extern char** environ;
 
 namespace r18::test {
@@ -24,6 +28,44 @@ std::string fixtures() {
 }
 std::string fixture(const std::string& relative) {
     return fixtures() + "/" + relative;
+}
+
+std::shared_ptr<const Model> seededModel() {
+    static const std::shared_ptr<const Model> model = [] {
+        ModelOptions options;
+        options.weightsPath = fixture("weights/resnet18_seeded.pth");
+        return Model::open(options);
+    }();
+    return model;
+}
+
+std::string makeVideo(const std::vector<std::string>& photoIds, int perPhoto, double fps,
+                      const std::string& name) {
+    const std::string path = tempDir() + "/" + name;
+    cv::VideoWriter writer(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), fps,
+                           cv::Size(320, 240));
+    if (!writer.isOpened()) throw std::runtime_error(path + ": cannot write the test video");
+    for (const std::string& id : photoIds) {
+        cv::Mat frame;
+        cv::resize(cv::imread(fixtureImage(id).path), frame, cv::Size(320, 240), 0, 0,
+                   cv::INTER_AREA);
+        for (int i = 0; i < perPhoto; ++i) writer.write(frame);
+    }
+    return path;
+}
+
+double pearson(const std::vector<float>& a, const std::vector<float>& b) {
+    double ma = 0, mb = 0;
+    for (size_t i = 0; i < a.size(); ++i) ma += a[i], mb += b[i];
+    ma /= static_cast<double>(a.size());
+    mb /= static_cast<double>(b.size());
+    double sab = 0, saa = 0, sbb = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        sab += (a[i] - ma) * (b[i] - mb);
+        saa += (a[i] - ma) * (a[i] - ma);
+        sbb += (b[i] - mb) * (b[i] - mb);
+    }
+    return sab / std::sqrt(saa * sbb);
 }
 
 std::vector<FixtureImage> fixtureImages() {

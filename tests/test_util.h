@@ -1,11 +1,13 @@
-// Shared helpers for the test suites: where the fixtures are, the image manifest, tensor
-// comparison with a readable failure report, and running the CLI.
+// Shared helpers for the test suites: where the fixtures are, the image manifest, the seeded
+// model, test videos, tensor comparison with a readable failure report, and running the CLI.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/model/model.h"
 #include "core/tensor.h"
 
 namespace r18::test {
@@ -25,6 +27,14 @@ struct FixtureImage {
 std::vector<FixtureImage> fixtureImages();
 FixtureImage fixtureImage(const std::string& id);
 
+// The fixtures' seeded ResNet18 (weights/resnet18_seeded.pth), opened once.
+std::shared_ptr<const Model> seededModel();
+
+// An MJPG AVI in tempDir() named `name`: `perPhoto` frames of each fixture photo (by id) in turn,
+// resized to 320×240, at `fps`.
+std::string makeVideo(const std::vector<std::string>& photoIds, int perPhoto, double fps,
+                      const std::string& name = "clip.avi");
+
 // Max |a-b| and where, for reporting: "node conv1: max |diff| 3e-6 at [0,5,1,2] (expected
 // 0.12, got 0.12003); bound 1e-4 × max|ref| = 2e-4".
 struct Comparison {
@@ -35,6 +45,9 @@ struct Comparison {
     std::string report(const std::string& what, const Tensor& expected, const Tensor& got) const;
 };
 Comparison compare(const Tensor& expected, const Tensor& got);
+
+// Pearson correlation of two equally long series.
+double pearson(const std::vector<float>& a, const std::vector<float>& b);
 
 struct CommandResult {
     int exitCode = -1;
