@@ -338,7 +338,8 @@ std::shared_ptr<const Calibration> calibrateOnClip(const std::string& video, con
 }
 
 LiveMeasurement measureLive(const std::string& video, const std::shared_ptr<const Model>& model,
-                            Precision precision, int threads, double seconds, bool paced) {
+                            Precision precision, int threads, double seconds, bool paced,
+                            const std::vector<ChannelAblation>& ablations) {
     constexpr uint64_t kWarmFrames = 16;
     LiveMeasurement m;
     std::mutex mutex;
@@ -356,6 +357,7 @@ LiveMeasurement measureLive(const std::string& video, const std::shared_ptr<cons
         RunRequest request;
         request.taps = {"layer3.1"};
         request.profile = true;  // as the window asks for every frame (the diagram's times)
+        request.ablations = ablations;
         LivePipeline live(model, options, request);
         CaptureOptions capture;
         capture.spec = video;
@@ -408,9 +410,17 @@ LiveMeasurement measureLive(const std::string& video, const std::shared_ptr<cons
     return m;
 }
 
+std::vector<std::string> ablateList(const QStringList& values) {
+    std::vector<std::string> out;
+    for (const QString& v : values) out.push_back(v.toStdString());
+    return out;
+}
+
+// With `ablate` ("NODE:C1,…"), every precision is measured twice, one run after the other: every
+// channel on, then those channels switched off — the cost of an intervention on camera frames.
 int benchLive(const std::string& video, const std::string& weights,
               const std::vector<Precision>& precisions, int threads, double seconds, bool paced,
-              bool json) {
+              const std::vector<std::string>& ablate, bool json) {
     // The source is tried first: a still image, an unreachable stream, a video without frames
     // or with frames over the live limit is a sentence and exit 3, not an empty table.
     std::shared_ptr<const Model> model;
@@ -424,9 +434,27 @@ int benchLive(const std::string& video, const std::string& weights,
         std::cerr << "error: " << shown(e.what()) << "\n";
         return kExitBadInput;
     }
+    std::vector<ChannelAblation> ablations;
+    try {
+        for (const std::string& a : ablate) ablations.push_back(parseAblation(a, model->spec()));
+    } catch (const Error& e) {
+        std::cerr << "usage error: --ablate: " << e.what() << "\n";
+        return kExitUsage;
+    }
+    struct Row {
+        Precision precision;
+        bool off;
+        LiveMeasurement m;
+    };
+    std::vector<Row> rows;
+    for (Precision p : precisions) {
+        rows.push_back({p, false, measureLive(video, model, p, threads, seconds, paced, {})});
+        if (!ablations.empty())
+            rows.push_back(
+                {p, true, measureLive(video, model, p, threads, seconds, paced, ablations)});
+    }
     std::vector<std::pair<Precision, LiveMeasurement>> results;
-    for (Precision p : precisions)
-        results.emplace_back(p, measureLive(video, model, p, threads, seconds, paced));
+    for (const Row& r : rows) results.emplace_back(r.precision, r.m);
     if (std::none_of(results.begin(), results.end(),
                      [](const auto& r) { return r.second.processed > 0; })) {
         const std::string why = results.empty() ? std::string() : results.front().second.error;
@@ -436,9 +464,15 @@ int benchLive(const std::string& video, const std::string& weights,
     }
     if (json) {
         ordered_json doc = {{"live", video}, {"threads", threads}};
+        if (!ablations.empty()) {
+            doc["ablate"] = ordered_json::array();
+            for (const ChannelAblation& a : ablations) doc["ablate"].push_back(ablationText(a));
+        }
         doc["results"] = ordered_json::array();
-        for (const auto& [precision, m] : results) {
-            ordered_json row = {{"precision", precisionName(precision)}};
+        for (const Row& r : rows) {
+            const LiveMeasurement& m = r.m;
+            ordered_json row = {{"precision", precisionName(r.precision)}};
+            if (!ablations.empty()) row["channels_off"] = r.off;
             if (m.processed > 0) {
                 row["source_fps"] = m.sourceFps;
                 row["processed_fps"] = m.processedFps;
@@ -457,15 +491,19 @@ int benchLive(const std::string& video, const std::string& weights,
     std::printf("live pipeline: %s, one tap (layer3.1) per frame, %s threads, %s source\n",
                 video.c_str(), threads ? std::to_string(threads).c_str() : "all",
                 paced ? "paced" : "unpaced");
+    if (!ablations.empty())
+        std::printf("\"+off\": %s\n", describeAblations(model->spec(), ablations).c_str());
     std::printf("%-9s %10s %13s %14s %11s %9s %11s\n", "precision", "source fps", "processed fps",
                 "latency median", "latency p95", "dropped", "max waiting");
-    for (const auto& [p, m] : results) {
+    for (const Row& r : rows) {
+        const LiveMeasurement& m = r.m;
+        const std::string name = std::string(precisionName(r.precision)) + (r.off ? " +off" : "");
         if (m.processed == 0) {
-            std::printf("%-9s  not available: %s\n", precisionName(p), m.error.c_str());
+            std::printf("%-9s  not available: %s\n", name.c_str(), m.error.c_str());
             continue;
         }
-        std::printf("%-9s %10.1f %13.1f %11.1f ms %8.1f ms %9llu %11d\n", precisionName(p),
-                    m.sourceFps, m.processedFps, m.latencyMedianMs, m.latencyP95Ms,
+        std::printf("%-9s %10.1f %13.1f %11.1f ms %8.1f ms %9llu %11d\n", name.c_str(), m.sourceFps,
+                    m.processedFps, m.latencyMedianMs, m.latencyP95Ms,
                     static_cast<unsigned long long>(m.dropped), m.maxWaiting);
     }
     return kExitOk;
@@ -548,7 +586,9 @@ int bench(const QStringList& args) {
         "intervention",
         "Time runs with channels switched off (--ablate, default layer3.1:0-127) against runs "
         "with every channel on, alternating.");
-    const QCommandLineOption ablateOpt("ablate", "--intervention: NODE:C1,C2,… (repeatable).",
+    const QCommandLineOption ablateOpt("ablate",
+                                       "--intervention, --live: NODE:C1,C2,… (repeatable); "
+                                       "--live measures with and without them.",
                                        "NODE:C,…");
     const QCommandLineOption importanceOpt(
         "importance",
@@ -585,7 +625,8 @@ int bench(const QStringList& args) {
             return kExitUsage;
         }
         return benchLive(bytesOf(p.value(liveOpt)), bytesOf(p.value(weightsOpt)), precisions,
-                         threads, seconds, p.isSet(pacedOpt), p.isSet(jsonOpt));
+                         threads, seconds, p.isSet(pacedOpt), ablateList(p.values(ablateOpt)),
+                         p.isSet(jsonOpt));
     }
 
     std::shared_ptr<const Model> model;
@@ -620,9 +661,8 @@ int bench(const QStringList& args) {
     if (p.isSet(imageOpt))
         return benchImage(bytesOf(p.value(imageOpt)), model, threads, iterations, p.isSet(jsonOpt));
     if (p.isSet(interventionOpt)) {
-        std::vector<std::string> ablate;
-        for (const QString& a : p.values(ablateOpt)) ablate.push_back(a.toStdString());
-        return benchIntervention(model, precisions, threads, iterations, ablate, p.isSet(jsonOpt));
+        return benchIntervention(model, precisions, threads, iterations,
+                                 ablateList(p.values(ablateOpt)), p.isSet(jsonOpt));
     }
     if (p.isSet(importanceOpt))
         return benchImportance(model, precisions, threads, p.isSet(batchOpt) ? batch : 16,

@@ -220,7 +220,10 @@ struct Explainer::Impl {
 
     // Logits of many images, in batches: [count, classes]. nullopt if cancelled.
     std::optional<std::vector<float>> logitsOf(const std::vector<std::vector<float>>& images,
-                                               const ProgressFn& progress) {
+                                               const ProgressFn& progress,
+                                               const std::vector<ChannelAblation>& ablations) {
+        EngineRun run;
+        run.ablations = ablations;
         ensureBatched();
         const auto n = static_cast<size_t>(imageSize());
         std::vector<float> out;
@@ -232,7 +235,7 @@ struct Explainer::Impl {
             for (size_t b = 0; b < count; ++b)
                 std::copy(images[first + b].begin(), images[first + b].end(),
                           x.data.begin() + static_cast<std::ptrdiff_t>(b * n));
-            const RunResult r = batched->engine().run(x);
+            const RunResult r = batched->engine().run(x, run);
             out.insert(out.end(), r.logits.data.begin(),
                        r.logits.data.begin() +
                            static_cast<std::ptrdiff_t>(count * static_cast<size_t>(classes())));
@@ -368,7 +371,8 @@ std::optional<Attribution> Explainer::explain(const Tensor& input,
 
 std::optional<Faithfulness> Explainer::faithfulness(const Tensor& input, const Tensor& map,
                                                     int64_t classIndex, int steps,
-                                                    const ProgressFn& progress) {
+                                                    const ProgressFn& progress,
+                                                    const std::vector<ChannelAblation>& ablations) {
     const auto t0 = Clock::now();
     const int64_t s = d->inputSize();
     if (steps < 1) throw EngineError("The deletion and insertion curves need at least 1 step.");
@@ -400,7 +404,7 @@ std::optional<Faithfulness> Explainer::faithfulness(const Tensor& input, const T
             images.push_back(image);
         }
     }
-    const std::optional<std::vector<float>> logits = d->logitsOf(images, progress);
+    const std::optional<std::vector<float>> logits = d->logitsOf(images, progress, ablations);
     if (!logits) return std::nullopt;
     Faithfulness f;
     const int64_t classes = d->classes();

@@ -138,10 +138,12 @@ public:
                                        const ProgressFn& progress = {});
 
     // Deletion and insertion curves for `map` (an Attribution's) and class `classIndex`, with
-    // `steps` steps (≥ 1). Returns nullopt if `progress` asked to stop.
+    // `steps` steps (≥ 1), with the channels `ablations` switches off in every pass. Returns
+    // nullopt if `progress` asked to stop.
     std::optional<Faithfulness> faithfulness(const Tensor& input, const Tensor& map,
                                              int64_t classIndex, int steps = 32,
-                                             const ProgressFn& progress = {});
+                                             const ProgressFn& progress = {},
+                                             const std::vector<ChannelAblation>& ablations = {});
 
 private:
     struct Impl;

@@ -18,7 +18,8 @@ CompareRunner::~CompareRunner() = default;
 
 Comparison CompareRunner::run(const std::shared_ptr<const Model>& model, int threads,
                               const std::vector<std::shared_ptr<const Tensor>>& calibration,
-                              const Tensor& input, const std::string& node) {
+                              const Tensor& input, const std::string& node,
+                              const std::vector<ChannelAblation>& ablations) {
     std::vector<const Tensor*> set;
     for (const auto& t : calibration) set.push_back(t.get());
     if (model != m_model || threads != m_threads) {
@@ -42,6 +43,7 @@ Comparison CompareRunner::run(const std::shared_ptr<const Model>& model, int thr
     }
     RunRequest request;
     request.taps = {node};
+    request.ablations = ablations;
     Classification a = m_fp32->run(input, request);
     Classification b = m_int8->run(input, request);
     Comparison c;

@@ -36,10 +36,12 @@ public:
     ~CompareRunner();
     // `input` ([1,3,S,S], prepared by `model`) at fp32 and int8, `node` compared. `calibration`
     // are the prepared inputs int8 calibrates on; the int8 engine is rebuilt only when they
-    // change (by identity). Throws Error (an unknown node, an empty calibration set).
+    // change (by identity). Both run with the channels `ablations` switches off. Throws Error
+    // (an unknown node, an empty calibration set).
     Comparison run(const std::shared_ptr<const Model>& model, int threads,
                    const std::vector<std::shared_ptr<const Tensor>>& calibration,
-                   const Tensor& input, const std::string& node);
+                   const Tensor& input, const std::string& node,
+                   const std::vector<ChannelAblation>& ablations = {});
 
 private:
     std::shared_ptr<const Model> m_model;

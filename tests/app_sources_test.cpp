@@ -9,6 +9,8 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.h"
 #include "core/media/video_source.h"
 #include "tests/test_util.h"
@@ -114,6 +116,27 @@ TEST(Videos, FramesOverTheLiveLimitAreRefusedBeforeTheyFillMemory) {
     }
     // 4K still plays.
     EXPECT_NO_THROW(VideoSource::open(video(3840, 2160, 2)));
+}
+
+// bench --live --ablate: every precision measured with every channel on and with the channels
+// off, two rows; a node the model does not have is a usage error naming it.
+TEST(BenchLive, WithChannelsOffMeasuresBothRows) {
+    const std::string clip = video(320, 240, 30);
+    const test::Measured bad =
+        cli({"bench", "--live", clip, "--seconds", "1", "--ablate", "layer9.9:0"});
+    EXPECT_EQ(bad.exitCode, 2) << bad.err;
+    EXPECT_NE(bad.err.find("layer9.9"), std::string::npos) << bad.err;
+    const test::CommandResult m = test::runCommand(
+        "/usr/bin/env -u RESNET18_WEIGHTS HOME=" + test::tempDir() + " QT_QPA_PLATFORM=offscreen " +
+        kCli + " bench --live " + clip +
+        " --precision fp32 --threads 1 --seconds 1 --json --ablate layer3.1:0-127");
+    ASSERT_EQ(m.exitCode, 0) << m.err;
+    const auto doc = nlohmann::json::parse(m.out);
+    EXPECT_EQ(doc["ablate"], nlohmann::json::array({"layer3.1:0-127"}));
+    ASSERT_EQ(doc["results"].size(), 2u) << m.out;
+    EXPECT_EQ(doc["results"][0]["channels_off"], false);
+    EXPECT_EQ(doc["results"][1]["channels_off"], true);
+    for (const auto& row : doc["results"]) EXPECT_GT(row["processed_fps"].get<double>(), 0.0);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 // core computes for the image on screen.
 #include <gtest/gtest.h>
 
+#include <numeric>
+
 #include <QComboBox>
 #include <QCompleter>
 #include <QDockWidget>
@@ -67,7 +69,8 @@ void chooseMethod(MainWindow& w, AttributionMethod method) {
 
 // The input the window ran on equals the model's preprocessing of the file, and the map shown
 // equals core's for that input, method and class.
-void expectCoreMap(MainWindow& w, const std::string& path, Explainer& core) {
+void expectCoreMap(MainWindow& w, const std::string& path, Explainer& core,
+                   const std::vector<ChannelAblation>& ablations = {}) {
     const ExplanationPtr e = w.explainPanel()->shown();
     ASSERT_TRUE(e);
     const ResultPtr r = w.session()->result();
@@ -81,6 +84,7 @@ void expectCoreMap(MainWindow& w, const std::string& path, Explainer& core) {
     options.method = e->settings.method;
     options.classIndex = e->settings.classIndex;
     options.layer = e->settings.layer;
+    options.ablations = ablations;
     const std::optional<Attribution> expected = core.explain(input, options);
     ASSERT_TRUE(expected);
     // The same engine configuration on both sides (model, threads, the process's algorithm
@@ -90,7 +94,7 @@ void expectCoreMap(MainWindow& w, const std::string& path, Explainer& core) {
     EXPECT_EQ(c.maxAbsDiff, 0.0) << c.report(methodName(options.method), expected->map,
                                              e->attribution.map);
     const std::optional<Faithfulness> f =
-        core.faithfulness(input, expected->map, expected->classIndex, 32);
+        core.faithfulness(input, expected->map, expected->classIndex, 32, {}, ablations);
     ASSERT_TRUE(f);
     EXPECT_EQ(e->faithfulness.deletion, f->deletion);
     EXPECT_EQ(e->faithfulness.insertion, f->insertion);
@@ -143,6 +147,28 @@ TEST(ExplainPanel, EveryMethodShowsCoresMapAndItsFaithfulness) {
     w->explainPanel()->displayBox()->setCurrentIndex(1);
     EXPECT_EQ(w->explainPanel()->view()->base(), w->explainPanel()->shown()->signedRgb);
     EXPECT_TRUE(w->explainPanel()->view()->overlay().isNull());
+}
+
+// With channels switched off, the panel explains the network without them: the old map goes at
+// once, the new one equals core's with the same channels off, curves included.
+TEST(ExplainPanel, WithChannelsOffItExplainsThatNetwork) {
+    auto w = window();
+    const std::string dog = test::fixtureImage("dog").path;
+    w->openFile(QString::fromStdString(dog));
+    ASSERT_TRUE(test::waitShown(*w, [](const InferenceResult& r) { return r.input != nullptr; }));
+    test::typeShortcut(*w, QKeySequence(Qt::Key_E));
+    chooseMethod(*w, AttributionMethod::Gradient);
+    ASSERT_TRUE(waitExplained(*w));
+    const Tensor whole = w->explainPanel()->shown()->attribution.map;
+
+    std::vector<int> half(128);
+    std::iota(half.begin(), half.end(), 0);
+    ASSERT_TRUE(w->session()->setSwitchedOff(QStringLiteral("layer3.1"), half));
+    EXPECT_EQ(w->explainPanel()->shown(), nullptr);  // the whole network's map is not shown
+    ASSERT_TRUE(waitExplained(*w));
+    Explainer core(w->session()->engine().model, w->session()->engine().threads);
+    expectCoreMap(*w, dog, core, w->session()->ablations());
+    EXPECT_NE(w->explainPanel()->shown()->attribution.map.data, whole.data);
 }
 
 TEST(ExplainPanel, AnyClassBySearchingTheLabels) {

@@ -19,6 +19,10 @@ struct ChannelAblation {
     std::string node;           // a tap name, e.g. "layer3.1"
     std::vector<int> channels;  // switched off, each in [0, C)
     int image = -1;             // the image of the batch it applies to; -1: every image
+    bool operator==(const ChannelAblation& o) const {
+        return node == o.node && channels == o.channels && image == o.image;
+    }
+    bool operator!=(const ChannelAblation& o) const { return !(*this == o); }
 };
 
 // "NODE:C1,C2,…" with ranges allowed ("layer3.1:0,5,17", "layer2.0.conv1:0-63,100"): channels

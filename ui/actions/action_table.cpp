@@ -157,6 +157,41 @@ void viewActions(std::vector<ActionSpec>& table, const ActionTargets& t) {
                     }).key(QKeySequence(Qt::CTRL | Qt::Key_0)));
 }
 
+// Channels: switch the picked channels of the node in the grid off, and back on.
+void channelActions(std::vector<ActionSpec>& table, const ActionTargets& t) {
+    const QString channels = QObject::tr("&Channels");
+    const auto run = [t](QString (LayerPanel::*f)()) {
+        return [t, f] { t.status->flash((t.layers->*f)(), 6000); };
+    };
+    table.push_back(command("channels.toggle", channels,
+                            QObject::tr("Switch Picked Channels &Off / On"),
+                            run(&LayerPanel::togglePicked))
+                        .key(Qt::Key_O, QKeySequence(Qt::Key_Delete))
+                        .explained(QObject::tr(
+                            "switch the picked channels off, everything after them recomputed; "
+                            "again: back on"))
+                        .enabledWhen([t] { return t.layers->canSwitchChannels(); }));
+    table.push_back(command("channels.keepOnly", channels,
+                            QObject::tr("&Keep Only the Picked Channels"),
+                            run(&LayerPanel::keepOnlyPicked))
+                        .key(QKeySequence(Qt::SHIFT | Qt::Key_O))
+                        .explained(QObject::tr("switch off every other channel of the layer"))
+                        .enabledWhen([t] { return t.layers->canSwitchChannels(); }));
+    table.push_back(separator(channels));
+    table.push_back(command("channels.nodeOn", channels,
+                            QObject::tr("This &Layer's Channels Back On"),
+                            run(&LayerPanel::switchNodeBackOn))
+                        .key(Qt::Key_R)
+                        .enabledWhen([t] { return t.layers->nodeHasChannelsOff(); }));
+    table.push_back(command("channels.allOn", channels, QObject::tr("&Every Channel Back On"),
+                            [t] {
+                                t.session->switchAllBackOn();
+                                t.status->flash(QObject::tr("Every channel is on again."));
+                            })
+                        .key(QKeySequence(Qt::SHIFT | Qt::Key_R))
+                        .enabledWhen([t] { return !t.session->ablations().empty(); }));
+}
+
 // Model and Engine: weights, labels, precision, threads.
 void modelActions(std::vector<ActionSpec>& table, const ActionTargets& t) {
     const QString model = QObject::tr("&Model");
@@ -254,6 +289,7 @@ std::vector<ActionSpec> explorerActions(const ActionTargets& t) {
     fileActions(table, t);
     editActions(table, t);
     viewActions(table, t);
+    channelActions(table, t);
     modelActions(table, t);
     liveActions(table, t);
     helpActions(table, t);

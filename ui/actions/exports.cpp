@@ -179,6 +179,13 @@ void Exports::copyPredictions() {
                             QString::fromStdString(e.model ? e.model->summary() : std::string()),
                             QString::fromLatin1(precisionName(e.precision)),
                             e.threads == 1 ? tr("1 thread") : tr("%1 threads").arg(e.threads));
+    if (!m_session->ablations().empty()) {
+        // Which channels were off, in the form the CLI takes back: classify --ablate NODE:C1,…
+        QStringList ablate;
+        for (const ChannelAblation& a : m_session->ablations())
+            ablate << QStringLiteral("--ablate ") + QString::fromStdString(ablationText(a));
+        text += tr("Switched off: %1 (%2)\n").arg(m_session->ablationsText(), ablate.join(' '));
+    }
     text += m_predictions->asText();
     const FeatureMapView* f = m_layers->features();
     if (f->channelCount() > 0 && f->pendingMessage().isEmpty()) {

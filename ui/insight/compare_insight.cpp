@@ -27,6 +27,10 @@ CompareInsight::CompareInsight(Session* session, QObject* parent)
         emit shown();
     });
     connect(session, &Session::engineChanged, this, &CompareInsight::shown);
+    connect(session, &Session::ablationsChanged, this, [this] {
+        if (busy()) cancel();  // computed with other channels on: no longer what is shown
+        emit shown();
+    });
 }
 
 void CompareInsight::setWanted(bool wanted) {
@@ -54,10 +58,10 @@ void CompareInsight::update() {
     if (m_comparisons.find(on, node) || !m_comparisons.ask(on, node)) return;
     submit<ShownComparison>(
         [runner = m_runner, model = s.engine().model, threads = s.engine().threads,
-         calibration = s.int8Calibration(), input = s.result()->input, node,
-         on](const ProgressFn&) -> std::optional<ShownComparison> {
-            return ShownComparison{runner->run(model, threads, calibration, *input, node),
-                                   on.sourceId};
+         calibration = s.int8Calibration(), input = s.result()->input, node, on,
+         ablations = s.ablations()](const ProgressFn&) -> std::optional<ShownComparison> {
+            return ShownComparison{
+                runner->run(model, threads, calibration, *input, node, ablations), on.sourceId};
         },
         [this, on](const ComparisonPtr& c) {
             // Another image's, or another engine's: dropped, never shown.

@@ -35,7 +35,8 @@ ExplainRunner::~ExplainRunner() = default;
 std::optional<Explanation> ExplainRunner::run(const std::shared_ptr<const Model>& model,
                                               int threads, const Tensor& input,
                                               const ExplainSettings& settings,
-                                              const ProgressFn& progress) {
+                                              const ProgressFn& progress,
+                                              const std::vector<ChannelAblation>& ablations) {
     if (!m_explainer || model != m_model || threads != m_threads) {
         m_explainer.reset();
         m_explainer = std::make_unique<Explainer>(model, threads);
@@ -50,6 +51,7 @@ std::optional<Explanation> ExplainRunner::run(const std::shared_ptr<const Model>
     options.samples = settings.samples;
     options.noise = settings.noise;
     options.seed = settings.seed;
+    options.ablations = ablations;
     const auto phase = [&progress](int from) -> ProgressFn {
         return [&progress, from](int done, int total) {
             return keepGoing(progress, from + (total > 0 ? done * 500 / total : 0), 1000);
@@ -58,7 +60,7 @@ std::optional<Explanation> ExplainRunner::run(const std::shared_ptr<const Model>
     std::optional<Attribution> a = m_explainer->explain(input, options, phase(0));
     if (!a) return std::nullopt;
     std::optional<Faithfulness> f = m_explainer->faithfulness(
-        input, a->map, a->classIndex, settings.faithfulnessSteps, phase(500));
+        input, a->map, a->classIndex, settings.faithfulnessSteps, phase(500), ablations);
     if (!f) return std::nullopt;
 
     Explanation e;
@@ -96,6 +98,10 @@ ExplainInsight::ExplainInsight(Session* session, QObject* parent)
     connect(session, &Session::engineChanged, this, [this] {
         emit shown();  // the map of the old engine is no longer shown
         emit busyChanged();
+    });
+    connect(session, &Session::ablationsChanged, this, [this] {
+        if (busy()) cancel();  // computed with other channels on: no longer what is shown
+        emit shown();
     });
 }
 
@@ -174,8 +180,10 @@ void ExplainInsight::update() {
     const EngineInfo& engine = session()->engine();
     submit<Explanation>(
         [runner = m_runner, model = engine.model, threads = engine.threads,
-         input = session()->result()->input, key, on](const ProgressFn& progress) {
-            std::optional<Explanation> e = runner->run(model, threads, *input, key, progress);
+         input = session()->result()->input, key, on,
+         ablations = session()->ablations()](const ProgressFn& progress) {
+            std::optional<Explanation> e =
+                runner->run(model, threads, *input, key, progress, ablations);
             if (e) {
                 e->sourceId = on.sourceId;
                 e->engineId = on.engineId;

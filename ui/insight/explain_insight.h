@@ -66,10 +66,12 @@ public:
     ExplainRunner();
     ~ExplainRunner();
     // The map and its deletion/insertion curves for `input`; nullopt if `progress` stopped it.
-    // Progress runs 0…1000: the map first, then the curves. Throws Error.
+    // Progress runs 0…1000: the map first, then the curves; both with `ablations`' channels
+    // switched off. Throws Error.
     std::optional<Explanation> run(const std::shared_ptr<const Model>& model, int threads,
                                    const Tensor& input, const ExplainSettings& settings,
-                                   const ProgressFn& progress);
+                                   const ProgressFn& progress,
+                                   const std::vector<ChannelAblation>& ablations = {});
 
 private:
     std::shared_ptr<const Model> m_model;

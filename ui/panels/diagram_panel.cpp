@@ -46,6 +46,12 @@ DiagramPanel::DiagramPanel(Session* session, const QString& preferredNode, QObje
     connect(m_view, &ArchitectureView::nodeSelected, m_session, &Session::selectNode);
     connect(m_session, &Session::engineChanged, this, &DiagramPanel::onEngine);
     connect(m_session, &Session::resultShown, this, &DiagramPanel::refresh);
+    connect(m_session, &Session::ablationsChanged, this, [this] {
+        std::map<std::string, int> counts;
+        for (const ChannelAblation& a : m_session->ablations())
+            counts[a.node] = static_cast<int>(a.channels.size());
+        m_view->setSwitchedOff(counts);
+    });
 }
 
 void DiagramPanel::onEngine(const EngineInfo& engine) {

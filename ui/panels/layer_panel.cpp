@@ -7,6 +7,9 @@
 #include <QSlider>
 #include <QVBoxLayout>
 
+#include <algorithm>
+#include <iterator>
+
 #include "ui/panels/panel.h"
 #include "ui/session/session.h"
 #include "ui/views/channel_view.h"
@@ -120,7 +123,13 @@ void LayerPanel::refresh() {
     }
     m_features->setChannelNames(names);
     m_features->setActivations(node, tap, stats);
-    m_title->setText(tr("Feature maps — %1 · %2").arg(node, shapeText(tap)));
+    const std::vector<int> off = m_session->switchedOff(node);
+    m_features->setSwitchedOff(off);
+    m_title->setText(off.empty() ? tr("Feature maps — %1 · %2").arg(node, shapeText(tap))
+                                 : tr("Feature maps — %1 · %2 · %3 of %4 switched off")
+                                       .arg(node, shapeText(tap))
+                                       .arg(off.size())
+                                       .arg(tap.dims[1]));
     QStringList links;
     for (size_t i = 0; i < std::min<size_t>(kTopChannels, stats.byMean.size()); ++i) {
         const int c = stats.byMean[i];
@@ -132,6 +141,75 @@ void LayerPanel::refresh() {
     }
     m_topChannels->setText(tr("Most active: %1").arg(links.join(QStringLiteral(" · "))));
     showChannel(m_features->selectedChannel());
+}
+
+bool LayerPanel::canSwitchChannels() const {
+    return m_session->hasModel() && m_features->channelCount() > 0;
+}
+
+bool LayerPanel::nodeHasChannelsOff() const {
+    return !m_session->switchedOff(m_features->node()).empty();
+}
+
+namespace {
+
+QString channelsText(const std::vector<int>& channels) {
+    QStringList parts;
+    for (size_t i = 0; i < std::min<size_t>(channels.size(), 8); ++i)
+        parts << QString::number(channels[i]);
+    if (channels.size() > 8) parts << QStringLiteral("…");
+    return parts.join(QStringLiteral(", "));
+}
+
+}  // namespace
+
+QString LayerPanel::togglePicked() {
+    if (!canSwitchChannels() || !m_features->pendingMessage().isEmpty())
+        return tr("Select a layer and wait for its feature maps first.");
+    const QString node = m_features->node();
+    const std::vector<int> picked = m_features->pickedChannels();
+    if (picked.empty()) return tr("Click a channel first (Ctrl+click or Shift+click for several).");
+    std::vector<int> off = m_session->switchedOff(node);
+    const bool allOff = std::all_of(picked.begin(), picked.end(), [&off](int c) {
+        return std::binary_search(off.begin(), off.end(), c);
+    });
+    if (allOff) {
+        std::vector<int> rest;
+        std::set_difference(off.begin(), off.end(), picked.begin(), picked.end(),
+                            std::back_inserter(rest));
+        off = std::move(rest);
+    } else {
+        off.insert(off.end(), picked.begin(), picked.end());
+    }
+    QString error;
+    if (!m_session->setSwitchedOff(node, off, &error)) return error;
+    const QString which = picked.size() == 1 ? tr("channel %1").arg(picked[0])
+                                             : tr("channels %1").arg(channelsText(picked));
+    return (allOff ? tr("%1: %2 back on.") : tr("%1: %2 switched off.")).arg(node, which);
+}
+
+QString LayerPanel::keepOnlyPicked() {
+    if (!canSwitchChannels() || !m_features->pendingMessage().isEmpty())
+        return tr("Select a layer and wait for its feature maps first.");
+    const QString node = m_features->node();
+    const std::vector<int> picked = m_features->pickedChannels();
+    if (picked.empty()) return tr("Click a channel first (Ctrl+click or Shift+click for several).");
+    std::vector<int> off;
+    for (int c = 0; c < m_features->channelCount(); ++c)
+        if (!std::binary_search(picked.begin(), picked.end(), c)) off.push_back(c);
+    QString error;
+    if (!m_session->setSwitchedOff(node, off, &error)) return error;
+    return tr("%1: every channel but %2 switched off (%3 of %4).")
+        .arg(node, channelsText(picked))
+        .arg(off.size())
+        .arg(m_features->channelCount());
+}
+
+QString LayerPanel::switchNodeBackOn() {
+    const QString node = m_features->node();
+    if (node.isEmpty() || !nodeHasChannelsOff()) return tr("No channel of this layer is off.");
+    m_session->setSwitchedOff(node, {});
+    return tr("%1: every channel back on.").arg(node);
 }
 
 void LayerPanel::showChannel(int channel) {

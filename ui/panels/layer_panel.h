@@ -49,6 +49,15 @@ public:
     QImage channelImage() const;
     QString channelName() const;  // "layer3.1-channel12"
 
+    // Switching channels off, on the node in the grid (the Channels menu and the grid's context
+    // menu). Each returns what it did, for the status bar, or why it could not.
+    bool canSwitchChannels() const;  // a node's maps are in the grid
+    bool nodeHasChannelsOff() const;
+    // Switches the picked channels off; if all of them are off already, back on.
+    QString togglePicked();
+    QString keepOnlyPicked();    // every other channel of the node off
+    QString switchNodeBackOn();  // every channel of the node on again
+
     void readSettings(const QSettings& settings);
     void writeSettings(QSettings& settings) const;
 

@@ -51,7 +51,13 @@ StatusPanel::StatusPanel(Session* session, QStatusBar* bar, QObject* parent)
     m_model = new QLabel;
     m_model->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_model->setMinimumWidth(120);
+    m_ablations = new QLabel;
+    m_ablations->setStyleSheet(QStringLiteral("color: #d71e1e; font-weight: bold;"));
+    m_ablations->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_ablations->setMinimumWidth(120);
+    m_ablations->hide();
     bar->addWidget(m_activity, 3);
+    bar->addPermanentWidget(m_ablations, 2);
     bar->addPermanentWidget(m_engine);
     bar->addPermanentWidget(m_model, 2);
 
@@ -99,6 +105,9 @@ StatusPanel::StatusPanel(Session* session, QStatusBar* bar, QObject* parent)
         refresh();
     });
     connect(session, &Session::engineChanged, this, &StatusPanel::refresh);
+    connect(session, &Session::ablationsChanged, this, &StatusPanel::refresh);
+    connect(session, &Session::ablationsDropped, this,
+            [this](const QString& why) { flash(why, 8000); });
     connect(session, &Session::modelLoading, this, &StatusPanel::refresh);
     connect(session, &Session::engineFailed, this, &StatusPanel::refresh);
     connect(session, &Session::imageFailed, this, &StatusPanel::refresh);
@@ -172,6 +181,10 @@ QString StatusPanel::engineText() const {
     return m_engine->text();
 }
 
+QString StatusPanel::ablationText() const {
+    return m_ablations->isHidden() ? QString() : m_ablations->text();
+}
+
 QString StatusPanel::modelText() const {
     return m_model->text();
 }
@@ -201,6 +214,12 @@ void StatusPanel::refresh() {
                        .arg(r->preprocessMs, 0, 'f', 1)
                        .arg(r->networkMs, 0, 'f', 1);
     m_activity->setText(activity);
+    const QString off = m_session->ablationsText();
+    m_ablations->setText(off.isEmpty() ? QString() : tr("Switched off — %1").arg(off));
+    m_ablations->setToolTip(
+        tr("Every node after these channels is computed without them: top-5, heat map, feature "
+           "maps.\nChannels → Switch Every Channel Back On (Shift+R)."));
+    m_ablations->setVisible(!off.isEmpty());
 
     const EngineInfo& e = m_session->engine();
     if (m_session->isLoadingModel()) {

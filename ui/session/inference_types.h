@@ -74,6 +74,7 @@ struct ViewNeeds {
     std::vector<std::string> taps;  // node outputs
     HeatmapSettings heatmap;
     bool nodeFigures = false;  // mean and zero fraction of every node (the diagram's figures)
+    std::vector<ChannelAblation> ablations;  // channels switched off, one entry per node
 };
 
 struct InferenceRequest {
@@ -121,13 +122,17 @@ struct EngineInfo {
 };
 
 // What an insight (a map, a comparison, an atlas) was computed for. Session::stillShows() says
-// whether the screen still shows it; a zero sourceId or engineId is not compared.
+// whether the screen still shows it; a zero sourceId or engineId is not compared. ablationsId is
+// compared for what was computed for an image (a map of the whole network is not a map of the
+// network with channels off); what belongs to the weights alone (an atlas) does not change.
 struct ComputedFor {
-    uint64_t sourceId = 0;   // the still image or frozen frame
-    uint64_t engineId = 0;   // the engine whose result it was computed from
-    uint64_t weightsId = 0;  // the weights (a new id only when other weights are opened)
+    uint64_t sourceId = 0;     // the still image or frozen frame
+    uint64_t engineId = 0;     // the engine whose result it was computed from
+    uint64_t weightsId = 0;    // the weights (a new id only when other weights are opened)
+    uint64_t ablationsId = 0;  // the channels switched off (0: none; a new id per change)
     bool operator==(const ComputedFor& o) const {
-        return sourceId == o.sourceId && engineId == o.engineId && weightsId == o.weightsId;
+        return sourceId == o.sourceId && engineId == o.engineId && weightsId == o.weightsId &&
+               ablationsId == o.ablationsId;
     }
     bool operator!=(const ComputedFor& o) const { return !(*this == o); }
 };

@@ -245,6 +245,7 @@ void InferenceWorker::processPending() {
         run.taps = needs.taps;
         run.topK = kTopK;
         run.profile = request.profile;
+        run.ablations = needs.ablations;
         if (needs.heatmap.enabled)
             for (const std::string& t : m_gradCam->neededTaps(needs.heatmap.target))
                 run.taps.push_back(t);
@@ -255,7 +256,8 @@ void InferenceWorker::processPending() {
         if (needs.heatmap.enabled && !newerUserRequestPending()) {
             const int64_t cls = needs.heatmap.classIndex == kTopClass ? result->top.front().index
                                                                       : needs.heatmap.classIndex;
-            result->heatmap = m_gradCam->compute(c.taps, needs.heatmap.target, cls);
+            result->heatmap =
+                m_gradCam->compute(c.taps, needs.heatmap.target, cls, needs.ablations);
         }
         if (needs.nodeFigures) {
             result->nodeFigures.resize(spec.nodes.size());

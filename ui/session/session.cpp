@@ -140,6 +140,17 @@ void Session::onEngineReady(const EngineInfo& info) {
         m_shownRequestId = 0;
     }
     m_taps.clear();  // the node's tap is asked for again, from this engine
+    if (!m_ablations.empty()) {
+        try {
+            checkAblations(info.model->spec(), m_ablations, 1);
+        } catch (const Error& e) {
+            m_ablations.clear();
+            m_ablationsId = 0;
+            emit ablationsChanged();
+            emit ablationsDropped(
+                tr("Every channel is on again: %1").arg(QString::fromStdString(e.what())));
+        }
+    }
     emit engineChanged(info);
     if (otherSpec) emit resultShown(nullptr);
     emit tapShown();
@@ -228,12 +239,13 @@ void Session::setFrozen(bool frozen) {
 
 ViewNeeds Session::needs(bool live) const {
     ViewNeeds n;
-    const bool cached = !live && m_result && m_source &&
-                        m_result->source->sourceId == m_source->sourceId &&
-                        m_taps.count(m_node.toStdString());
+    const bool cached =
+        !live && m_result && m_source && m_result->source->sourceId == m_source->sourceId &&
+        m_result->needs.ablations == m_ablations && m_taps.count(m_node.toStdString());
     if (!m_node.isEmpty() && !cached) n.taps.push_back(m_node.toStdString());
     n.heatmap = m_heatmap;
     n.nodeFigures = m_nodeFigures;
+    n.ablations = m_ablations;
     return n;
 }
 
@@ -253,6 +265,54 @@ void Session::setHeatmap(const HeatmapSettings& settings) {
     if (settings == m_heatmap) return;
     m_heatmap = settings;
     request();
+}
+
+bool Session::setSwitchedOff(const QString& node, std::vector<int> channels, QString* error) {
+    std::sort(channels.begin(), channels.end());
+    channels.erase(std::unique(channels.begin(), channels.end()), channels.end());
+    std::vector<ChannelAblation> next;
+    for (const ChannelAblation& a : m_ablations)
+        if (a.node != node.toStdString()) next.push_back(a);
+    if (!channels.empty()) next.push_back({node.toStdString(), std::move(channels), -1});
+    std::sort(next.begin(), next.end(),
+              [](const ChannelAblation& a, const ChannelAblation& b) { return a.node < b.node; });
+    if (next == m_ablations) return true;
+    if (hasModel()) {
+        try {
+            checkAblations(m_engine.model->spec(), next, 1);
+        } catch (const Error& e) {
+            if (error) *error = QString::fromStdString(e.what());
+            return false;
+        }
+    }
+    m_ablations = std::move(next);
+    m_ablationsId = m_ablations.empty() ? 0 : newEngineId();
+    m_taps.clear();  // every node after the switched-off channels changes: asked for again
+    emit ablationsChanged();
+    emit tapShown();
+    request();
+    return true;
+}
+
+void Session::switchAllBackOn() {
+    if (m_ablations.empty()) return;
+    m_ablations.clear();
+    m_ablationsId = 0;
+    m_taps.clear();
+    emit ablationsChanged();
+    emit tapShown();
+    request();
+}
+
+std::vector<int> Session::switchedOff(const QString& node) const {
+    for (const ChannelAblation& a : m_ablations)
+        if (a.node == node.toStdString()) return a.channels;
+    return {};
+}
+
+QString Session::ablationsText() const {
+    if (m_ablations.empty() || !hasModel()) return {};
+    return QString::fromStdString(describeAblations(m_engine.model->spec(), m_ablations));
 }
 
 void Session::setNodeFiguresWanted(bool wanted) {
@@ -291,8 +351,9 @@ const Heatmap* Session::shownHeatmap() const {
 }
 
 void Session::onResult(const ResultPtr& r) {
-    if (r->engineId != m_engineId) return;         // another engine's: stale
-    if (r->requestId <= m_shownRequestId) return;  // overtaken by a newer one
+    if (r->engineId != m_engineId) return;          // another engine's: stale
+    if (r->requestId <= m_shownRequestId) return;   // overtaken by a newer one
+    if (r->needs.ablations != m_ablations) return;  // computed before channels went off or on
     if (m_live && !m_frozen) {
         if (!r->source->live) return;
     } else if (m_lateFrames && r->source->live) {
@@ -301,7 +362,7 @@ void Session::onResult(const ResultPtr& r) {
         return;  // another image's, or a live frame after the freeze
     }
     if (!m_result || m_result->source->sourceId != r->source->sourceId ||
-        m_result->engineId != r->engineId)
+        m_result->engineId != r->engineId || m_result->needs.ablations != r->needs.ablations)
         m_taps.clear();
     m_result = r;
     m_shownRequestId = r->requestId;
@@ -340,12 +401,14 @@ Session::LiveStats Session::liveStats() const {
 
 bool Session::settled() const {
     return !(m_live && !m_frozen) && m_result && !engineChanging() &&
-           m_result->engineId == m_engineId && !openingSource();
+           m_result->engineId == m_engineId && m_result->needs.ablations == m_ablations &&
+           !openingSource();
 }
 
 ComputedFor Session::onScreen() const {
     ComputedFor on;
     on.weightsId = m_weightsId;
+    on.ablationsId = m_ablationsId;
     if (settled()) {
         on.sourceId = m_result->source->sourceId;
         on.engineId = m_result->engineId;
@@ -357,7 +420,8 @@ bool Session::stillShows(const ComputedFor& c) const {
     const ComputedFor now = onScreen();
     return hasModel() && c.weightsId == now.weightsId &&
            (!c.sourceId || c.sourceId == now.sourceId) &&
-           (!c.engineId || c.engineId == now.engineId);
+           (!c.engineId || c.engineId == now.engineId) &&
+           (!c.sourceId || c.ablationsId == now.ablationsId);
 }
 
 void Session::rememberInput(const InferenceResult& r) {

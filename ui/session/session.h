@@ -82,6 +82,18 @@ public:
     const HeatmapSettings& heatmap() const { return m_heatmap; }
     void setNodeFiguresWanted(bool wanted);
 
+    // ---- channels switched off ----
+    // Switches `channels` of `node` off, replacing that node's set (empty: back on), and
+    // recomputes what is shown: a still image or frozen frame at once, live from the next frame.
+    // Checked against the model; false with a finished sentence in `error` if a node or channel
+    // is not one of it.
+    bool setSwitchedOff(const QString& node, std::vector<int> channels, QString* error = nullptr);
+    void switchAllBackOn();
+    const std::vector<ChannelAblation>& ablations() const { return m_ablations; }
+    std::vector<int> switchedOff(const QString& node) const;  // sorted; empty if none
+    // "layer3.1: 3 of 256 channels off; …", or empty when every channel is on.
+    QString ablationsText() const;
+
     // ---- what is shown ----
     // The newest result that belongs on screen: image, top-5, timings, figures.
     ResultPtr result() const { return m_result; }
@@ -133,6 +145,8 @@ signals:
     void liveOpened(const QString& label, double fps, QSize size);
     void liveStopped(const QString& reason, bool error);
     void frozenChanged(bool frozen);
+    void ablationsChanged();                    // ablations() changed
+    void ablationsDropped(const QString& why);  // the new model has no such node or channel
 
 private:
     void request();
@@ -168,6 +182,8 @@ private:
     QString m_node;
     HeatmapSettings m_heatmap;
     bool m_nodeFigures = false;
+    std::vector<ChannelAblation> m_ablations;  // sorted by node; results with others are stale
+    uint64_t m_ablationsId = 0;                // 0 while none; a fresh id for every change
 
     ResultPtr m_result;
     uint64_t m_shownRequestId = 0;

@@ -65,7 +65,9 @@ public:
     }
     int index() const { return m_index; }
     const Node& node() const { return m_node; }
-    QRectF boundingRect() const override { return m_rect.adjusted(-4, -4, 4, 4); }
+    QRectF boundingRect() const override {
+        return m_rect.adjusted(-4, -4, 4 + (m_off > 0 ? kBadgeRoom : 0), 4);
+    }
     QRectF box() const { return m_rect; }
     void setTime(double ms) {
         m_ms = ms;
@@ -85,6 +87,15 @@ public:
         return m_hover ? stage.lighter(150) : stage.lighter(175);
     }
     bool isAdd() const { return m_node.kind == NodeKind::Add; }
+    // Channels switched off in this node's output (0: none): a red frame and an "n off" badge.
+    void setSwitchedOff(int count) {
+        if (count == m_off) return;
+        prepareGeometryChange();  // the badge widens the item
+        m_off = count;
+        updateTooltip();
+        update();
+    }
+    int switchedOff() const { return m_off; }
 
     void paint(QPainter* p, const QStyleOptionGraphicsItem*, QWidget*) override {
         p->setRenderHint(QPainter::Antialiasing);
@@ -100,9 +111,11 @@ public:
             const double r = m_rect.width() * 0.28;
             p->drawLine(c - QPointF(r, 0), c + QPointF(r, 0));
             p->drawLine(c - QPointF(0, r), c + QPointF(0, r));
+            paintSwitchedOff(p);
             return;
         }
         p->drawRoundedRect(m_rect, 5, 5);
+        paintSwitchedOff(p);
         QFont f = p->font();
         f.setPixelSize(12);
         f.setBold(m_node.kind != NodeKind::Conv || m_node.kernel != 1);
@@ -122,6 +135,30 @@ public:
             p->drawText(text, Qt::AlignRight | Qt::AlignVCenter,
                         QStringLiteral("%1 ms").arg(m_ms, 0, 'f', m_ms < 10 ? 2 : 1));
         }
+    }
+
+    void paintSwitchedOff(QPainter* p) const {
+        if (m_off == 0) return;
+        const QColor red(215, 30, 30);
+        p->setBrush(Qt::NoBrush);
+        p->setPen(QPen(red, 2.2));
+        if (isAdd())
+            p->drawEllipse(m_rect.adjusted(-2, -2, 2, 2));
+        else
+            p->drawRoundedRect(m_rect.adjusted(-1, -1, 1, 1), 5, 5);
+        QFont f = p->font();
+        f.setPixelSize(9);
+        f.setBold(true);
+        p->setFont(f);
+        const QString text = QObject::tr("%1 off").arg(m_off);
+        const double w = QFontMetricsF(f).horizontalAdvance(text) + 8;
+        const QRectF badge(m_rect.right() + 4, m_rect.center().y() - 6.5,
+                           std::min(w, kBadgeRoom - 4.0), 13);
+        p->setPen(Qt::NoPen);
+        p->setBrush(red);
+        p->drawRoundedRect(badge, 6, 6);
+        p->setPen(Qt::white);
+        p->drawText(badge, Qt::AlignCenter, text);
     }
 
 protected:
@@ -151,6 +188,10 @@ private:
                 "<br><i>fused with the residual add: selecting it shows the block output</i>");
         if (m_ms >= 0.0) tip += QObject::tr("<br>time %1 ms").arg(m_ms, 0, 'f', 3);
         if (!m_figureText.isEmpty()) tip += "<br>" + m_figureText;
+        if (m_off > 0)
+            tip += QObject::tr("<br><font color='#d71e1e'>%1 of %2 channels switched off</font>")
+                       .arg(m_off)
+                       .arg(m_node.outShape.empty() ? 0 : m_node.outShape[0]);
         setToolTip(tip);
     }
 
@@ -159,6 +200,8 @@ private:
     QRectF m_rect;
     bool m_hover = false;
     double m_ms = -1.0;
+    int m_off = 0;
+    static constexpr double kBadgeRoom = 56.0;  // right of the box, for the "n off" badge
     QColor m_figureColor;
     QString m_figureText;
 };
@@ -365,6 +408,19 @@ void ArchitectureView::select(const QString& name) {
 void ArchitectureView::setNodeTimes(const std::vector<double>& ms) {
     for (size_t i = 0; i < m_items.size(); ++i)
         if (m_items[i]) m_items[i]->setTime(i < ms.size() && ms[i] > 0.0 ? ms[i] : -1.0);
+}
+
+void ArchitectureView::setSwitchedOff(const std::map<std::string, int>& counts) {
+    for (NodeItem* item : m_items) {
+        const auto it = counts.find(item->node().name);
+        item->setSwitchedOff(it == counts.end() ? 0 : it->second);
+    }
+}
+
+int ArchitectureView::switchedOffCount(const QString& node) const {
+    for (const NodeItem* item : m_items)
+        if (item->node().name == node.toStdString()) return item->switchedOff();
+    return 0;
 }
 
 QString ArchitectureView::setFigures(Figure figure, const std::vector<double>& values) {

@@ -8,7 +8,9 @@
 
 #include <QGraphicsView>
 
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/model/network_spec.h"
@@ -35,6 +37,9 @@ public:
     QString selected() const;
     // Per-node milliseconds (indexed like spec()->nodes) shown in the boxes; empty clears.
     void setNodeTimes(const std::vector<double>& ms);
+    // How many channels are switched off per node name (absent: none): a red frame and badge.
+    void setSwitchedOff(const std::map<std::string, int>& counts);
+    int switchedOffCount(const QString& node) const;
 
     // Colouring of the boxes: by stage, or by a per-node figure on a viridis scale.
     enum class Figure { Stage, Time, Zeros, Mean };

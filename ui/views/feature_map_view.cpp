@@ -42,10 +42,15 @@ void FeatureMapView::setActivations(const QString& node, const Tensor& activatio
     if (!sameShape) {
         // Start on the most active channel, so the enlarged view has something to show.
         m_selected = m_stats.byMean.empty() ? -1 : m_stats.byMean.front();
+        m_anchor = m_selected;
         m_hovered = -1;
+        m_picked.assign(static_cast<size_t>(m_channels), 0);
     }
     rebuild();
-    if (!sameShape) emit channelSelected(m_selected);
+    if (!sameShape) {
+        emit channelSelected(m_selected);
+        emit pickedChanged();
+    }
 }
 
 void FeatureMapView::setChannelNames(const QStringList& names) {
@@ -67,9 +72,13 @@ void FeatureMapView::clear(const QString& message) {
     m_stats = TapStats();
     m_order.clear();
     m_selected = -1;
+    m_anchor = -1;
+    m_picked.clear();
+    m_off.clear();
     m_hovered = -1;
     m_grid = QPixmap();
     update();
+    emit pickedChanged();
 }
 
 void FeatureMapView::setNormalization(Normalization n) {
@@ -93,6 +102,70 @@ void FeatureMapView::selectChannel(int channel) {
     m_selected = channel;
     update();
     emit channelSelected(channel);
+}
+
+std::vector<int> FeatureMapView::pickedChannels() const {
+    std::vector<int> picked;
+    for (size_t c = 0; c < m_picked.size(); ++c)
+        if (m_picked[c]) picked.push_back(static_cast<int>(c));
+    if (picked.empty() && m_selected >= 0) picked.push_back(m_selected);
+    return picked;
+}
+
+void FeatureMapView::pickChannels(const std::vector<int>& channels) {
+    m_picked.assign(static_cast<size_t>(m_channels), 0);
+    for (const int c : channels)
+        if (c >= 0 && c < m_channels) m_picked[static_cast<size_t>(c)] = 1;
+    if (!channels.empty()) {
+        m_anchor = channels.front();
+        selectChannel(channels.front());
+    }
+    update();
+    emit pickedChanged();
+}
+
+void FeatureMapView::setSwitchedOff(const std::vector<int>& channels) {
+    if (channels == m_off) return;
+    m_off = channels;
+    update();
+}
+
+int FeatureMapView::positionOf(int channel) const {
+    return static_cast<int>(std::find(m_order.begin(), m_order.end(), channel) - m_order.begin());
+}
+
+// Switched-off channels dimmed and crossed out in red; picked ones framed in blue.
+void FeatureMapView::paintMarks(QPainter& p, const Layout& l) const {
+    const QColor off(220, 30, 30);
+    const QColor picked(40, 150, 255);
+    if (isBarChart()) {
+        const QRect area = barArea();
+        const double barW = static_cast<double>(area.width()) / m_channels;
+        for (const int c : m_off) {
+            const double x = area.left() + (positionOf(c) + 0.5) * barW;
+            p.setPen(QPen(off, 2));
+            p.drawLine(QPointF(x - 3, area.bottom() + 1), QPointF(x + 3, area.bottom() + 7));
+            p.drawLine(QPointF(x + 3, area.bottom() + 1), QPointF(x - 3, area.bottom() + 7));
+        }
+        p.setPen(QPen(picked, 1));
+        for (size_t c = 0; c < m_picked.size(); ++c) {
+            if (!m_picked[c]) continue;
+            const double x = area.left() + (positionOf(static_cast<int>(c)) + 0.5) * barW;
+            p.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()));
+        }
+        return;
+    }
+    for (const int c : m_off) {
+        const QRect r = tileRect(l, positionOf(c));
+        p.fillRect(r, QColor(0, 0, 0, 110));
+        p.setPen(QPen(off, r.width() >= 16 ? 2 : 1));
+        p.drawLine(r.topLeft(), r.bottomRight());
+        p.drawLine(r.topRight(), r.bottomLeft());
+    }
+    p.setPen(QPen(picked, 2));
+    for (size_t c = 0; c < m_picked.size(); ++c)
+        if (m_picked[c])
+            p.drawRect(tileRect(l, positionOf(static_cast<int>(c))).adjusted(-1, -1, 0, 0));
 }
 
 std::pair<float, float> FeatureMapView::range(int channel) const {
@@ -283,16 +356,13 @@ void FeatureMapView::paintEvent(QPaintEvent*) {
     }
     p.drawPixmap(0, 0, m_grid);
     const Layout l = layoutFor(size());
-    auto positionOf = [&](int channel) {
-        return static_cast<int>(std::find(m_order.begin(), m_order.end(), channel) -
-                                m_order.begin());
-    };
     if (!m_pending.isEmpty()) {
         p.fillRect(rect(), QColor(255, 255, 255, 170));
         p.setPen(palette().color(QPalette::WindowText));
         p.drawText(rect(), Qt::AlignCenter | Qt::TextWordWrap, m_pending);
         return;
     }
+    paintMarks(p, l);
     if (isBarChart()) {
         const QRect area = barArea();
         const double barW = static_cast<double>(area.width()) / m_channels;
@@ -349,10 +419,36 @@ void FeatureMapView::mouseMoveEvent(QMouseEvent* event) {
 }
 
 void FeatureMapView::mousePressEvent(QMouseEvent* event) {
-    if (event->button() == Qt::LeftButton) {
-        const int channel = channelAt(event->position().toPoint());
-        selectChannel(channel == m_selected ? -1 : channel);
+    if (event->button() != Qt::LeftButton) return;
+    const int channel = channelAt(event->position().toPoint());
+    const Qt::KeyboardModifiers mods = event->modifiers();
+    if (channel >= 0 && (mods & (Qt::ControlModifier | Qt::ShiftModifier))) {
+        const bool none = std::none_of(m_picked.begin(), m_picked.end(), [](char c) { return c; });
+        if (mods & Qt::ShiftModifier) {  // the run, in display order, from the anchor
+            const int anchor = m_anchor >= 0 ? m_anchor : channel;
+            const int a = positionOf(anchor);
+            const int b = positionOf(channel);
+            for (int pos = std::min(a, b); pos <= std::max(a, b); ++pos)
+                m_picked[static_cast<size_t>(m_order[static_cast<size_t>(pos)])] = 1;
+        } else {
+            // Ctrl+click starts from the selected channel, as a file list does.
+            if (none && m_selected >= 0 && m_selected != channel)
+                m_picked[static_cast<size_t>(m_selected)] = 1;
+            char& p = m_picked[static_cast<size_t>(channel)];
+            p = none && m_selected == channel ? 1 : !p;
+            m_anchor = channel;
+        }
+        selectChannel(channel);
+        update();
+        emit pickedChanged();
+        return;
     }
+    const bool hadPicks = std::any_of(m_picked.begin(), m_picked.end(), [](char c) { return c; });
+    std::fill(m_picked.begin(), m_picked.end(), 0);
+    m_anchor = channel;
+    selectChannel(channel == m_selected && !hadPicks ? -1 : channel);
+    update();
+    emit pickedChanged();
 }
 
 void FeatureMapView::leaveEvent(QEvent*) {
@@ -374,7 +470,11 @@ void FeatureMapView::keyPressEvent(QKeyEvent* event) {
         case Qt::Key_Right: next = pos + 1; break;
         case Qt::Key_Up: next = pos - l.cols; break;
         case Qt::Key_Down: next = pos + l.cols; break;
-        case Qt::Key_Escape: selectChannel(-1); return;
+        case Qt::Key_Escape:
+            std::fill(m_picked.begin(), m_picked.end(), 0);
+            selectChannel(-1);
+            emit pickedChanged();
+            return;
         default: return QWidget::keyPressEvent(event);
     }
     if (pos < 0) next = 0;

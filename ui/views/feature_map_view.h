@@ -2,8 +2,10 @@
 // fill the widget — or, for 1×1 outputs (avgpool, fc), as a bar chart with one bar per channel
 // (fc: per class, named on hover). Normalisation per channel or per layer; optional sort by
 // mean activation. Hover shows a channel's index and min/mean/max (channelHovered); a click
-// selects it (channelSelected). The figures come with the data (TapStats, computed once per
-// result).
+// selects it (channelSelected), Ctrl+click adds or removes a channel from the picked set and
+// Shift+click picks the run from the selected one (pickedChannels(): what the channel actions
+// switch off). Switched-off channels are crossed out. The figures come with the data (TapStats,
+// computed once per result).
 #pragma once
 
 #include <QPixmap>
@@ -53,6 +55,13 @@ public:
     QSize tileSize() const { return {m_tileW, m_tileH}; }  // on screen
     int selectedChannel() const { return m_selected; }
     void selectChannel(int channel);  // -1 clears; emits channelSelected
+    // The channels picked with Ctrl/Shift+click, sorted; the selected channel if none is.
+    std::vector<int> pickedChannels() const;
+    // Picks exactly `channels` (and selects the first); emits pickedChanged.
+    void pickChannels(const std::vector<int>& channels);
+    // The channels shown crossed out (switched off in this node).
+    void setSwitchedOff(const std::vector<int>& channels);
+    const std::vector<int>& switchedOff() const { return m_off; }
     const ChannelStats& stats(int channel) const {
         return m_stats.channels[static_cast<size_t>(channel)];
     }
@@ -69,6 +78,7 @@ public:
 signals:
     void channelSelected(int channel);
     void channelHovered(int channel);  // the mouse is over another tile (-1: none)
+    void pickedChanged();              // pickedChannels() changed
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -91,6 +101,8 @@ private:
     void rebuild();  // the cached grid pixmap
     void paintGrid(QPainter& p, const Layout& layout) const;
     void paintBars(QPainter& p, const QRect& area) const;
+    void paintMarks(QPainter& p, const Layout& layout) const;  // picked and switched off
+    int positionOf(int channel) const;
     QRect barArea() const;
     std::pair<float, float> range(int channel) const;
 
@@ -108,6 +120,9 @@ private:
     bool m_sortByMean = false;
     Colormap m_colormap = Colormap::Viridis;
     int m_selected = -1;
+    int m_anchor = -1;           // where Shift+click's run starts
+    std::vector<char> m_picked;  // per channel: picked with Ctrl/Shift+click
+    std::vector<int> m_off;      // switched off, sorted
     int m_hovered = -1;
     int m_tileW = 0;
     int m_tileH = 0;

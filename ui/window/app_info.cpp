@@ -64,7 +64,8 @@ QString aboutHtml() {
 QString viewKeysHtml() {
     return QObject::tr(
         "<p><b>In the views</b><br><code>Up/Down</code> previous/next layer (diagram)<br>"
-        "<code>Arrows</code> move between channels (feature maps)<br><code>Ctrl+wheel, +/−"
+        "<code>Arrows</code> move between channels (feature maps); <code>Ctrl+click</code>, "
+        "<code>Shift+click</code> pick several, <code>Esc</code> none<br><code>Ctrl+wheel, +/−"
         "</code> zoom the diagram; drag to pan; <code>0</code> fits it</p>");
 }
 
@@ -94,6 +95,17 @@ QString guideHtml(const QString& shortcutsHtml) {
                "<b>Channel</b>, optionally blended over the input to see where it fires. One "
                "colour scale per channel shows each channel's pattern; one per layer shows "
                "which channels are strongest. avgpool and fc are drawn as bars.</p>"
+               "<h3>Switching channels off</h3>"
+               "<p>What does a channel contribute to the decision? Pick it in the feature maps "
+               "(click; Ctrl+click adds or removes one, Shift+click a run) and press <b>O</b> "
+               "(Channels menu, or right-click the tiles): its output becomes zero, and "
+               "everything after it — every later layer, the top-5, the heat map, the methods "
+               "panel — is computed without it, on still images and on every camera frame. "
+               "<b>Shift+O</b> keeps only the picked channels. Switched-off tiles are crossed "
+               "out, the diagram marks the layer in red with how many are off, and the status "
+               "bar names them; <b>O</b> again, <b>R</b> (this layer) or <b>Shift+R</b> "
+               "(everything) switches them back on. Copy Predictions gives the same run as a "
+               "command line (<code>classify --ablate layer3.1:0,5</code>).</p>"
                "<h3>Top-5 and the heat map</h3>"
                "<p>The five classes with the highest probability (the softmax of fc's "
                "scores). <b>Where it looked</b> colours the input by how much each region "

@@ -35,6 +35,7 @@
 #include "ui/panels/status_panel.h"
 #include "ui/session/session.h"
 #include "ui/views/architecture_view.h"
+#include "ui/views/feature_map_view.h"
 #include "ui/views/predictions_view.h"
 #include "ui/window/batch_window.h"
 #include "ui/window/start_view.h"
@@ -201,6 +202,13 @@ void MainWindow::wire() {
     connect(m_input, &InputPanel::heatmapToggled, m_actions, &Actions::update);
     connect(m_layers, &LayerPanel::optionsChanged, m_actions, &Actions::update);
     connect(m_docks, &InsightDocks::visibilityChanged, m_actions, &Actions::update);
+    connect(m_session, &Session::ablationsChanged, m_actions, &Actions::update);
+    connect(m_layers->features(), &FeatureMapView::pickedChanged, m_actions, &Actions::update);
+    // The channel actions are also the feature grid's context menu.
+    m_layers->features()->setContextMenuPolicy(Qt::ActionsContextMenu);
+    for (const char* id :
+         {"channels.toggle", "channels.keepOnly", "channels.nodeOn", "channels.allOn"})
+        m_layers->features()->addAction(action(QString::fromLatin1(id)));
 
     connect(m_session, &Session::resultShown, this, [this](const ResultPtr& r) {
         if (!r) return;

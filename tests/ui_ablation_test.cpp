@@ -1,0 +1,233 @@
+// Switching channels off in the window, driven as a person does: clicks on tiles of the feature
+// grid (plain, Ctrl, Shift), the Channels shortcuts and menu. What the window then shows — top-5
+// logits, the selected node's maps, a later node's maps, the heat map — equals what core computes
+// with the same channels switched off; the diagram, the status bar and the copied text say which
+// channels are off; precision changes keep them; live frames carry them.
+#include <gtest/gtest.h>
+
+#include <QApplication>
+#include <QClipboard>
+#include <QMenu>
+#include <QSignalSpy>
+
+#include <algorithm>
+
+#include "core/engine/ablation.h"
+#include "core/engine/gradcam.h"
+#include "core/pipeline.h"
+#include "tests/qt_test_util.h"
+#include "tests/test_util.h"
+#include "ui/panels/input_panel.h"
+#include "ui/panels/status_panel.h"
+#include "ui/session/session.h"
+#include "ui/views/architecture_view.h"
+#include "ui/views/feature_map_view.h"
+#include "ui/window/main_window.h"
+
+namespace r18::ui {
+namespace {
+
+using test::fixture;
+
+const QString kNode = QStringLiteral("layer3.1");
+
+// The centre of channel `c`'s tile (or bar) in the grid, found as the mouse would.
+QPoint pointOf(const FeatureMapView& v, int channel) {
+    for (int y = 0; y < v.height(); y += 2)
+        for (int x = 0; x < v.width(); x += 2)
+            if (v.channelAt({x, y}) == channel) {
+                QPoint far(x, y);
+                while (v.channelAt(far + QPoint(1, 0)) == channel) far += QPoint(1, 0);
+                while (v.channelAt(far + QPoint(0, 1)) == channel) far += QPoint(0, 1);
+                return (QPoint(x, y) + far) / 2;
+            }
+    return {-1, -1};
+}
+
+void click(FeatureMapView& v, int channel, Qt::KeyboardModifiers mods = {}) {
+    const QPoint at = pointOf(v, channel);
+    ASSERT_GE(at.x(), 0) << "channel " << channel << " is not in the grid";
+    QTest::mouseClick(&v, Qt::LeftButton, mods, at);
+}
+
+// What core computes for the image with `ablations`: the same engine options as the window's.
+Classification coreRun(const MainWindow& w, const std::string& image,
+                       const std::vector<ChannelAblation>& ablations,
+                       const std::vector<std::string>& taps) {
+    ModelOptions o;
+    o.weightsPath = fixture("weights/resnet18_seeded.pth");
+    Pipeline pipeline(Model::open(o), EngineOptions()
+                                          .with(w.session()->engine().precision)
+                                          .withThreads(w.session()->engine().threads));
+    RunRequest request;
+    request.taps = taps;
+    request.ablations = ablations;
+    return pipeline.classifyFile(image, request);
+}
+
+bool shownWith(MainWindow& w, const std::vector<ChannelAblation>& ablations) {
+    return test::waitShown(
+        w, [&](const InferenceResult& r) { return r.needs.ablations == ablations; });
+}
+
+TEST(SwitchOff, PickedChannelsRecomputeEverythingAfterThem) {
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), kNode, QSize(1300, 850));
+    w->inputPanel()->setHeatmapEnabled(true);
+    const std::string dog = test::fixtureImage("dog").path;
+    w->openFile(QString::fromStdString(dog));
+    ASSERT_TRUE(test::waitForTap(*w, kNode));
+    const std::vector<float> before = w->session()->result()->logits.data;
+    FeatureMapView& grid = *w->featureMapView();
+    grid.setSortByMean(false);
+
+    // Click 3, Ctrl+click 7, Shift+click 10: the run from 7 to 10 joins 3.
+    click(grid, 3);
+    click(grid, 7, Qt::ControlModifier);
+    click(grid, 10, Qt::ShiftModifier);
+    const std::vector<int> picked{3, 7, 8, 9, 10};
+    EXPECT_EQ(grid.pickedChannels(), picked);
+    EXPECT_TRUE(w->action("channels.toggle")->isEnabled());
+    EXPECT_FALSE(w->action("channels.allOn")->isEnabled());
+
+    test::typeShortcut(*w, QKeySequence(Qt::Key_O));
+    const std::vector<ChannelAblation> off{{kNode.toStdString(), picked, -1}};
+    ASSERT_EQ(w->session()->ablations(), off);
+    ASSERT_TRUE(shownWith(*w, off));
+    ASSERT_TRUE(test::waitForTap(*w, kNode));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w->session()->shownHeatmap() != nullptr; }, 30000));
+
+    // What the window shows equals core's run with the same channels off, bit for bit.
+    const ResultPtr r = w->session()->result();
+    const Model& model = *w->session()->engine().model;
+    GradCam gradCam(model.spec(), model.weights());
+    std::vector<std::string> taps = gradCam.neededTaps("layer4");
+    taps.push_back(kNode.toStdString());
+    const Classification core = coreRun(*w, dog, off, taps);
+    EXPECT_EQ(r->logits.data, core.logits.data);
+    EXPECT_NE(r->logits.data, before);  // and switching them off changed the decision's numbers
+    const Tensor& tap = w->session()->tapResult()->taps.at(kNode.toStdString());
+    EXPECT_EQ(tap.data, core.taps.at(kNode.toStdString()).data);
+    const int64_t plane = tap.dims[2] * tap.dims[3];
+    for (const int c : picked)
+        for (int64_t i = 0; i < plane; ++i)
+            ASSERT_EQ(tap.data[static_cast<size_t>(c * plane + i)], 0.0F);
+    const Heatmap shown = *w->session()->shownHeatmap();
+    const Heatmap coreMap = gradCam.compute(core.taps, "layer4", shown.classIndex, off);
+    EXPECT_EQ(shown.values, coreMap.values);
+
+    // The grid crosses them out; the diagram, the status bar and the copied text say so.
+    EXPECT_EQ(grid.switchedOff(), picked);
+    EXPECT_EQ(w->architectureView()->switchedOffCount(kNode), 5);
+    EXPECT_EQ(w->architectureView()->switchedOffCount("layer4.0"), 0);
+    EXPECT_TRUE(w->statusPanel()->ablationText().contains("layer3.1: 5 of 256"))
+        << w->statusPanel()->ablationText().toStdString();
+    test::typeShortcut(*w, QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+    EXPECT_TRUE(QApplication::clipboard()->text().contains("--ablate layer3.1:3,7-10"))
+        << QApplication::clipboard()->text().toStdString();
+    EXPECT_TRUE(w->action("channels.allOn")->isEnabled());
+
+    // A later node's maps are computed with the channels off.
+    w->selectNode(QStringLiteral("layer4.0"));
+    ASSERT_TRUE(test::waitForTap(*w, QStringLiteral("layer4.0")));
+    const Classification later = coreRun(*w, dog, off, {"layer4.0"});
+    EXPECT_EQ(w->session()->tapResult()->taps.at("layer4.0").data, later.taps.at("layer4.0").data);
+    EXPECT_TRUE(grid.switchedOff().empty());  // none of layer4.0's own
+
+    // Back to layer3.1, the same channels picked: O again switches them back on.
+    w->selectNode(kNode);
+    ASSERT_TRUE(test::waitForTap(*w, kNode));
+    grid.pickChannels(picked);
+    test::typeShortcut(*w, QKeySequence(Qt::Key_O));
+    EXPECT_TRUE(w->session()->ablations().empty());
+    ASSERT_TRUE(shownWith(*w, {}));
+    EXPECT_EQ(w->session()->result()->logits.data, before);
+    EXPECT_EQ(w->architectureView()->switchedOffCount(kNode), 0);
+    EXPECT_TRUE(w->statusPanel()->ablationText().isEmpty());
+}
+
+TEST(SwitchOff, KeepOnlyAndBackOnThroughTheMenu) {
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), kNode, QSize(1300, 850));
+    const std::string kite = test::fixtureImage("kite").path;
+    w->openFile(QString::fromStdString(kite));
+    ASSERT_TRUE(test::waitForTap(*w, kNode));
+    FeatureMapView& grid = *w->featureMapView();
+    click(grid, 42);
+    ASSERT_TRUE(test::clickMenu(*w, QStringLiteral("&Channels"), "channels.keepOnly"));
+    ASSERT_EQ(w->session()->ablations().size(), 1u);
+    EXPECT_EQ(w->session()->ablations()[0].channels.size(), 255u);
+    EXPECT_FALSE(std::binary_search(w->session()->ablations()[0].channels.begin(),
+                                    w->session()->ablations()[0].channels.end(), 42));
+    ASSERT_TRUE(shownWith(*w, w->session()->ablations()));
+    const Classification core = coreRun(*w, kite, w->session()->ablations(), {});
+    EXPECT_EQ(w->session()->result()->logits.data, core.logits.data);
+    EXPECT_EQ(w->architectureView()->switchedOffCount(kNode), 255);
+
+    // The context menu of the grid holds the same actions.
+    EXPECT_EQ(grid.contextMenuPolicy(), Qt::ActionsContextMenu);
+    EXPECT_TRUE(grid.actions().contains(w->action("channels.allOn")));
+
+    ASSERT_TRUE(test::clickMenu(*w, QStringLiteral("&Channels"), "channels.allOn"));
+    EXPECT_TRUE(w->session()->ablations().empty());
+    ASSERT_TRUE(shownWith(*w, {}));
+    EXPECT_EQ(w->session()->result()->logits.data, coreRun(*w, kite, {}, {}).logits.data);
+    EXPECT_FALSE(w->action("channels.allOn")->isEnabled());
+}
+
+TEST(SwitchOff, AnotherPrecisionKeepsTheChannelsOff) {
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), kNode, QSize(1300, 850));
+    const std::string dog = test::fixtureImage("dog").path;
+    w->openFile(QString::fromStdString(dog));
+    ASSERT_TRUE(test::waitForTap(*w, kNode));
+    QString error;
+    ASSERT_TRUE(w->session()->setSwitchedOff(kNode, {0, 1, 2}, &error));
+    const std::vector<ChannelAblation> off = w->session()->ablations();
+    EXPECT_FALSE(w->session()->setSwitchedOff(kNode, {0, 256}, &error));  // no channel 256
+    EXPECT_TRUE(error.contains("256")) << error.toStdString();
+    EXPECT_EQ(w->session()->ablations(), off);
+
+    QSignalSpy engines(w->session(), &Session::engineChanged);
+    test::typeShortcut(*w, QKeySequence(Qt::CTRL | Qt::Key_3));  // int8
+    ASSERT_TRUE(test::waitForCount(engines, 1, 60000));
+    EXPECT_EQ(w->session()->engine().precision, Precision::Int8);
+    EXPECT_EQ(w->session()->ablations(), off);
+    ASSERT_TRUE(test::waitShown(*w, [&](const InferenceResult& r) {
+        return r.engineId == w->session()->engine().engineId && r.needs.ablations == off &&
+               r.taps.count(kNode.toStdString());
+    }));
+    const Tensor& tap = w->session()->tapResult()->taps.at(kNode.toStdString());
+    const int64_t plane = tap.dims[2] * tap.dims[3];
+    for (int64_t i = 0; i < 3 * plane; ++i) ASSERT_EQ(tap.data[static_cast<size_t>(i)], 0.0F);
+    EXPECT_EQ(w->architectureView()->switchedOffCount(kNode), 3);
+}
+
+TEST(SwitchOff, LiveFramesCarryTheChannelsOff) {
+    const QString node = QStringLiteral("layer2.0");
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), node, QSize(1200, 800));
+    ASSERT_TRUE(w->session()->setSwitchedOff(node, {1, 5}));
+    const std::vector<ChannelAblation> off = w->session()->ablations();
+    const std::string clip = test::makeVideo({"dog", "eagle"}, 6, 5.0);
+    int withOff = 0;
+    int without = 0;
+    QObject::connect(w->session(), &Session::resultShown, [&](const ResultPtr& r) {
+        if (!r || !r->source->live) return;
+        (r->needs.ablations == off ? withOff : without) += 1;
+    });
+    QSignalSpy stopped(w->session(), &Session::liveStopped);
+    CaptureThread::Options o;
+    o.spec = QString::fromStdString(clip);
+    o.loop = false;
+    w->session()->startLive(o);
+    ASSERT_TRUE(test::waitForCount(stopped, 1, 60000));
+    EXPECT_GE(withOff, 3);
+    EXPECT_EQ(without, 0);  // no frame on screen was computed with every channel on
+    const Tensor& tap = w->session()->tapResult()->taps.at(node.toStdString());
+    ASSERT_EQ(tap.dims[1], 128);
+    const int64_t plane = tap.dims[2] * tap.dims[3];
+    for (const int64_t c : {1, 5})
+        for (int64_t i = 0; i < plane; ++i)
+            ASSERT_EQ(tap.data[static_cast<size_t>(c * plane + i)], 0.0F);
+    EXPECT_EQ(w->architectureView()->switchedOffCount(node), 2);
+}
+
+}  // namespace
+}  // namespace r18::ui
