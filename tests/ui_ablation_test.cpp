@@ -7,21 +7,27 @@
 
 #include <QApplication>
 #include <QClipboard>
+#include <QDockWidget>
 #include <QMenu>
+#include <QPushButton>
 #include <QSignalSpy>
 
 #include <algorithm>
 
+#include "core/channel_importance.h"
 #include "core/engine/ablation.h"
 #include "core/engine/gradcam.h"
 #include "core/pipeline.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
+#include "ui/insight/importance_insight.h"
+#include "ui/panels/importance_panel.h"
 #include "ui/panels/input_panel.h"
 #include "ui/panels/status_panel.h"
 #include "ui/session/session.h"
 #include "ui/views/architecture_view.h"
 #include "ui/views/feature_map_view.h"
+#include "ui/views/importance_view.h"
 #include "ui/window/main_window.h"
 
 namespace r18::ui {
@@ -227,6 +233,66 @@ TEST(SwitchOff, LiveFramesCarryTheChannelsOff) {
         for (int64_t i = 0; i < plane; ++i)
             ASSERT_EQ(tap.data[static_cast<size_t>(c * plane + i)], 0.0F);
     EXPECT_EQ(w->architectureView()->switchedOffCount(node), 2);
+}
+
+// Channel importance (I): the panel's ranking equals core's ChannelImportance for the node,
+// the top-1 and the channels switched off; clicking a row picks that channel in the feature maps,
+// "Pick the top 10" picks the ten the class leans on most; Cancel stops it and shows nothing.
+TEST(Importance, RanksTheChannelsAsCoreDoesAndLeadsToThem) {
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), kNode, QSize(1400, 900));
+    const std::string dog = test::fixtureImage("dog").path;
+    w->openFile(QString::fromStdString(dog));
+    ASSERT_TRUE(test::waitForTap(*w, kNode));
+    ASSERT_TRUE(w->session()->setSwitchedOff(QStringLiteral("layer2.0"), {3}));
+    ASSERT_TRUE(shownWith(*w, w->session()->ablations()));
+    ASSERT_TRUE(test::waitForTap(*w, kNode));
+    test::typeShortcut(*w, QKeySequence(Qt::Key_I));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w->importanceDock()->isVisible(); }, 3000));
+    EXPECT_TRUE(w->action("view.importance")->isChecked());
+    ImportanceInsight* insight = w->importancePanel()->insight();
+    ASSERT_TRUE(QTest::qWaitFor([&] { return insight->importance() != nullptr; }, 60000));
+    const ImportancePtr shown = insight->importance();
+    EXPECT_EQ(shown->node, kNode.toStdString());
+    EXPECT_EQ(shown->classIndex, w->session()->result()->top.front().index);
+    ASSERT_EQ(shown->deltas.size(), 256u);
+
+    ChannelImportance core(
+        w->session()->engine().model,
+        EngineOptions().withThreads(w->session()->engine().threads).withBatch(16));
+    ChannelImportanceOptions o;
+    o.node = kNode.toStdString();
+    o.classIndex = shown->classIndex;
+    o.ablations = w->session()->ablations();
+    const std::optional<ChannelImportanceResult> expected =
+        core.compute(*w->session()->result()->input, o);
+    ASSERT_TRUE(expected);
+    EXPECT_EQ(shown->deltas, expected->deltas);
+    EXPECT_EQ(shown->ranked, expected->ranked);
+    EXPECT_EQ(shown->logit, expected->logit);
+
+    // The view draws the ranking; a click on its third row picks that channel.
+    ImportanceView* view = w->importancePanel()->view();
+    ASSERT_GE(view->rowCount(), 3);
+    QTest::mouseClick(view, Qt::LeftButton, {}, view->rowRect(2).center());
+    EXPECT_EQ(w->featureMapView()->pickedChannels(), std::vector<int>{shown->ranked[2]});
+    EXPECT_EQ(w->featureMapView()->selectedChannel(), shown->ranked[2]);
+    QTest::mouseClick(w->importancePanel()->pickButton(), Qt::LeftButton);
+    std::vector<int> top10(shown->ranked.begin(), shown->ranked.begin() + 10);
+    std::sort(top10.begin(), top10.end());
+    EXPECT_EQ(w->featureMapView()->pickedChannels(), top10);
+
+    // Another node: computed again, with progress; Cancel stops it and nothing is shown.
+    QSignalSpy progress(insight, &Insight::progress);
+    w->selectNode(QStringLiteral("layer1.0"));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return insight->busy(); }, 5000));
+    QTest::mouseClick(w->importancePanel()->cancelButton(), Qt::LeftButton);
+    ASSERT_TRUE(QTest::qWaitFor([&] { return !insight->busy(); }, 30000));
+    EXPECT_EQ(insight->importance(), nullptr);
+    EXPECT_EQ(w->importancePanel()->cancelButton()->text(), QStringLiteral("Compute"));
+    QTest::mouseClick(w->importancePanel()->cancelButton(), Qt::LeftButton);  // Compute
+    ASSERT_TRUE(QTest::qWaitFor([&] { return insight->importance() != nullptr; }, 60000));
+    EXPECT_EQ(insight->importance()->deltas.size(), 64u);
+    EXPECT_GT(progress.count(), 0);
 }
 
 }  // namespace

@@ -148,6 +148,12 @@ void viewActions(std::vector<ActionSpec>& table, const ActionTargets& t) {
             .explained(QObject::tr(
                 "the image at fp32 and int8: both top-5s, the selected node's difference")));
     table.push_back(
+        toggle("view.importance", view, QObject::tr("Channel &Importance for the Class"),
+               t.importanceShown, t.showImportance)
+            .key(Qt::Key_I)
+            .explained(QObject::tr(
+                "the selected layer's channels ranked by what the class loses without each")));
+    table.push_back(
         command("view.atlasFolder", view, QObject::tr("Channel Atlas of a F&older…"), [t] {
             t.atlasFolder();
         }).key(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A)));

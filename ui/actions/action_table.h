@@ -38,7 +38,8 @@ struct ActionTargets {
     QStringList samples;  // File → Open Sample, in order (core's sampleImages())
     std::function<void(const QString& path)> openSample;
     std::function<void()> classifyFolder;
-    // The insight panels: the "where it looked" methods, "what this channel detects", fp32/int8.
+    // The insight panels: the "where it looked" methods, "what this channel detects", fp32/int8,
+    // channel importance.
     std::function<void(bool)> showExplain;
     std::function<bool()> explainShown;
     std::function<void(bool)> showAtlas;
@@ -46,6 +47,8 @@ struct ActionTargets {
     std::function<void()> atlasFolder;  // ask for a folder and build its channel atlas
     std::function<void(bool)> showCompare;
     std::function<bool()> compareShown;
+    std::function<void(bool)> showImportance;
+    std::function<bool()> importanceShown;
     std::function<void()> showShortcuts;
     std::function<void()> showGuide;
     std::function<void()> showAbout;

@@ -8,6 +8,7 @@
 #include "ui/panels/atlas_panel.h"
 #include "ui/panels/compare_panel.h"
 #include "ui/panels/explain_panel.h"
+#include "ui/panels/importance_panel.h"
 
 namespace r18::ui {
 namespace {
@@ -28,7 +29,7 @@ QDockWidget* hiddenDock(QMainWindow* window, const QString& title, const QString
 }  // namespace
 
 InsightDocks::InsightDocks(QMainWindow* window, ExplainPanel* explain, AtlasPanel* atlas,
-                           ComparePanel* compare)
+                           ComparePanel* compare, ImportancePanel* importance)
     : QObject(window),
       m_window(window),
       m_explain(hiddenDock(window, tr("Where it looked — methods"), QStringLiteral("explainDock"),
@@ -36,9 +37,12 @@ InsightDocks::InsightDocks(QMainWindow* window, ExplainPanel* explain, AtlasPane
       m_atlas(hiddenDock(window, tr("What this channel detects"), QStringLiteral("atlasDock"),
                          atlas->panel())),
       m_compare(hiddenDock(window, tr("Compare fp32 / int8"), QStringLiteral("compareDock"),
-                           compare->panel())) {
+                           compare->panel())),
+      m_importance(hiddenDock(window, tr("Channel importance"), QStringLiteral("importanceDock"),
+                              importance->panel())) {
     window->tabifyDockWidget(m_explain, m_atlas);
     window->tabifyDockWidget(m_atlas, m_compare);
+    window->tabifyDockWidget(m_compare, m_importance);
     connect(m_explain, &QDockWidget::visibilityChanged, this, [this, explain](bool visible) {
         explain->setActive(visible);
         emit visibilityChanged();
@@ -46,6 +50,10 @@ InsightDocks::InsightDocks(QMainWindow* window, ExplainPanel* explain, AtlasPane
     connect(m_atlas, &QDockWidget::visibilityChanged, this, &InsightDocks::visibilityChanged);
     connect(m_compare, &QDockWidget::visibilityChanged, this, [this, compare](bool visible) {
         compare->setActive(visible);
+        emit visibilityChanged();
+    });
+    connect(m_importance, &QDockWidget::visibilityChanged, this, [this, importance](bool visible) {
+        importance->setActive(visible);
         emit visibilityChanged();
     });
 }

@@ -1,4 +1,5 @@
-// InsightDocks: the three insight panels (where it looked, what this channel detects, fp32/int8)
+// InsightDocks: the four insight panels (where it looked, what this channel detects, fp32/int8,
+// channel importance)
 // as tabbed docks at the window's right. Each panel works only while its dock is visible; on a
 // window narrower than a large screen a dock floats over the window's right side instead of
 // widening it.
@@ -14,17 +15,19 @@ namespace r18::ui {
 class AtlasPanel;
 class ComparePanel;
 class ExplainPanel;
+class ImportancePanel;
 
 class InsightDocks : public QObject {
     Q_OBJECT
 
 public:
     InsightDocks(QMainWindow* window, ExplainPanel* explain, AtlasPanel* atlas,
-                 ComparePanel* compare);
+                 ComparePanel* compare, ImportancePanel* importance);
 
     QDockWidget* explain() const { return m_explain; }
     QDockWidget* atlas() const { return m_atlas; }
     QDockWidget* compare() const { return m_compare; }
+    QDockWidget* importance() const { return m_importance; }
     // Shows `dock` in front of its tabs (floating it over a narrow window), or hides it.
     void show(QDockWidget* dock, bool on);
 
@@ -36,6 +39,7 @@ private:
     QDockWidget* m_explain;
     QDockWidget* m_atlas;
     QDockWidget* m_compare;
+    QDockWidget* m_importance;
 };
 
 }  // namespace r18::ui

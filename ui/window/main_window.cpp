@@ -29,6 +29,7 @@
 #include "ui/panels/compare_panel.h"
 #include "ui/panels/diagram_panel.h"
 #include "ui/panels/explain_panel.h"
+#include "ui/panels/importance_panel.h"
 #include "ui/panels/input_panel.h"
 #include "ui/panels/layer_panel.h"
 #include "ui/panels/predictions_panel.h"
@@ -51,7 +52,7 @@ MainWindow::MainWindow(const WindowOptions& options, QWidget* parent)
     createToolBar();
     createStartView();
     setCentralWidget(createCentral());
-    m_docks = new InsightDocks(this, m_explain, m_atlas, m_compare);
+    m_docks = new InsightDocks(this, m_explain, m_atlas, m_compare, m_importance);
     wire();
     readSettings(options);
 
@@ -84,6 +85,7 @@ void MainWindow::createParts(const WindowOptions& options) {
     m_explain = new ExplainPanel(m_session, this);
     m_atlas = new AtlasPanel(m_session, m_layers->features(), this);
     m_compare = new ComparePanel(m_session, this);
+    m_importance = new ImportancePanel(m_session, this);
     m_dialogs = new WindowDialogs(this);
 }
 
@@ -112,6 +114,8 @@ void MainWindow::createActions() {
     t.atlasShown = [this] { return m_docks && m_docks->atlas()->isVisible(); };
     t.showCompare = [this](bool on) { m_docks->show(m_docks->compare(), on); };
     t.compareShown = [this] { return m_docks && m_docks->compare()->isVisible(); };
+    t.showImportance = [this](bool on) { m_docks->show(m_docks->importance(), on); };
+    t.importanceShown = [this] { return m_docks && m_docks->importance()->isVisible(); };
     t.atlasFolder = [this] {
         m_docks->show(m_docks->atlas(), true);
         m_atlas->chooseFolder();
@@ -204,6 +208,8 @@ void MainWindow::wire() {
     connect(m_docks, &InsightDocks::visibilityChanged, m_actions, &Actions::update);
     connect(m_session, &Session::ablationsChanged, m_actions, &Actions::update);
     connect(m_layers->features(), &FeatureMapView::pickedChanged, m_actions, &Actions::update);
+    connect(m_importance, &ImportancePanel::channelsPicked, m_layers->features(),
+            &FeatureMapView::pickChannels);
     // The channel actions are also the feature grid's context menu.
     m_layers->features()->setContextMenuPolicy(Qt::ActionsContextMenu);
     for (const char* id :

@@ -25,6 +25,7 @@ class ArchitectureView;
 class AtlasPanel;
 class BatchWindow;
 class ComparePanel;
+class ImportancePanel;
 class DiagramPanel;
 class ExplainPanel;
 class Exports;
@@ -86,9 +87,11 @@ public:
     ExplainPanel* explainPanel() const { return m_explain; }
     AtlasPanel* atlasPanel() const { return m_atlas; }
     ComparePanel* comparePanel() const { return m_compare; }
+    ImportancePanel* importancePanel() const { return m_importance; }
     QDockWidget* explainDock() const { return m_docks->explain(); }
     QDockWidget* atlasDock() const { return m_docks->atlas(); }
     QDockWidget* compareDock() const { return m_docks->compare(); }
+    QDockWidget* importanceDock() const { return m_docks->importance(); }
     QComboBox* precisionBox() const;
     QMessageBox* errorBox() const { return m_dialogs->errorBox(); }
     QMessageBox* helpBox() const { return m_dialogs->helpBox(); }
@@ -143,6 +146,7 @@ private:
     ExplainPanel* m_explain = nullptr;
     AtlasPanel* m_atlas = nullptr;
     ComparePanel* m_compare = nullptr;
+    ImportancePanel* m_importance = nullptr;
     InsightDocks* m_docks = nullptr;
     WindowDialogs* m_dialogs = nullptr;
     QSplitter* m_mainSplitter = nullptr;
