@@ -7,30 +7,12 @@ namespace r18::ui {
 CompareInsight::CompareInsight(Session* session, QObject* parent)
     : Insight(session, QStringLiteral("compare"), parent),
       m_runner(std::make_shared<CompareRunner>()) {
-    connect(session, &Session::resultShown, this, [this](const ResultPtr& r) {
-        if (r && (!r->source->live || this->session()->isFrozen())) update();
-    });
+    followImageOnScreen([this] { update(); });
     connect(session, &Session::nodeSelected, this, [this] {
         update();
         emit shown();
     });
-    connect(session, &Session::sourceOpening, this, [this] {
-        if (busy()) cancel();  // the old image's comparison is no longer wanted, nor shown
-        emit shown();
-    });
-    connect(session, &Session::frozenChanged, this, [this] {
-        if (this->session()->isLive() && !this->session()->isFrozen()) {
-            if (busy()) cancel();  // live again: the frozen frame's comparison is not wanted
-        } else {
-            update();
-        }
-        emit shown();
-    });
     connect(session, &Session::engineChanged, this, &CompareInsight::shown);
-    connect(session, &Session::ablationsChanged, this, [this] {
-        if (busy()) cancel();  // computed with other channels on: no longer what is shown
-        emit shown();
-    });
 }
 
 void CompareInsight::setWanted(bool wanted) {

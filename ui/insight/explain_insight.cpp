@@ -80,28 +80,10 @@ std::optional<Explanation> ExplainRunner::run(const std::shared_ptr<const Model>
 ExplainInsight::ExplainInsight(Session* session, QObject* parent)
     : Insight(session, QStringLiteral("explain"), parent),
       m_runner(std::make_shared<ExplainRunner>()) {
-    connect(session, &Session::resultShown, this, [this](const ResultPtr& r) {
-        if (r && (!r->source->live || this->session()->isFrozen())) update();
-    });
-    connect(session, &Session::sourceOpening, this, [this] {
-        if (busy()) cancel();  // the old image's map is no longer wanted, nor shown
-        emit shown();
-    });
-    connect(session, &Session::frozenChanged, this, [this] {
-        if (this->session()->isLive() && !this->session()->isFrozen()) {
-            if (busy()) cancel();  // live again: the frozen frame's map is no longer wanted
-        } else {
-            update();
-        }
-        emit shown();
-    });
+    followImageOnScreen([this] { update(); });
     connect(session, &Session::engineChanged, this, [this] {
         emit shown();  // the map of the old engine is no longer shown
         emit busyChanged();
-    });
-    connect(session, &Session::ablationsChanged, this, [this] {
-        if (busy()) cancel();  // computed with other channels on: no longer what is shown
-        emit shown();
     });
 }
 

@@ -53,31 +53,12 @@ private:
 ImportanceInsight::ImportanceInsight(Session* session, QObject* parent)
     : Insight(session, QStringLiteral("importance"), parent),
       m_runner(std::make_shared<ImportanceRunner>()) {
-    connect(session, &Session::resultShown, this, [this](const ResultPtr& r) {
-        if (r && (!r->source->live || this->session()->isFrozen())) update();
-        emit shown();
-    });
+    followImageOnScreen([this] { update(); });
     connect(session, &Session::nodeSelected, this, [this] {
         update();
         emit shown();
     });
-    connect(session, &Session::sourceOpening, this, [this] {
-        if (busy()) cancel();  // the old image's importance is no longer wanted, nor shown
-        emit shown();
-    });
-    connect(session, &Session::frozenChanged, this, [this] {
-        if (this->session()->isLive() && !this->session()->isFrozen()) {
-            if (busy()) cancel();
-        } else {
-            update();
-        }
-        emit shown();
-    });
     connect(session, &Session::engineChanged, this, &ImportanceInsight::shown);
-    connect(session, &Session::ablationsChanged, this, [this] {
-        if (busy()) cancel();  // computed with other channels on: no longer what is shown
-        emit shown();
-    });
 }
 
 ImportanceInsight::~ImportanceInsight() = default;

@@ -14,6 +14,30 @@ Insight::Insight(Session* session, const QString& threadName, QObject* parent)
     });
 }
 
+void Insight::followImageOnScreen(std::function<void()> update) {
+    const auto stillOrFrozen = [this] { return !m_session->isLive() || m_session->isFrozen(); };
+    connect(m_session, &Session::resultShown, this,
+            [this, update, stillOrFrozen](const ResultPtr& r) {
+                if (!r || (r->source->live && !stillOrFrozen())) return;  // not every live frame
+                update();
+                emit shown();
+            });
+    const auto stop = [this] {
+        if (busy()) cancel();  // what it computes is no longer what is shown
+        emit shown();
+    };
+    connect(m_session, &Session::sourceOpening, this, stop);
+    connect(m_session, &Session::ablationsChanged, this, stop);
+    connect(m_session, &Session::frozenChanged, this, [this, update, stop, stillOrFrozen] {
+        if (stillOrFrozen()) {
+            update();
+            emit shown();
+        } else {
+            stop();  // live again: the frozen frame's is not wanted
+        }
+    });
+}
+
 Insight::~Insight() {
     delete m_jobs;  // cancels the running job and waits for it; nothing more is delivered
     m_jobs = nullptr;

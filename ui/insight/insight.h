@@ -81,6 +81,12 @@ protected:
 
     Session* session() const { return m_session; }
 
+    // For an insight of the image on screen (a still image or a frozen frame): `update` runs
+    // when its result is shown and when the frame freezes; the running job stops — nothing of it
+    // is shown — when another image opens, the frame goes live again, or channels are switched
+    // off or on. shown() follows each.
+    void followImageOnScreen(std::function<void()> update);
+
     template <class T>
     using Work = std::function<std::optional<T>(const ProgressFn& progress)>;
     template <class T>
