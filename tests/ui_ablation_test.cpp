@@ -8,6 +8,7 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QDockWidget>
+#include <QLabel>
 #include <QMenu>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -18,16 +19,20 @@
 #include "core/engine/ablation.h"
 #include "core/engine/gradcam.h"
 #include "core/pipeline.h"
+#include "core/tap_stats.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
 #include "ui/insight/importance_insight.h"
+#include "ui/insight/pair_insight.h"
 #include "ui/panels/importance_panel.h"
 #include "ui/panels/input_panel.h"
+#include "ui/panels/pair_panel.h"
 #include "ui/panels/status_panel.h"
 #include "ui/session/session.h"
 #include "ui/views/architecture_view.h"
 #include "ui/views/feature_map_view.h"
 #include "ui/views/importance_view.h"
+#include "ui/views/similarity_curve.h"
 #include "ui/window/main_window.h"
 
 namespace r18::ui {
@@ -293,6 +298,73 @@ TEST(Importance, RanksTheChannelsAsCoreDoesAndLeadsToThem) {
     ASSERT_TRUE(QTest::qWaitFor([&] { return insight->importance() != nullptr; }, 60000));
     EXPECT_EQ(insight->importance()->deltas.size(), 64u);
     EXPECT_GT(progress.count(), 0);
+}
+
+// Two images side by side: Shift+P pins the dog as A, the kite opened next is B. Both top-5s and
+// every node's cosine and max |B − A| equal core's for the two files (compareEveryNode of two
+// Pipeline runs); a click on the curve selects that node, whose A, B and |B − A| grids follow.
+TEST(Pair, PinAOpenBAndWalkTheCurve) {
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), kNode, QSize(1400, 900));
+    const std::string dog = test::fixtureImage("dog").path;
+    const std::string kite = test::fixtureImage("kite").path;
+    w->openFile(QString::fromStdString(dog));
+    ASSERT_TRUE(test::waitForTap(*w, kNode));
+    test::typeShortcut(*w, QKeySequence(Qt::SHIFT | Qt::Key_P));
+    PairInsight* insight = w->pairPanel()->insight();
+    ASSERT_TRUE(insight->pinned());
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w->pairDock()->isVisible(); }, 3000));
+    EXPECT_TRUE(w->action("view.pair")->isChecked());
+    EXPECT_EQ(insight->pair(), nullptr);  // A itself is on screen
+    EXPECT_TRUE(w->pairPanel()->summaryLabel()->text().contains("A is on screen"));
+
+    w->openFile(QString::fromStdString(kite));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return insight->pair() != nullptr; }, 60000));
+    const PairPtr pair = insight->pair();
+
+    ModelOptions o;
+    o.weightsPath = fixture("weights/resnet18_seeded.pth");
+    const auto model = Model::open(o);
+    Pipeline pipeline(model, EngineOptions().withThreads(w->session()->engine().threads));
+    RunRequest request;
+    request.taps = model->spec().tapNames();
+    const Classification a = pipeline.classifyFile(dog, request);
+    const Classification b = pipeline.classifyFile(kite, request);
+    const std::vector<NodeComparison> core = compareEveryNode(model->spec(), a.taps, b.taps);
+    ASSERT_EQ(pair->nodes.size(), core.size());
+    for (size_t i = 0; i < core.size(); ++i) {
+        EXPECT_EQ(pair->nodes[i].node, core[i].node);
+        EXPECT_EQ(pair->nodes[i].difference.cosine, core[i].difference.cosine) << core[i].node;
+        EXPECT_EQ(pair->nodes[i].difference.maxAbsDiff, core[i].difference.maxAbsDiff);
+    }
+    EXPECT_EQ(pair->topA.front().index, a.top.front().index);
+    EXPECT_EQ(pair->topB.front().index, b.top.front().index);
+    EXPECT_EQ(pair->nodes.front().difference.cosine < 1.0, true);  // two different photos
+    EXPECT_TRUE(w->pairPanel()->predictionsLabel()->text().contains("A: "));
+
+    // A click on the curve's point of layer2.0 selects it; the three grids show it.
+    SimilarityCurve* curve = w->pairPanel()->curve();
+    ASSERT_EQ(curve->count(), static_cast<int>(core.size()));
+    int layer2 = -1;
+    for (size_t i = 0; i < core.size(); ++i)
+        if (core[i].node == "layer2.0") layer2 = static_cast<int>(i);
+    ASSERT_GE(layer2, 0);
+    QTest::mouseClick(curve, Qt::LeftButton, {}, curve->pointOf(layer2));
+    EXPECT_EQ(w->session()->selectedNode(), QStringLiteral("layer2.0"));
+    ASSERT_EQ(w->pairPanel()->viewA()->node(), QStringLiteral("layer2.0"));
+    EXPECT_EQ(w->pairPanel()->viewA()->activations().data, a.taps.at("layer2.0").data);
+    EXPECT_EQ(w->pairPanel()->viewB()->activations().data, b.taps.at("layer2.0").data);
+    const Tensor& d = w->pairPanel()->difference()->activations();
+    ASSERT_EQ(d.data.size(), a.taps.at("layer2.0").data.size());
+    for (size_t i = 0; i < d.data.size(); i += 997)
+        EXPECT_EQ(d.data[i],
+                  std::abs(b.taps.at("layer2.0").data[i] - a.taps.at("layer2.0").data[i]));
+    EXPECT_TRUE(w->pairPanel()->summaryLabel()->text().contains("layer2.0"));
+
+    // Unpinned: nothing is compared any more.
+    QTest::mouseClick(w->pairPanel()->unpinButton(), Qt::LeftButton);
+    EXPECT_FALSE(insight->pinned());
+    EXPECT_EQ(insight->pair(), nullptr);
+    EXPECT_TRUE(w->pairPanel()->summaryLabel()->text().contains("Pin the image"));
 }
 
 }  // namespace

@@ -153,6 +153,15 @@ void viewActions(std::vector<ActionSpec>& table, const ActionTargets& t) {
             .key(Qt::Key_I)
             .explained(QObject::tr(
                 "the selected layer's channels ranked by what the class loses without each")));
+    table.push_back(toggle("view.pair", view, QObject::tr("Two Images Si&de by Side (A / B)"),
+                           t.pairShown, t.showPair)
+                        .key(Qt::Key_D)
+                        .explained(QObject::tr(
+                            "A pinned, B on screen: both top-5s, their similarity node by node")));
+    table.push_back(
+        command("view.pinA", view, QObject::tr("&Pin This Image as A"), [t] { t.pinA(); })
+            .key(QKeySequence(Qt::SHIFT | Qt::Key_P))
+            .explained(QObject::tr("the image on screen becomes A; the next one you open is B")));
     table.push_back(
         command("view.atlasFolder", view, QObject::tr("Channel Atlas of a F&older…"), [t] {
             t.atlasFolder();

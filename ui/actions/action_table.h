@@ -39,7 +39,7 @@ struct ActionTargets {
     std::function<void(const QString& path)> openSample;
     std::function<void()> classifyFolder;
     // The insight panels: the "where it looked" methods, "what this channel detects", fp32/int8,
-    // channel importance.
+    // channel importance, two images side by side.
     std::function<void(bool)> showExplain;
     std::function<bool()> explainShown;
     std::function<void(bool)> showAtlas;
@@ -49,6 +49,9 @@ struct ActionTargets {
     std::function<bool()> compareShown;
     std::function<void(bool)> showImportance;
     std::function<bool()> importanceShown;
+    std::function<void(bool)> showPair;
+    std::function<bool()> pairShown;
+    std::function<void()> pinA;  // pin the image on screen as A and show the A/B panel
     std::function<void()> showShortcuts;
     std::function<void()> showGuide;
     std::function<void()> showAbout;

@@ -9,6 +9,7 @@
 #include "ui/panels/compare_panel.h"
 #include "ui/panels/explain_panel.h"
 #include "ui/panels/importance_panel.h"
+#include "ui/panels/pair_panel.h"
 
 namespace r18::ui {
 namespace {
@@ -29,7 +30,7 @@ QDockWidget* hiddenDock(QMainWindow* window, const QString& title, const QString
 }  // namespace
 
 InsightDocks::InsightDocks(QMainWindow* window, ExplainPanel* explain, AtlasPanel* atlas,
-                           ComparePanel* compare, ImportancePanel* importance)
+                           ComparePanel* compare, ImportancePanel* importance, PairPanel* pair)
     : QObject(window),
       m_window(window),
       m_explain(hiddenDock(window, tr("Where it looked — methods"), QStringLiteral("explainDock"),
@@ -39,10 +40,13 @@ InsightDocks::InsightDocks(QMainWindow* window, ExplainPanel* explain, AtlasPane
       m_compare(hiddenDock(window, tr("Compare fp32 / int8"), QStringLiteral("compareDock"),
                            compare->panel())),
       m_importance(hiddenDock(window, tr("Channel importance"), QStringLiteral("importanceDock"),
-                              importance->panel())) {
+                              importance->panel())),
+      m_pair(
+          hiddenDock(window, tr("Two images: A / B"), QStringLiteral("pairDock"), pair->panel())) {
     window->tabifyDockWidget(m_explain, m_atlas);
     window->tabifyDockWidget(m_atlas, m_compare);
     window->tabifyDockWidget(m_compare, m_importance);
+    window->tabifyDockWidget(m_importance, m_pair);
     connect(m_explain, &QDockWidget::visibilityChanged, this, [this, explain](bool visible) {
         explain->setActive(visible);
         emit visibilityChanged();
@@ -54,6 +58,10 @@ InsightDocks::InsightDocks(QMainWindow* window, ExplainPanel* explain, AtlasPane
     });
     connect(m_importance, &QDockWidget::visibilityChanged, this, [this, importance](bool visible) {
         importance->setActive(visible);
+        emit visibilityChanged();
+    });
+    connect(m_pair, &QDockWidget::visibilityChanged, this, [this, pair](bool visible) {
+        pair->setActive(visible);
         emit visibilityChanged();
     });
 }

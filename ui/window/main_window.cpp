@@ -25,6 +25,7 @@
 #include "ui/actions/live_controller.h"
 #include "ui/actions/model_controller.h"
 #include "ui/actions/recent_files.h"
+#include "ui/insight/pair_insight.h"
 #include "ui/panels/atlas_panel.h"
 #include "ui/panels/compare_panel.h"
 #include "ui/panels/diagram_panel.h"
@@ -32,6 +33,7 @@
 #include "ui/panels/importance_panel.h"
 #include "ui/panels/input_panel.h"
 #include "ui/panels/layer_panel.h"
+#include "ui/panels/pair_panel.h"
 #include "ui/panels/predictions_panel.h"
 #include "ui/panels/status_panel.h"
 #include "ui/session/session.h"
@@ -52,7 +54,7 @@ MainWindow::MainWindow(const WindowOptions& options, QWidget* parent)
     createToolBar();
     createStartView();
     setCentralWidget(createCentral());
-    m_docks = new InsightDocks(this, m_explain, m_atlas, m_compare, m_importance);
+    m_docks = new InsightDocks(this, m_explain, m_atlas, m_compare, m_importance, m_pair);
     wire();
     readSettings(options);
 
@@ -86,6 +88,7 @@ void MainWindow::createParts(const WindowOptions& options) {
     m_atlas = new AtlasPanel(m_session, m_layers->features(), this);
     m_compare = new ComparePanel(m_session, this);
     m_importance = new ImportancePanel(m_session, this);
+    m_pair = new PairPanel(m_session, this);
     m_dialogs = new WindowDialogs(this);
 }
 
@@ -116,6 +119,15 @@ void MainWindow::createActions() {
     t.compareShown = [this] { return m_docks && m_docks->compare()->isVisible(); };
     t.showImportance = [this](bool on) { m_docks->show(m_docks->importance(), on); };
     t.importanceShown = [this] { return m_docks && m_docks->importance()->isVisible(); };
+    t.showPair = [this](bool on) { m_docks->show(m_docks->pair(), on); };
+    t.pairShown = [this] { return m_docks && m_docks->pair()->isVisible(); };
+    t.pinA = [this] {
+        if (!m_pair->insight()->pin())
+            return m_status->flash(tr("Open an image (or freeze a frame) to pin it as A."));
+        m_docks->show(m_docks->pair(), true);
+        m_status->flash(tr("Pinned %1 as A: open another image to compare.")
+                            .arg(m_pair->insight()->pinnedLabel()));
+    };
     t.atlasFolder = [this] {
         m_docks->show(m_docks->atlas(), true);
         m_atlas->chooseFolder();

@@ -26,6 +26,7 @@ class AtlasPanel;
 class BatchWindow;
 class ComparePanel;
 class ImportancePanel;
+class PairPanel;
 class DiagramPanel;
 class ExplainPanel;
 class Exports;
@@ -88,10 +89,12 @@ public:
     AtlasPanel* atlasPanel() const { return m_atlas; }
     ComparePanel* comparePanel() const { return m_compare; }
     ImportancePanel* importancePanel() const { return m_importance; }
+    PairPanel* pairPanel() const { return m_pair; }
     QDockWidget* explainDock() const { return m_docks->explain(); }
     QDockWidget* atlasDock() const { return m_docks->atlas(); }
     QDockWidget* compareDock() const { return m_docks->compare(); }
     QDockWidget* importanceDock() const { return m_docks->importance(); }
+    QDockWidget* pairDock() const { return m_docks->pair(); }
     QComboBox* precisionBox() const;
     QMessageBox* errorBox() const { return m_dialogs->errorBox(); }
     QMessageBox* helpBox() const { return m_dialogs->helpBox(); }
@@ -147,6 +150,7 @@ private:
     AtlasPanel* m_atlas = nullptr;
     ComparePanel* m_compare = nullptr;
     ImportancePanel* m_importance = nullptr;
+    PairPanel* m_pair = nullptr;
     InsightDocks* m_docks = nullptr;
     WindowDialogs* m_dialogs = nullptr;
     QSplitter* m_mainSplitter = nullptr;
