@@ -350,6 +350,7 @@ TEST(Pair, PinAOpenBAndWalkTheCurve) {
     ASSERT_GE(layer2, 0);
     QTest::mouseClick(curve, Qt::LeftButton, {}, curve->pointOf(layer2));
     EXPECT_EQ(w->session()->selectedNode(), QStringLiteral("layer2.0"));
+    EXPECT_EQ(w->architectureView()->selected(), QStringLiteral("layer2.0"));  // the diagram too
     ASSERT_EQ(w->pairPanel()->viewA()->node(), QStringLiteral("layer2.0"));
     EXPECT_EQ(w->pairPanel()->viewA()->activations().data, a.taps.at("layer2.0").data);
     EXPECT_EQ(w->pairPanel()->viewB()->activations().data, b.taps.at("layer2.0").data);

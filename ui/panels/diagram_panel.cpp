@@ -44,6 +44,8 @@ DiagramPanel::DiagramPanel(Session* session, const QString& preferredNode, QObje
         refresh();
     });
     connect(m_view, &ArchitectureView::nodeSelected, m_session, &Session::selectNode);
+    // A node selected elsewhere (the A / B curve, a test) is selected in the diagram too.
+    connect(m_session, &Session::nodeSelected, m_view, &ArchitectureView::select);
     connect(m_session, &Session::engineChanged, this, &DiagramPanel::onEngine);
     connect(m_session, &Session::resultShown, this, &DiagramPanel::refresh);
     connect(m_session, &Session::ablationsChanged, this, [this] {

@@ -81,6 +81,11 @@ PairPanel::PairPanel(Session* session, QObject* parent)
     connect(m_pin, &QPushButton::clicked, m_insight, [this] { m_insight->pin(); });
     connect(m_unpin, &QPushButton::clicked, m_insight, &PairInsight::unpin);
     connect(m_curve, &SimilarityCurve::nodeClicked, m_session, &Session::selectNode);
+    // One channel is looked at in all three grids: clicking it in one selects it in the others.
+    for (FeatureMapView* from : {m_a, m_b, m_difference})
+        for (FeatureMapView* to : {m_a, m_b, m_difference})
+            if (from != to)
+                connect(from, &FeatureMapView::channelSelected, to, &FeatureMapView::selectChannel);
     refresh();
 }
 
@@ -154,10 +159,14 @@ void PairPanel::refresh() {
                                   .arg(selected->difference.cosine, 0, 'f', 4)
                                   .arg(selected->difference.maxAbsDiff, 0, 'g', 3)
                             : tr("Select a node (click the curve or the diagram).");
-    text += parted.isEmpty() ? tr(" A and B stay alike (cosine ≥ %1) up to fc.").arg(kAlike)
-                             : tr(" From <b>%1</b> on, their cosine stays below %2.")
-                                   .arg(parted.toHtmlEscaped())
-                                   .arg(kAlike);
+    const auto least = std::min_element(cosines.begin(), cosines.end());
+    text += tr(" Least alike at <b>%1</b> (cosine %2).")
+                .arg(nodes[static_cast<int>(least - cosines.begin())].toHtmlEscaped())
+                .arg(*least, 0, 'f', 3);
+    if (!parted.isEmpty())
+        text += tr(" From <b>%1</b> on, their cosine stays below %2: the network tells them apart.")
+                    .arg(parted.toHtmlEscaped())
+                    .arg(kAlike);
     m_summary->setText(text);
     const auto a = pair->tapsA.find(node.toStdString());
     const auto b = pair->tapsB.find(node.toStdString());
@@ -170,6 +179,7 @@ void PairPanel::refresh() {
     m_b->setActivations(node, b->second, computeTapStats(b->second));
     const Tensor d = absoluteDifference(a->second, b->second);
     m_difference->setActivations(node, d, computeTapStats(d));
+    m_a->selectChannel(m_difference->selectedChannel());  // where they differ most, in all three
 }
 
 }  // namespace r18::ui

@@ -35,7 +35,7 @@ void SimilarityCurve::clear() {
 
 // y from the lowest value shown (or 0) up to 1: cosines of ReLU outputs are ≥ 0.
 QRect SimilarityCurve::plotArea() const {
-    return rect().adjusted(34, 8, -8, -18);
+    return rect().adjusted(44, 8, -8, -18);
 }
 
 QPoint SimilarityCurve::pointOf(int index) const {
