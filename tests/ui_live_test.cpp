@@ -3,6 +3,10 @@
 // them, a source dying mid-stream, a missing camera, freezing, and closing while busy.
 #include <gtest/gtest.h>
 
+#include <QDir>
+#include <QFileInfo>
+#include <QLabel>
+
 #include <QAbstractButton>
 #include <QElapsedTimer>
 #include <QSignalSpy>
@@ -14,6 +18,7 @@
 #include "core/pipeline.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
+#include "ui/actions/recorder.h"
 #include "ui/panels/status_panel.h"
 #include "ui/session/inference_worker.h"
 #include "ui/session/session.h"
@@ -227,6 +232,55 @@ TEST(Live, ClosingWhileCaptureAndInferenceAreBusyIsQuick) {
     t.start();
     w.reset();  // inference sleeping, capture looping
     EXPECT_LT(t.elapsed(), 3000);
+}
+
+// Recording (Ctrl+R): the live view with its heat map and top-5 strip is written to a video as
+// the frames are shown, under a temporary name until the source ends; then the file stands under
+// the chosen name, plays, and has the composed frame's size.
+TEST(Live, RecordingWritesTheLiveViewAndKeepsItWhenTheSourceEnds) {
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer1.0"),
+                              QSize(1200, 800));
+    const std::string clip = test::makeVideo({"dog", "eagle"}, 8, 8.0);
+    const QString out = QString::fromStdString(test::tempDir() + "/recorded.avi");
+    QString error;
+    EXPECT_FALSE(w->recorder()->start(out, &error));  // nothing live yet
+    EXPECT_TRUE(error.contains("Start a camera")) << error.toStdString();
+    EXPECT_FALSE(w->action("live.record")->isEnabled());
+
+    QSignalSpy stopped(w->session(), &Session::liveStopped);
+    QSignalSpy shown(w.get(), &MainWindow::resultShown);
+    w->session()->startLive(fileOptions(clip));
+    ASSERT_TRUE(test::waitForCount(shown, 1, 60000));
+    EXPECT_TRUE(w->action("live.record")->isEnabled());
+    ASSERT_TRUE(w->recorder()->start(out, &error)) << error.toStdString();
+    EXPECT_TRUE(w->action("live.record")->isChecked());
+    EXPECT_TRUE(w->recorder()->indicator()->isVisibleTo(w.get()));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return w->recorder()->frames() > 0; }, 30000));
+    EXPECT_FALSE(QFileInfo::exists(out));  // still a temporary file
+    const QImage frame = w->recorder()->composeFrame();
+    ASSERT_TRUE(test::waitForCount(stopped, 1, 60000));
+    EXPECT_FALSE(w->recorder()->recording());
+    ASSERT_TRUE(QFileInfo::exists(out));
+    EXPECT_FALSE(w->action("live.record")->isChecked());
+
+    cv::VideoCapture video(out.toStdString());
+    ASSERT_TRUE(video.isOpened());
+    cv::Mat first;
+    ASSERT_TRUE(video.read(first));
+    EXPECT_EQ(first.cols, frame.width());
+    EXPECT_EQ(first.rows, frame.height());
+    int frames = 1;
+    for (cv::Mat f; video.read(f);) ++frames;
+    // Real time at 30 fps: a 2-second clip played at its pace is about 60 frames.
+    EXPECT_GE(frames, 30);
+    EXPECT_LE(frames, 120);
+    // The strip at the bottom carries the top-5 text: not one flat colour.
+    const cv::Mat strip = first.rowRange(first.rows - 24, first.rows);
+    double lo = 0, hi = 0;
+    cv::minMaxLoc(strip.reshape(1), &lo, &hi);
+    EXPECT_GT(hi - lo, 100.0);
+    const QStringList left = QFileInfo(out).dir().entryList(QDir::Files);
+    EXPECT_EQ(left, QStringList{QStringLiteral("recorded.avi")});  // no temporary file left
 }
 
 }  // namespace

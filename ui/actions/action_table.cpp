@@ -276,6 +276,12 @@ void liveActions(std::vector<ActionSpec>& table, const ActionTargets& t) {
                 })
             .key(Qt::Key_P)
             .explained(QObject::tr("save the frame on screen to Pictures")));
+    table.push_back(
+        toggle("live.record", live, QObject::tr("&Record Video…"), t.recording,
+               [t](bool) { t.toggleRecording(); })
+            .key(QKeySequence(Qt::CTRL | Qt::Key_R))
+            .explained(QObject::tr("record the live view with its heat map and top-5; again: stop"))
+            .enabledWhen([t] { return t.session->isLive() || t.recording(); }));
     table.push_back(command("live.video", live, QObject::tr("Open &Video File or Stream…"),
                             [t] { t.live->askForVideo(); }));
     table.push_back(separator(live));

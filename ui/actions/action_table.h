@@ -51,7 +51,10 @@ struct ActionTargets {
     std::function<bool()> importanceShown;
     std::function<void(bool)> showPair;
     std::function<bool()> pairShown;
-    std::function<void()> pinA;  // pin the image on screen as A and show the A/B panel
+    std::function<void()> pinA;
+    std::function<bool()> recording;        // the live view is being recorded
+    std::function<void()> toggleRecording;  // asks for a file and records, or stops  // pin the
+                                            // image on screen as A and show the A/B panel
     std::function<void()> showShortcuts;
     std::function<void()> showGuide;
     std::function<void()> showAbout;

@@ -2,16 +2,20 @@
 
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDateTime>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGuiApplication>
+#include <QLabel>
 #include <QMenuBar>
 #include <QMimeData>
 #include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QToolBar>
 #include <QVBoxLayout>
@@ -25,6 +29,7 @@
 #include "ui/actions/live_controller.h"
 #include "ui/actions/model_controller.h"
 #include "ui/actions/recent_files.h"
+#include "ui/actions/recorder.h"
 #include "ui/insight/pair_insight.h"
 #include "ui/panels/atlas_panel.h"
 #include "ui/panels/compare_panel.h"
@@ -83,6 +88,8 @@ void MainWindow::createParts(const WindowOptions& options) {
                                    options.offerWeights && options.weightsPath.isEmpty(), this);
     m_intake = new ImageIntake(m_session, m_models, this, this);
     m_exports = new Exports(m_session, m_layers, m_input, m_predictions->view(), this, this);
+    m_recorder = new Recorder(m_session, m_input->view(), this);
+    statusBar()->addPermanentWidget(m_recorder->indicator());
     m_recent = new RecentFiles(this);
     m_explain = new ExplainPanel(m_session, this);
     m_atlas = new AtlasPanel(m_session, m_layers->features(), this);
@@ -120,6 +127,8 @@ void MainWindow::createActions() {
     t.showImportance = [this](bool on) { m_docks->show(m_docks->importance(), on); };
     t.importanceShown = [this] { return m_docks && m_docks->importance()->isVisible(); };
     t.showPair = [this](bool on) { m_docks->show(m_docks->pair(), on); };
+    t.recording = [this] { return m_recorder->recording(); };
+    t.toggleRecording = [this] { toggleRecording(); };
     t.pairShown = [this] { return m_docks && m_docks->pair()->isVisible(); };
     t.pinA = [this] {
         if (!m_pair->insight()->pin())
@@ -219,6 +228,9 @@ void MainWindow::wire() {
     connect(m_layers, &LayerPanel::optionsChanged, m_actions, &Actions::update);
     connect(m_docks, &InsightDocks::visibilityChanged, m_actions, &Actions::update);
     connect(m_session, &Session::ablationsChanged, m_actions, &Actions::update);
+    connect(m_recorder, &Recorder::recordingChanged, m_actions, &Actions::update);
+    connect(m_recorder, &Recorder::message, this,
+            [this](const QString& text) { m_status->flash(text, 8000); });
     connect(m_layers->features(), &FeatureMapView::pickedChanged, m_actions, &Actions::update);
     connect(m_importance, &ImportancePanel::channelsPicked, m_layers->features(),
             &FeatureMapView::pickChannels);
@@ -329,6 +341,27 @@ void MainWindow::showError(const QString& title, const QString& message) {
 
 bool MainWindow::startViewShown() const {
     return m_pages->currentWidget() == m_start && m_start->isVisible();
+}
+
+void MainWindow::toggleRecording() {
+    if (m_recorder->recording()) {
+        m_recorder->stop();
+        return;
+    }
+    if (!m_session->isLive())
+        return m_status->flash(tr("Start a camera or video first (Space): recording writes it."));
+    QString folder = QStandardPaths::writableLocation(QStandardPaths::MoviesLocation);
+    if (folder.isEmpty()) folder = QDir::homePath();
+    const QString suggested =
+        QDir(folder).filePath(QStringLiteral("resnet18-explorer-%1%2")
+                                  .arg(QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss"),
+                                       Recorder::bestExtension()));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Record the Live View — this build writes %1").arg(Recorder::bestFormatName()),
+        suggested, tr("Video (*%1)").arg(Recorder::bestExtension()));
+    if (path.isEmpty()) return;
+    QString error;
+    if (!m_recorder->start(path, &error)) showError(tr("Could not record"), error);
 }
 
 void MainWindow::openFile(const QString& path) {

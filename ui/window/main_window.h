@@ -27,6 +27,7 @@ class BatchWindow;
 class ComparePanel;
 class ImportancePanel;
 class PairPanel;
+class Recorder;
 class DiagramPanel;
 class ExplainPanel;
 class Exports;
@@ -90,6 +91,7 @@ public:
     ComparePanel* comparePanel() const { return m_compare; }
     ImportancePanel* importancePanel() const { return m_importance; }
     PairPanel* pairPanel() const { return m_pair; }
+    Recorder* recorder() const { return m_recorder; }
     QDockWidget* explainDock() const { return m_docks->explain(); }
     QDockWidget* atlasDock() const { return m_docks->atlas(); }
     QDockWidget* compareDock() const { return m_docks->compare(); }
@@ -128,6 +130,7 @@ private:
     void readSettings(const WindowOptions& options);
     void writeSettings() const;
     void showError(const QString& title, const QString& message);
+    void toggleRecording();  // Live → Record Video: asks for a file, or stops
 
     bool m_rememberOnClose = true;
     Session* m_session = nullptr;
@@ -151,6 +154,7 @@ private:
     ComparePanel* m_compare = nullptr;
     ImportancePanel* m_importance = nullptr;
     PairPanel* m_pair = nullptr;
+    Recorder* m_recorder = nullptr;
     InsightDocks* m_docks = nullptr;
     WindowDialogs* m_dialogs = nullptr;
     QSplitter* m_mainSplitter = nullptr;
