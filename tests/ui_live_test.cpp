@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <QDir>
+
 #include <QFileInfo>
 #include <QLabel>
+#include <deque>
 
 #include <QAbstractButton>
 #include <QElapsedTimer>
@@ -19,11 +21,13 @@
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
 #include "ui/actions/recorder.h"
+#include "ui/panels/layer_panel.h"
 #include "ui/panels/status_panel.h"
 #include "ui/session/inference_worker.h"
 #include "ui/session/session.h"
 #include "ui/views/architecture_view.h"
 #include "ui/views/feature_map_view.h"
+#include "ui/views/histogram_view.h"
 #include "ui/views/input_view.h"
 #include "ui/views/predictions_view.h"
 #include "ui/window/main_window.h"
@@ -281,6 +285,42 @@ TEST(Live, RecordingWritesTheLiveViewAndKeepsItWhenTheSourceEnds) {
     EXPECT_GT(hi - lo, 100.0);
     const QStringList left = QFileInfo(out).dir().entryList(QDir::Files);
     EXPECT_EQ(left, QStringList{QStringLiteral("recorded.avi")});  // no temporary file left
+}
+
+// The layer's figures line: on a live source a channel is dead when it was zero everywhere on
+// every one of the last 30 frames shown — counted here from the frames' own taps.
+TEST(Live, DeadChannelsAreThoseZeroOnEveryRecentFrame) {
+    const QString node = QStringLiteral("layer1.0.conv1");
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), node, QSize(1200, 800));
+    const std::string clip = test::makeVideo({"dog", "eagle", "kite"}, 4, 8.0);
+    std::deque<Tensor> recent;
+    QObject::connect(w->session(), &Session::resultShown, [&](const ResultPtr& r) {
+        if (!r || !r->source->live || !r->taps.count(node.toStdString())) return;
+        recent.push_back(r->taps.at(node.toStdString()));
+        while (recent.size() > LayerPanel::kDeadFrames) recent.pop_front();
+    });
+    QSignalSpy stopped(w->session(), &Session::liveStopped);
+    w->session()->startLive(fileOptions(clip));
+    ASSERT_TRUE(test::waitForCount(stopped, 1, 60000));
+    QTest::qWait(200);
+    ASSERT_FALSE(recent.empty());
+    const Tensor& last = recent.back();
+    const int64_t channels = last.dims[1];
+    const int64_t plane = last.dims[2] * last.dims[3];
+    int dead = 0;
+    for (int64_t c = 0; c < channels; ++c) {
+        bool active = false;
+        for (const Tensor& t : recent)
+            for (int64_t i = 0; i < plane && !active; ++i)
+                active = t.data[static_cast<size_t>(c * plane + i)] != 0.0F;
+        dead += !active;
+    }
+    const QString text = w->layerPanel()->figuresText();
+    EXPECT_TRUE(text.contains(
+        QStringLiteral("dead %1 (zero on all of the last %2 frames)").arg(dead).arg(recent.size())))
+        << text.toStdString() << " expected dead " << dead;
+    EXPECT_EQ(w->layerPanel()->histogram()->histogram().counts,
+              computeTapStats(last).histogram.counts);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QSettings>
 #include <QSlider>
@@ -14,6 +15,7 @@
 #include "ui/session/session.h"
 #include "ui/views/channel_view.h"
 #include "ui/views/feature_map_view.h"
+#include "ui/views/histogram_view.h"
 
 namespace r18::ui {
 namespace {
@@ -53,11 +55,27 @@ LayerPanel::LayerPanel(Session* session, QObject* parent) : QObject(parent), m_s
     m_topChannels->setToolTip(
         tr("The channels with the highest mean activation for this image; click to enlarge"));
 
+    m_figures = new QLabel;
+    m_figures->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_figures->setToolTip(
+        tr("The layer's figures for this image; dead channels are zero everywhere (on a live "
+           "source: on each of the last %1 frames)")
+            .arg(kDeadFrames));
+    m_histogram = new HistogramView;
+
     auto* features = new QWidget;
     auto* layout = new QVBoxLayout(features);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(2);
-    layout->addWidget(m_topChannels);
+    auto* figures = new QHBoxLayout;
+    figures->setSpacing(8);
+    figures->addWidget(m_histogram);
+    auto* lines = new QVBoxLayout;
+    lines->setSpacing(0);
+    lines->addWidget(m_topChannels);
+    lines->addWidget(m_figures);
+    figures->addLayout(lines, 1);
+    layout->addLayout(figures);
     layout->addWidget(m_features, 1);
     m_featuresPanel = titledPanel(tr("Feature maps"), features, &m_title,
                                   controlRow({m_normalization, m_colormap, m_sort}));
@@ -105,6 +123,8 @@ void LayerPanel::refresh() {
                                   ? tr("Computing %1…").arg(node)
                                   : tr("Open an image to see the feature maps of %1.").arg(node));
             m_topChannels->clear();
+            m_figures->clear();
+            m_histogram->clear();
             showChannel(-1);
         } else {
             m_features->setPending(tr("Computing %1…").arg(node));
@@ -140,7 +160,37 @@ void LayerPanel::refresh() {
                      .arg(stats.channels[static_cast<size_t>(c)].mean, 0, 'g', 3);
     }
     m_topChannels->setText(tr("Most active: %1").arg(links.join(QStringLiteral(" · "))));
+    m_histogram->setHistogram(stats.histogram);
+    // Dead channels: zero everywhere in this image; live, in every one of the last frames.
+    std::vector<char> active(stats.channels.size());
+    for (size_t c = 0; c < active.size(); ++c)
+        active[c] = stats.channels[c].max != 0.0F || stats.channels[c].min != 0.0F;
+    const bool live = r->source->live;
+    if (!live || node != m_deadNode ||
+        (!m_active.empty() && m_active.back().size() != active.size()))
+        m_active.clear();
+    m_deadNode = node;
+    m_active.push_back(std::move(active));
+    while (m_active.size() > (live ? kDeadFrames : 1)) m_active.pop_front();
+    int dead = 0;
+    for (size_t c = 0; c < m_active.back().size(); ++c)
+        dead += std::none_of(m_active.begin(), m_active.end(),
+                             [c](const std::vector<char>& frame) { return frame[c] != 0; });
+    const QString deadText =
+        live ? tr("dead %1 (zero on all of the last %2 frames)").arg(dead).arg(m_active.size())
+             : tr("dead %1 (zero everywhere)").arg(dead);
+    m_figures->setText(tr("min %1 · mean %2 · std %3 · max %4 · zeros %5% · %6")
+                           .arg(stats.min, 0, 'g', 3)
+                           .arg(stats.mean, 0, 'g', 3)
+                           .arg(stats.std, 0, 'g', 3)
+                           .arg(stats.max, 0, 'g', 3)
+                           .arg(100.0 * stats.zeroFraction, 0, 'f', 1)
+                           .arg(deadText));
     showChannel(m_features->selectedChannel());
+}
+
+QString LayerPanel::figuresText() const {
+    return m_figures->text();
 }
 
 bool LayerPanel::canSwitchChannels() const {

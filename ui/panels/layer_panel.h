@@ -11,6 +11,9 @@
 #include <QObject>
 #include <QString>
 
+#include <deque>
+#include <vector>
+
 #include "ui/session/inference_types.h"
 
 class QCheckBox;
@@ -23,6 +26,7 @@ class QWidget;
 namespace r18::ui {
 
 class ChannelView;
+class HistogramView;
 class FeatureMapView;
 class Session;
 
@@ -44,6 +48,10 @@ public:
     bool perLayerScale() const;
     bool sortByMean() const;
     bool blend() const;
+
+    static constexpr size_t kDeadFrames = 30;
+    QString figuresText() const;  // the figures line, as shown
+    HistogramView* histogram() const { return m_histogram; }
 
     // The selected channel enlarged, as shown (null if none).
     QImage channelImage() const;
@@ -77,6 +85,12 @@ private:
     QWidget* m_channelPanel = nullptr;
     QLabel* m_title = nullptr;
     QLabel* m_topChannels = nullptr;
+    QLabel* m_figures = nullptr;  // min, mean, std, max, zeros, dead channels
+    HistogramView* m_histogram = nullptr;
+    // Dead channels on a live source: per shown frame of the selected node, which channels were
+    // non-zero anywhere; a channel zero in all of the last kDeadFrames is dead.
+    QString m_deadNode;
+    std::deque<std::vector<char>> m_active;
     QComboBox* m_normalization = nullptr;
     QComboBox* m_colormap = nullptr;
     QCheckBox* m_sort = nullptr;

@@ -80,6 +80,7 @@ public:
     PredictionsView* predictionsView() const;
     InputView* inputView() const;
     InputPanel* inputPanel() const { return m_input; }
+    LayerPanel* layerPanel() const { return m_layers; }
     DiagramPanel* diagramPanel() const { return m_diagram; }
     StatusPanel* statusPanel() const { return m_status; }
     ImageIntake* intake() const { return m_intake; }
