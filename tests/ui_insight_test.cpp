@@ -17,6 +17,7 @@
 #include "core/media/image_io.h"
 #include "core/media/preprocess.h"
 #include "core/pipeline.h"
+#include "core/tap_stats.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
 #include "ui/actions/exports.h"
@@ -112,6 +113,50 @@ TEST(Figures, ColourTheDiagramByZeroActivations) {
     EXPECT_EQ(w->architectureView()->figure(), ArchitectureView::Figure::Zeros);
     w->diagramPanel()->figureBox()->setCurrentIndex(0);
     EXPECT_EQ(w->architectureView()->boxColor("layer2.0.conv1"), stageColour);
+}
+
+// Pictures: every box shows its node's most active channel and value histogram, from core's
+// taps of the image (sampled every k-th pixel to at most 28 on a side).
+TEST(Figures, PicturesShowEachNodesMostActiveChannel) {
+    auto w = window();
+    const std::string kite = test::fixtureImage("kite").path;
+    w->openFile(QString::fromStdString(kite));
+    ASSERT_TRUE(showResult(*w, [](const InferenceResult&) { return true; }));
+    EXPECT_TRUE(w->architectureView()->pictureOf("layer2.0.conv1").isNull());
+    w->diagramPanel()->figureBox()->setCurrentIndex(4);  // Pictures
+    ASSERT_TRUE(showResult(*w, [](const InferenceResult& r) { return !r.nodeFigures.empty(); }));
+    const NetworkSpec& spec = *w->architectureView()->spec();
+    ModelOptions o;
+    o.weightsPath = fixture("weights/resnet18_seeded.pth");
+    Pipeline pipeline(Model::open(o), EngineOptions().withThreads(w->engine().threads));
+    RunRequest request;
+    request.taps = spec.tapNames();
+    const Classification core = pipeline.classifyFile(kite, request);
+    for (const char* name : {"conv1", "layer2.0.conv1", "layer4.1"}) {
+        const Tensor& tap = core.taps.at(name);
+        const TapStats stats = computeTapStats(tap);
+        const int c = stats.byMean.front();
+        const int64_t h = tap.dims[2];
+        const int64_t wd = tap.dims[3];
+        const int64_t step = std::max((h + 27) / 28, (wd + 27) / 28);
+        const NodeFigures& f =
+            w->session()->result()->nodeFigures[static_cast<size_t>(spec.find(name))];
+        ASSERT_EQ(f.thumbnail.dims,
+                  (std::vector<int64_t>{(h + step - 1) / step, (wd + step - 1) / step}))
+            << name;
+        for (int64_t y = 0; y < f.thumbnail.dims[0]; ++y)
+            for (int64_t x = 0; x < f.thumbnail.dims[1]; ++x)
+                ASSERT_EQ(f.thumbnail.data[static_cast<size_t>(y * f.thumbnail.dims[1] + x)],
+                          tap.data[static_cast<size_t>((c * h + y * step) * wd + x * step)])
+                    << name;
+        EXPECT_EQ(f.histogram, stats.histogram.counts) << name;
+        const QImage picture = w->architectureView()->pictureOf(name);
+        EXPECT_EQ(picture.size(), QSize(static_cast<int>(f.thumbnail.dims[1]),
+                                        static_cast<int>(f.thumbnail.dims[0])))
+            << name;
+    }
+    w->diagramPanel()->figureBox()->setCurrentIndex(0);
+    EXPECT_TRUE(w->architectureView()->pictureOf("layer2.0.conv1").isNull());
 }
 
 TEST(Exports, PngsHaveTheirSizeAndAreNotBlankAndPredictionsExport) {

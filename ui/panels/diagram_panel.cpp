@@ -10,6 +10,7 @@
 #include "ui/panels/panel.h"
 #include "ui/session/session.h"
 #include "ui/views/architecture_view.h"
+#include "ui/views/colormap.h"
 
 namespace r18::ui {
 namespace {
@@ -28,8 +29,11 @@ DiagramPanel::DiagramPanel(Session* session, const QString& preferredNode, QObje
     small.setPointSizeF(small.pointSizeF() * 0.9);
     m_legend->setFont(small);
     m_figure = new QComboBox;
-    m_figure->addItems({tr("Stages"), tr("Time"), tr("Zero activations"), tr("Mean activation")});
-    m_figure->setToolTip(tr("Colour the diagram by stage, or by a figure of this image"));
+    m_figure->addItems(
+        {tr("Stages"), tr("Time"), tr("Zero activations"), tr("Mean activation"), tr("Pictures")});
+    m_figure->setToolTip(
+        tr("Colour the diagram by stage or by a figure of this image, or show in every box its "
+           "most active channel and its value histogram (Pictures)"));
 
     auto* box = new QWidget;
     auto* layout = new QVBoxLayout(box);
@@ -73,6 +77,23 @@ void DiagramPanel::refresh() {
     const ResultPtr r = m_session->result();
     const auto figure = static_cast<ArchitectureView::Figure>(m_figure->currentIndex());
     std::vector<double> values;
+    std::vector<QImage> thumbnails;
+    std::vector<std::vector<int64_t>> histograms;
+    if (figure == ArchitectureView::Figure::Pictures && r && m_spec &&
+        r->nodeFigures.size() == m_spec->nodes.size()) {
+        for (size_t i = 0; i < m_spec->nodes.size(); ++i) {
+            const int fused = m_spec->nodes[i].fusedInto;
+            const NodeFigures& f = r->nodeFigures[fused >= 0 ? static_cast<size_t>(fused) : i];
+            const Tensor& t = f.thumbnail;
+            thumbnails.push_back(t.dims.size() == 2
+                                     ? planeImage(t.ptr(), static_cast<int>(t.dims[0]),
+                                                  static_cast<int>(t.dims[1]), f.thumbnailLo,
+                                                  f.thumbnailHi, Colormap::Viridis)
+                                     : QImage());
+            histograms.push_back(f.histogram);
+        }
+    }
+    m_view->setPictures(thumbnails, histograms);
     if (r && m_spec && r->nodeMs.size() == m_spec->nodes.size()) {
         m_view->setNodeTimes(r->nodeMs);
         values.assign(m_spec->nodes.size(), NAN);

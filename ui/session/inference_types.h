@@ -88,7 +88,18 @@ struct InferenceRequest {
 struct NodeFigures {
     float mean = std::numeric_limits<float>::quiet_NaN();
     float zeroFraction = std::numeric_limits<float>::quiet_NaN();
+    // The diagram's pictures: the most active channel ([h,w], every k-th pixel so that neither
+    // side exceeds kThumbnailSide) with its min and max, and the node's value histogram.
+    static constexpr int kThumbnailSide = 28;
+    Tensor thumbnail;
+    float thumbnailLo = 0.0F;
+    float thumbnailHi = 0.0F;
+    std::vector<int64_t> histogram;
 };
+
+// The most active channel of `tap` ([1,C,H,W]; [1,C] gives a 1×C strip of the values) sampled
+// every k-th pixel, k the smallest that keeps both sides ≤ NodeFigures::kThumbnailSide.
+Tensor nodeThumbnail(const Tensor& tap, const TapStats& stats);
 
 // The pipeline's Classification of one image or frame (top-5, the taps the views asked for,
 // per-node and network times, decoding and preprocessing times), with what the views need

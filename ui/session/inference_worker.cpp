@@ -30,6 +30,31 @@ uint64_t nextRequestId() {
     return ++g_requestIds;
 }
 
+Tensor nodeThumbnail(const Tensor& tap, const TapStats& stats) {
+    if (stats.byMean.empty() || tap.dims.size() < 2) return {};
+    const int64_t c = stats.byMean.front();
+    const int64_t h = tap.dims.size() == 4 ? tap.dims[2] : 1;
+    const int64_t w = tap.dims.size() == 4 ? tap.dims[3] : 1;
+    if (h == 1 && w == 1) {  // avgpool, fc: the values themselves, as a strip
+        const int64_t n = tap.dims[1];
+        const int64_t step =
+            (n + NodeFigures::kThumbnailSide * 4 - 1) / (NodeFigures::kThumbnailSide * 4);
+        Tensor strip({1, (n + step - 1) / step});
+        for (int64_t i = 0; i < strip.dims[1]; ++i)
+            strip.data[static_cast<size_t>(i)] = tap.data[static_cast<size_t>(i * step)];
+        return strip;
+    }
+    const int64_t side = NodeFigures::kThumbnailSide;
+    const int64_t step = std::max((h + side - 1) / side, (w + side - 1) / side);
+    Tensor t({(h + step - 1) / step, (w + step - 1) / step});
+    const float* plane = tap.ptr() + static_cast<size_t>(c * h * w);
+    for (int64_t y = 0; y < t.dims[0]; ++y)
+        for (int64_t x = 0; x < t.dims[1]; ++x)
+            t.data[static_cast<size_t>(y * t.dims[1] + x)] =
+                plane[static_cast<size_t>(y * step * w + x * step)];
+    return t;
+}
+
 void registerInferenceTypes() {
     qRegisterMetaType<ResultPtr>("r18::ui::ResultPtr");
     qRegisterMetaType<SourcePtr>("r18::ui::SourcePtr");
@@ -265,7 +290,17 @@ void InferenceWorker::processPending() {
                 const auto it = c.taps.find(spec.nodes[i].name);
                 if (it == c.taps.end()) continue;
                 const TapStats s = computeTapStats(it->second);
-                result->nodeFigures[i] = {s.mean, s.zeroFraction};
+                NodeFigures& f = result->nodeFigures[i];
+                f.mean = s.mean;
+                f.zeroFraction = s.zeroFraction;
+                f.thumbnail = nodeThumbnail(it->second, s);
+                const auto [lo, hi] =
+                    std::minmax_element(f.thumbnail.data.begin(), f.thumbnail.data.end());
+                if (lo != f.thumbnail.data.end()) {
+                    f.thumbnailLo = *lo;
+                    f.thumbnailHi = *hi;
+                }
+                f.histogram = s.histogram.counts;
             }
         }
         for (const std::string& name : needs.taps) {  // hand back only what the views asked for

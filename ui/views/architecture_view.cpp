@@ -96,6 +96,12 @@ public:
         update();
     }
     int switchedOff() const { return m_off; }
+    void setPicture(const QImage& thumbnail, const std::vector<int64_t>& histogram) {
+        m_thumbnail = thumbnail;
+        m_histogram = histogram;
+        update();
+    }
+    const QImage& picture() const { return m_thumbnail; }
 
     void paint(QPainter* p, const QStyleOptionGraphicsItem*, QWidget*) override {
         p->setRenderHint(QPainter::Antialiasing);
@@ -125,7 +131,9 @@ public:
         const QRectF text = m_rect.adjusted(8, 0, -6, 0);
         p->drawText(text, Qt::AlignLeft | Qt::AlignVCenter,
                     QString::fromStdString(m_node.caption()));
-        if (m_ms >= 0.0) {
+        if (!m_thumbnail.isNull()) {
+            paintPicture(p);
+        } else if (m_ms >= 0.0) {
             f.setBold(false);
             f.setPixelSize(10);
             p->setFont(f);
@@ -134,6 +142,27 @@ public:
                           : QColor(70, 70, 70));
             p->drawText(text, Qt::AlignRight | Qt::AlignVCenter,
                         QStringLiteral("%1 ms").arg(m_ms, 0, 'f', m_ms < 10 ? 2 : 1));
+        }
+    }
+
+    // The thumbnail in a square at the box's right end, the histogram as a sparkline along its
+    // bottom edge.
+    void paintPicture(QPainter* p) const {
+        const double side = m_rect.height() - 2;
+        const QRectF square(m_rect.right() - side - 1, m_rect.top() + 1, side, side);
+        p->setRenderHint(QPainter::SmoothPixmapTransform, false);
+        p->drawImage(square, m_thumbnail);
+        if (m_histogram.empty()) return;
+        const int64_t most = *std::max_element(m_histogram.begin(), m_histogram.end());
+        if (most <= 0) return;
+        const QRectF spark(m_rect.left() + 4, m_rect.bottom() - 5,
+                           square.left() - m_rect.left() - 8, 4);
+        const double w = spark.width() / m_histogram.size();
+        p->setPen(Qt::NoPen);
+        p->setBrush(QColor(30, 30, 30, 150));
+        for (size_t i = 0; i < m_histogram.size(); ++i) {
+            const double h = spark.height() * std::sqrt(static_cast<double>(m_histogram[i]) / most);
+            if (h > 0) p->drawRect(QRectF(spark.left() + i * w, spark.bottom() - h, w, h));
         }
     }
 
@@ -201,6 +230,8 @@ private:
     bool m_hover = false;
     double m_ms = -1.0;
     int m_off = 0;
+    QImage m_thumbnail;
+    std::vector<int64_t> m_histogram;
     static constexpr double kBadgeRoom = 56.0;  // right of the box, for the "n off" badge
     QColor m_figureColor;
     QString m_figureText;
@@ -408,6 +439,20 @@ void ArchitectureView::select(const QString& name) {
 void ArchitectureView::setNodeTimes(const std::vector<double>& ms) {
     for (size_t i = 0; i < m_items.size(); ++i)
         if (m_items[i]) m_items[i]->setTime(i < ms.size() && ms[i] > 0.0 ? ms[i] : -1.0);
+}
+
+void ArchitectureView::setPictures(const std::vector<QImage>& thumbnails,
+                                   const std::vector<std::vector<int64_t>>& histograms) {
+    for (size_t i = 0; i < m_items.size(); ++i)
+        if (m_items[i])
+            m_items[i]->setPicture(i < thumbnails.size() ? thumbnails[i] : QImage(),
+                                   i < histograms.size() ? histograms[i] : std::vector<int64_t>());
+}
+
+QImage ArchitectureView::pictureOf(const QString& node) const {
+    for (const NodeItem* item : m_items)
+        if (item && item->node().name == node.toStdString()) return item->picture();
+    return {};
 }
 
 void ArchitectureView::setSwitchedOff(const std::map<std::string, int>& counts) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <QGraphicsView>
+#include <QImage>
 
 #include <map>
 #include <memory>
@@ -42,11 +43,16 @@ public:
     int switchedOffCount(const QString& node) const;
 
     // Colouring of the boxes: by stage, or by a per-node figure on a viridis scale.
-    enum class Figure { Stage, Time, Zeros, Mean };
+    enum class Figure { Stage, Time, Zeros, Mean, Pictures };
     // `values` per spec node; NaN leaves a box uncoloured. Returns the legend as rich text.
     QString setFigures(Figure figure, const std::vector<double>& values);
     Figure figure() const { return m_figure; }
     QColor boxColor(const QString& node) const;  // the fill a node is drawn with
+    // Figure::Pictures: per spec node, a thumbnail (its most active channel, colour-mapped) and
+    // its value histogram, drawn in the box; empty vectors clear them.
+    void setPictures(const std::vector<QImage>& thumbnails,
+                     const std::vector<std::vector<int64_t>>& histograms);
+    QImage pictureOf(const QString& node) const;  // null if none
 
     void fitDiagram();
     static QColor stageColor(int stage);
