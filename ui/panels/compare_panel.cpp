@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "ui/insight/compare_insight.h"
+#include "ui/panels/panel.h"
 #include "ui/session/session.h"
 #include "ui/views/feature_map_view.h"
 
@@ -56,20 +57,7 @@ void ComparePanel::refresh() {
         m_difference->clear(QString());
         return;
     }
-    QString rows;
-    for (size_t i = 0; i < std::max(c->topFp32.size(), c->topInt8.size()); ++i) {
-        const auto cell = [](const std::vector<Prediction>& top, size_t k) {
-            if (k >= top.size()) return QStringLiteral("<td></td><td></td>");
-            return QStringLiteral("<td>%1</td><td align=right>%2 %</td>")
-                .arg(QString::fromStdString(top[k].label).toHtmlEscaped())
-                .arg(100.0 * top[k].probability, 0, 'f', 1);
-        };
-        rows += QStringLiteral("<tr>%1<td>&nbsp;&nbsp;</td>%2</tr>")
-                    .arg(cell(c->topFp32, i), cell(c->topInt8, i));
-    }
-    m_predictions->setText(tr("<table cellspacing=0 cellpadding=1><tr><th align=left>fp32</th>"
-                              "<th></th><th></th><th align=left>int8</th><th></th></tr>%1</table>")
-                               .arg(rows));
+    m_predictions->setText(topFivesTable(tr("fp32"), c->topFp32, tr("int8"), c->topInt8));
     const bool sameTop1 = !c->topFp32.empty() && !c->topInt8.empty() &&
                           c->topFp32.front().index == c->topInt8.front().index;
     m_summary->setText(

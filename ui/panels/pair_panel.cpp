@@ -12,6 +12,7 @@
 
 #include "core/precision_compare.h"
 #include "ui/insight/pair_insight.h"
+#include "ui/panels/panel.h"
 #include "ui/session/session.h"
 #include "ui/views/feature_map_view.h"
 #include "ui/views/similarity_curve.h"
@@ -123,22 +124,8 @@ void PairPanel::refresh() {
         for (FeatureMapView* v : {m_a, m_b, m_difference}) v->clear(QString());
         return;
     }
-    QString rows;
-    for (size_t i = 0; i < std::max(pair->topA.size(), pair->topB.size()); ++i) {
-        const auto cell = [](const std::vector<Prediction>& top, size_t k) {
-            if (k >= top.size()) return QStringLiteral("<td></td><td></td>");
-            return QStringLiteral("<td>%1</td><td align=right>%2 %</td>")
-                .arg(QString::fromStdString(top[k].label).toHtmlEscaped())
-                .arg(100.0 * top[k].probability, 0, 'f', 1);
-        };
-        rows += QStringLiteral("<tr>%1<td>&nbsp;&nbsp;</td>%2</tr>")
-                    .arg(cell(pair->topA, i), cell(pair->topB, i));
-    }
-    m_predictions->setText(
-        tr("<table cellspacing=0 cellpadding=1><tr><th align=left>A: %1</th><th></th><th></th>"
-           "<th align=left>B: %2</th><th></th></tr>%3</table>")
-            .arg(shortName(pair->labelA).toHtmlEscaped(), shortName(pair->labelB).toHtmlEscaped(),
-                 rows));
+    m_predictions->setText(topFivesTable(tr("A: %1").arg(shortName(pair->labelA)), pair->topA,
+                                         tr("B: %1").arg(shortName(pair->labelB)), pair->topB));
     QStringList nodes;
     std::vector<double> cosines;
     const NodeComparison* selected = nullptr;

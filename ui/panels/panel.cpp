@@ -1,5 +1,7 @@
 #include "ui/panels/panel.h"
 
+#include <algorithm>
+
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSlider>
@@ -42,6 +44,23 @@ QSlider* opacitySlider(int percent, int width, const QString& tip) {
     slider->setFixedWidth(width);
     slider->setToolTip(tip);
     return slider;
+}
+
+QString topFivesTable(const QString& headA, const std::vector<Prediction>& a, const QString& headB,
+                      const std::vector<Prediction>& b) {
+    const auto cell = [](const std::vector<Prediction>& top, size_t k) {
+        if (k >= top.size()) return QStringLiteral("<td></td><td></td>");
+        return QStringLiteral("<td>%1</td><td align=right>%2 %</td>")
+            .arg(QString::fromStdString(top[k].label).toHtmlEscaped())
+            .arg(100.0 * top[k].probability, 0, 'f', 1);
+    };
+    QString rows;
+    for (size_t i = 0; i < std::max(a.size(), b.size()); ++i)
+        rows += QStringLiteral("<tr>%1<td>&nbsp;&nbsp;</td>%2</tr>").arg(cell(a, i), cell(b, i));
+    return QStringLiteral(
+               "<table cellspacing=0 cellpadding=1><tr><th align=left>%1</th><th></th><th></th>"
+               "<th align=left>%2</th><th></th></tr>%3</table>")
+        .arg(headA.toHtmlEscaped(), headB.toHtmlEscaped(), rows);
 }
 
 }  // namespace r18::ui

@@ -1,10 +1,13 @@
 // Small building blocks shared by the window's panels: a titled panel around a view, a row of
-// header controls, an opacity slider.
+// header controls, an opacity slider, two top-5s side by side.
 #pragma once
 
 #include <QString>
 
 #include <initializer_list>
+#include <vector>
+
+#include "core/model/predictions.h"
 
 class QLabel;
 class QSlider;
@@ -20,5 +23,9 @@ QWidget* titledPanel(const QString& title, QWidget* content, QLabel** titleLabel
 QWidget* controlRow(std::initializer_list<QWidget*> widgets);
 // A 10–100 % opacity slider.
 QSlider* opacitySlider(int percent, int width, const QString& tip);
+// Two top-5s as one rich-text table, `headA` over the left column and `headB` over the right
+// (plain text; escaped here).
+QString topFivesTable(const QString& headA, const std::vector<Prediction>& a, const QString& headB,
+                      const std::vector<Prediction>& b);
 
 }  // namespace r18::ui
