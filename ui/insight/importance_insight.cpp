@@ -1,6 +1,5 @@
 #include "ui/insight/importance_insight.h"
 
-#include "core/engine/calibration.h"
 #include "ui/session/session.h"
 
 namespace r18::ui {
@@ -16,38 +15,18 @@ public:
     std::optional<ChannelImportanceResult> run(const EngineInfo& engine, const Tensor& input,
                                                const ChannelImportanceOptions& options,
                                                const ProgressFn& progress) {
-        std::vector<const Tensor*> set;
-        if (engine.precision == Precision::Int8)
-            for (const auto& t : engine.calibration) set.push_back(t.get());
-        if (!m_job || engine.model != m_model || engine.precision != m_precision ||
-            engine.threads != m_threads || set != m_calibratedOn) {
+        if (!m_job) m_engine.forget();
+        EngineOptions o;
+        if (m_engine.changed(engine, kChannelsPerRun, &o)) {
             m_job.reset();
-            EngineOptions o = EngineOptions()
-                                  .with(engine.precision)
-                                  .withThreads(engine.threads)
-                                  .withBatch(kChannelsPerRun);
-            if (engine.precision == Precision::Int8) {
-                // The window's int8: calibrated on the same images its engine was.
-                std::vector<Tensor> inputs;
-                for (const auto& t : engine.calibration) inputs.push_back(*t);
-                o.withCalibration(std::make_shared<const Calibration>(calibrate(
-                    engine.model->spec(), engine.model->weights(), inputs, engine.threads)));
-            }
             m_job = std::make_unique<ChannelImportance>(engine.model, o);
-            m_model = engine.model;
-            m_precision = engine.precision;
-            m_threads = engine.threads;
-            m_calibratedOn = set;
         }
         return m_job->compute(input, options, progress);
     }
 
 private:
     std::unique_ptr<ChannelImportance> m_job;
-    std::shared_ptr<const Model> m_model;
-    Precision m_precision = Precision::Fp32;
-    int m_threads = 0;
-    std::vector<const Tensor*> m_calibratedOn;
+    SameEngine m_engine;  // what m_job was compiled for
 };
 
 ImportanceInsight::ImportanceInsight(Session* session, QObject* parent)

@@ -1,5 +1,6 @@
 #include "ui/insight/insight.h"
 
+#include "core/engine/calibration.h"
 #include "ui/session/session.h"
 
 namespace r18::ui {
@@ -12,6 +13,28 @@ Insight::Insight(Session* session, const QString& threadName, QObject* parent)
     connect(m_jobs, &JobThread::finished, this, [this](quint64 jobId) {
         if (endJob(jobId)) emit busyChanged();
     });
+}
+
+bool SameEngine::changed(const EngineInfo& engine, int batch, EngineOptions* options) {
+    std::vector<const Tensor*> set;
+    if (engine.precision == Precision::Int8)
+        for (const auto& t : engine.calibration) set.push_back(t.get());
+    if (m_model && engine.model == m_model && engine.precision == m_precision &&
+        engine.threads == m_threads && batch == m_batch && set == m_calibratedOn)
+        return false;
+    *options = EngineOptions().with(engine.precision).withThreads(engine.threads).withBatch(batch);
+    if (engine.precision == Precision::Int8) {
+        std::vector<Tensor> inputs;
+        for (const auto& t : engine.calibration) inputs.push_back(*t);
+        options->withCalibration(std::make_shared<const Calibration>(
+            calibrate(engine.model->spec(), engine.model->weights(), inputs, engine.threads)));
+    }
+    m_model = engine.model;
+    m_precision = engine.precision;
+    m_threads = engine.threads;
+    m_batch = batch;
+    m_calibratedOn = set;
+    return true;
 }
 
 void Insight::followImageOnScreen(std::function<void()> update) {

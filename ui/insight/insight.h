@@ -108,6 +108,22 @@ private:
     uint64_t m_jobId = 0;  // the job running or waiting, 0 if none
 };
 
+// The window's running engine, for a runner that compiles its own copy on a job thread: the same
+// model, precision, threads and (int8) calibration images as EngineInfo says. changed() says when
+// the copy must be compiled again and gives its options (int8 calibrated here, on those images).
+class SameEngine {
+public:
+    bool changed(const EngineInfo& engine, int batch, EngineOptions* options);
+    void forget() { m_model.reset(); }  // the copy is gone (its compile threw): changed() next
+
+private:
+    std::shared_ptr<const Model> m_model;
+    Precision m_precision = Precision::Fp32;
+    int m_threads = 0;
+    int m_batch = 0;
+    std::vector<const Tensor*> m_calibratedOn;  // by identity
+};
+
 // What an insight was asked and what it computed: values by key, all for one ComputedFor (what
 // the screen showed when they were asked). Storing a value for another ComputedFor empties the
 // cache first; at most `capacity` values are kept, the oldest dropped first.

@@ -1,6 +1,5 @@
 #include "ui/insight/pair_insight.h"
 
-#include "core/engine/calibration.h"
 #include "core/pipeline.h"
 #include "ui/session/session.h"
 
@@ -12,24 +11,11 @@ class PairRunner {
 public:
     ImagePair run(const EngineInfo& engine, const Tensor& a, const Tensor& b,
                   const std::vector<ChannelAblation>& ablations) {
-        std::vector<const Tensor*> set;
-        if (engine.precision == Precision::Int8)
-            for (const auto& t : engine.calibration) set.push_back(t.get());
-        if (!m_pipeline || engine.model != m_model || engine.precision != m_precision ||
-            engine.threads != m_threads || set != m_calibratedOn) {
+        if (!m_pipeline) m_engine.forget();
+        EngineOptions o;
+        if (m_engine.changed(engine, 1, &o)) {
             m_pipeline.reset();
-            EngineOptions o = EngineOptions().with(engine.precision).withThreads(engine.threads);
-            if (engine.precision == Precision::Int8) {
-                std::vector<Tensor> inputs;  // the window's int8: its engine's calibration images
-                for (const auto& t : engine.calibration) inputs.push_back(*t);
-                o.withCalibration(std::make_shared<const Calibration>(calibrate(
-                    engine.model->spec(), engine.model->weights(), inputs, engine.threads)));
-            }
             m_pipeline = std::make_unique<Pipeline>(engine.model, o);
-            m_model = engine.model;
-            m_precision = engine.precision;
-            m_threads = engine.threads;
-            m_calibratedOn = set;
         }
         RunRequest request;
         request.taps = engine.model->spec().tapNames();
@@ -47,10 +33,7 @@ public:
 
 private:
     std::unique_ptr<Pipeline> m_pipeline;
-    std::shared_ptr<const Model> m_model;
-    Precision m_precision = Precision::Fp32;
-    int m_threads = 0;
-    std::vector<const Tensor*> m_calibratedOn;
+    SameEngine m_engine;  // what m_pipeline was compiled for
 };
 
 PairInsight::PairInsight(Session* session, QObject* parent)

@@ -285,20 +285,18 @@ bool Session::setSwitchedOff(const QString& node, std::vector<int> channels, QSt
             return false;
         }
     }
-    m_ablations = std::move(next);
-    m_ablationsId = m_ablations.empty() ? 0 : newEngineId();
-    m_taps.clear();  // every node after the switched-off channels changes: asked for again
-    emit ablationsChanged();
-    emit tapShown();
-    request();
+    applyAblations(std::move(next));
     return true;
 }
 
 void Session::switchAllBackOn() {
-    if (m_ablations.empty()) return;
-    m_ablations.clear();
-    m_ablationsId = 0;
-    m_taps.clear();
+    if (!m_ablations.empty()) applyAblations({});
+}
+
+void Session::applyAblations(std::vector<ChannelAblation> ablations) {
+    m_ablations = std::move(ablations);
+    m_ablationsId = m_ablations.empty() ? 0 : newEngineId();
+    m_taps.clear();  // every node after the switched-off channels changes: asked for again
     emit ablationsChanged();
     emit tapShown();
     request();

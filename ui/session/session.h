@@ -158,6 +158,8 @@ private:
     void updateLiveNeeds();
     uint64_t newEngineId();
     void rememberInput(const InferenceResult& result);
+    // Adopts checked, sorted ablations and recomputes what is shown.
+    void applyAblations(std::vector<ChannelAblation> ablations);
 
     QThread m_thread;
     InferenceWorker* m_worker = nullptr;  // lives in m_thread; deleted when it finishes

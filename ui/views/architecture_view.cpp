@@ -97,6 +97,7 @@ public:
     }
     int switchedOff() const { return m_off; }
     void setPicture(const QImage& thumbnail, const std::vector<int64_t>& histogram) {
+        if (thumbnail.isNull() && m_thumbnail.isNull() && m_histogram.empty()) return;
         m_thumbnail = thumbnail;
         m_histogram = histogram;
         update();
