@@ -223,7 +223,6 @@ int runExplain(const QStringList& args) {
     std::string methods;
     for (AttributionMethod m : allMethods())
         methods += (methods.empty() ? "" : "|") + std::string(methodName(m));
-    methods += "|scorecam";
     const QCommandLineOption methodOpt("method", QString::fromStdString(methods) + ".", "M");
     const QCommandLineOption layerOpt(
         "layer", "cam/gradcam/scorecam: stage or block (default layer4); scorecam: any node.", "L",

@@ -12,6 +12,7 @@
 #include "core/engine/gradcam.h"
 #include "core/error.h"
 #include "core/pipeline.h"
+#include "core/score_cam.h"
 
 namespace r18 {
 namespace {
@@ -27,6 +28,7 @@ constexpr MethodName kMethods[] = {
     {AttributionMethod::GuidedBackprop, "guided-backprop"},
     {AttributionMethod::IntegratedGradients, "integrated-gradients"},
     {AttributionMethod::SmoothGrad, "smoothgrad"},
+    {AttributionMethod::ScoreCam, "scorecam"},
 };
 
 float softmaxAt(const float* logits, int64_t classes, int64_t k) {
@@ -60,7 +62,8 @@ const std::vector<AttributionMethod>& allMethods() {
 }
 
 bool inInputSpace(AttributionMethod method) {
-    return method != AttributionMethod::Cam && method != AttributionMethod::GradCam;
+    return method != AttributionMethod::Cam && method != AttributionMethod::GradCam &&
+           method != AttributionMethod::ScoreCam;
 }
 
 Tensor pixelScores(const Tensor& map, int64_t inputSize) {
@@ -165,6 +168,7 @@ struct Explainer::Impl {
     Backprop& backprop1;                // gradCam's
     std::unique_ptr<Pipeline> batched;  // built on first use
     std::unique_ptr<Backprop> backpropN;
+    std::unique_ptr<ScoreCam> scoreCam;  // built on first use
 
     Impl(std::shared_ptr<const Model> m, int t, int b)
         : model(std::move(m)),
@@ -256,6 +260,11 @@ const Model& Explainer::model() const {
     return *d->model;
 }
 
+void Explainer::setScoreCamEngine(const EngineOptions& options) {
+    d->scoreCam.reset();
+    d->scoreCam = std::make_unique<ScoreCam>(d->model, options);
+}
+
 std::optional<Attribution> Explainer::explain(const Tensor& input,
                                               const AttributionOptions& options,
                                               const ProgressFn& progress) {
@@ -271,6 +280,25 @@ std::optional<Attribution> Explainer::explain(const Tensor& input,
 
     Attribution a;
     a.method = options.method;
+    if (options.method == AttributionMethod::ScoreCam) {
+        if (!d->scoreCam)
+            d->scoreCam = std::make_unique<ScoreCam>(
+                d->model, EngineOptions().withThreads(d->threads).withBatch(kScoreCamBatch));
+        ScoreCamOptions so;
+        so.layer = options.layer;
+        so.classIndex = options.classIndex;
+        so.ablations = options.ablations;
+        std::optional<ScoreCamResult> r = d->scoreCam->compute(input, so, progress);
+        if (!r) return std::nullopt;
+        a.classIndex = r->classIndex;
+        a.layer = r->layer;
+        a.map = std::move(r->map);
+        a.logits = std::move(r->logits);
+        a.logit = r->logit;
+        a.maskedPasses = r->passes;
+        a.ms = msSince(t0);
+        return a;
+    }
     const bool camLike = !inInputSpace(options.method);
     std::vector<std::string> taps;
     if (options.method == AttributionMethod::Cam) {

@@ -16,8 +16,10 @@
 //                         N = samples, σ = noise; ε_i is σ·(max x − min x) times elements
 //                         [i·3S², (i+1)·3S²) of gaussianNoise(seed) (core/noise.h), so another
 //                         program can draw the very same noise
-// Input-space maps are [1,3,S,S] in normalised input space; cam and gradcam are [1,h,w] at the
-// layer's resolution, before any upsampling.
+//   scorecam              Score-CAM at --layer from forward passes only (core/score_cam.h);
+//                         the Explainer runs it at fp32, ScoreCam itself at any precision
+// Input-space maps are [1,3,S,S] in normalised input space; cam, gradcam and scorecam are
+// [1,h,w] at the layer's resolution, before any upsampling.
 //
 // Faithfulness (deletion and insertion, Petsiuk et al. 2018, "RISE"), as computed here:
 //   1. A map becomes one score per input pixel: input-space maps |a| maxed over the colour
@@ -46,6 +48,7 @@
 #include <vector>
 
 #include "core/engine/ablation.h"
+#include "core/engine/engine.h"
 #include "core/model/model.h"
 #include "core/noise.h"
 #include "core/progress.h"
@@ -60,9 +63,11 @@ enum class AttributionMethod {
     GuidedBackprop,
     IntegratedGradients,
     SmoothGrad,
+    ScoreCam,
 };
 
-// "cam", "gradcam", "gradient", "guided-backprop", "integrated-gradients", "smoothgrad".
+// "cam", "gradcam", "gradient", "guided-backprop", "integrated-gradients", "smoothgrad",
+// "scorecam".
 const char* methodName(AttributionMethod method);
 std::optional<AttributionMethod> parseMethod(const std::string& name);
 const std::vector<AttributionMethod>& allMethods();
@@ -72,7 +77,7 @@ bool inInputSpace(AttributionMethod method);
 struct AttributionOptions {
     AttributionMethod method = AttributionMethod::Gradient;
     int64_t classIndex = -1;       // -1: the image's top-1 class
-    std::string layer = "layer4";  // cam (must be the last block) and gradcam
+    std::string layer = "layer4";  // cam (must be the last block), gradcam and scorecam
     int steps = 32;                // integrated-gradients
     int samples = 25;              // smoothgrad
     float noise = 0.15F;           // smoothgrad: σ as a fraction of (max x − min x)
@@ -85,7 +90,7 @@ struct Attribution {
     AttributionMethod method = AttributionMethod::Gradient;
     int64_t classIndex = 0;
     std::string layer;   // cam/gradcam: the block output used, e.g. "layer4.1"
-    Tensor map;          // [1,3,S,S] (input-space methods) or [1,h,w] (cam, gradcam)
+    Tensor map;          // [1,3,S,S] (input-space methods) or [1,h,w] (cam, gradcam, scorecam)
     Tensor logits;       // [1, classes] of the image
     float logit = 0.0F;  // f(x)
     // integrated-gradients only
@@ -93,6 +98,7 @@ struct Attribution {
     double attributionSum = 0.0;   // Σ map
     double completenessGap = 0.0;  // Σ map − (f(x) − f(0))
     int backwardPasses = 0;        // images backpropagated
+    int maskedPasses = 0;          // scorecam: masked images run
     double ms = 0.0;               // wall time
 };
 
@@ -121,6 +127,9 @@ cv::Mat signedRgb(const Tensor& map);
 // Trapezoid-rule area under `curve` sampled evenly on [0, 1].
 double curveArea(const std::vector<float>& curve);
 
+// Masked images per run of the Explainer's Score-CAM (and the window's, at any precision).
+constexpr int kScoreCamBatch = 8;
+
 class Explainer {
 public:
     // Compiles fp32 engines for the model (batch 1 now, `batch` on first use by a method that
@@ -131,6 +140,11 @@ public:
     Explainer& operator=(const Explainer&) = delete;
 
     const Model& model() const;
+
+    // Score-CAM needs forward passes only, so it runs at any precision: from now on with
+    // `options` (precision, threads, int8 calibration, batch). By default fp32 with the
+    // Explainer's threads and batch kScoreCamBatch. Compiles at once; throws EngineError.
+    void setScoreCamEngine(const EngineOptions& options);
 
     // The map for `input` ([1,3,S,S], Model::prepare()). Returns nullopt if `progress` asked to
     // stop. Throws EngineError for a bad class, layer, steps or samples count.

@@ -319,7 +319,7 @@ TEST(Faithfulness, AreaAndScores) {
 TEST(Attribution, MethodNamesRoundTrip) {
     for (AttributionMethod m : allMethods()) EXPECT_EQ(parseMethod(methodName(m)), m);
     EXPECT_FALSE(parseMethod("lime"));
-    EXPECT_EQ(allMethods().size(), 6u);
+    EXPECT_EQ(allMethods().size(), 7u);
 }
 
 }  // namespace

@@ -27,6 +27,7 @@
 #include "core/media/image_io.h"
 #include "core/media/preprocess.h"
 #include "core/pipeline.h"
+#include "core/score_cam.h"
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
 #include "ui/insight/atlas_insight.h"
@@ -136,8 +137,8 @@ TEST(ExplainPanel, EveryMethodShowsCoresMapAndItsFaithfulness) {
     // Every method computed for this image and class is in the comparison, with its areas.
     EXPECT_EQ(w->explainPanel()->insight()->shownExplanations().size(), allMethods().size());
     const QString table = w->explainPanel()->comparisonLabel()->text();
-    for (const char* name :
-         {"CAM", "Grad-CAM", "Gradient", "Guided backprop", "Integrated gradients", "SmoothGrad"})
+    for (const char* name : {"CAM", "Grad-CAM", "Gradient", "Guided backprop",
+                             "Integrated gradients", "SmoothGrad", "Score-CAM"})
         EXPECT_TRUE(table.contains(QLatin1String(name))) << name;
     // Integrated gradients reports its completeness gap.
     chooseMethod(*w, AttributionMethod::IntegratedGradients);
@@ -147,6 +148,68 @@ TEST(ExplainPanel, EveryMethodShowsCoresMapAndItsFaithfulness) {
     w->explainPanel()->displayBox()->setCurrentIndex(1);
     EXPECT_EQ(w->explainPanel()->view()->base(), w->explainPanel()->shown()->signedRgb);
     EXPECT_TRUE(w->explainPanel()->view()->overlay().isNull());
+}
+
+// Score-CAM runs forward passes only, so the window's int8 engine gets a map of its own: the one
+// core's ScoreCam computes at int8, calibrated on the images the window's engine was, at the
+// layer chosen in the panel; the curves are measured in fp32.
+TEST(ExplainPanel, ScoreCamRunsAtTheWindowsPrecision) {
+    auto w = window();
+    const std::string dog = test::fixtureImage("dog").path;
+    w->openFile(QString::fromStdString(dog));
+    ASSERT_TRUE(test::waitShown(*w, [](const InferenceResult& r) { return r.input != nullptr; }));
+    w->session()->setPrecision(Precision::Int8);
+    ASSERT_TRUE(test::waitShown(*w, [&](const InferenceResult& r) {
+        return r.engineId == w->session()->engine().engineId &&
+               w->session()->engine().precision == Precision::Int8;
+    }));
+    test::typeShortcut(*w, QKeySequence(Qt::Key_E));
+    chooseMethod(*w, AttributionMethod::ScoreCam);
+    QComboBox* layer = w->explainPanel()->layerBox();
+    EXPECT_TRUE(layer->isVisible());
+    layer->setCurrentIndex(layer->findText(QStringLiteral("layer3")));
+    ASSERT_TRUE(waitExplained(*w));
+    const ExplanationPtr e = w->explainPanel()->shown();
+    EXPECT_EQ(e->attribution.method, AttributionMethod::ScoreCam);
+    EXPECT_EQ(e->attribution.layer, "layer3.1");
+    EXPECT_TRUE(w->explainPanel()->statusLabel()->text().contains(QStringLiteral("at int8")))
+        << w->explainPanel()->statusLabel()->text().toStdString();
+
+    const auto model = w->session()->engine().model;
+    const int threads = w->session()->engine().threads;
+    const Tensor input = model->prepare(readImage(dog));
+    std::vector<Tensor> calibration;
+    for (const auto& t : w->session()->engine().calibration) calibration.push_back(*t);
+    ASSERT_EQ(calibration.size(), 1u);
+    ASSERT_EQ(calibration.front().data, input.data);
+    ScoreCam int8(model, EngineOptions()
+                             .with(Precision::Int8)
+                             .withThreads(threads)
+                             .withBatch(kScoreCamBatch)
+                             .withCalibration(std::make_shared<const Calibration>(calibrate(
+                                 model->spec(), model->weights(), calibration, threads))));
+    ScoreCamOptions o;
+    o.layer = "layer3";
+    o.classIndex = e->settings.classIndex;
+    const std::optional<ScoreCamResult> expected = int8.compute(input, o);
+    ASSERT_TRUE(expected);
+    const test::Comparison c = test::compare(expected->map, e->attribution.map);
+    EXPECT_TRUE(c.sameShape);
+    EXPECT_EQ(c.maxAbsDiff, 0.0) << c.report("int8 Score-CAM", expected->map, e->attribution.map);
+    EXPECT_EQ(e->attribution.maskedPasses, expected->passes);
+    // Its own map: not the fp32 one.
+    Explainer fp32(model, threads);
+    AttributionOptions f;
+    f.method = AttributionMethod::ScoreCam;
+    f.layer = "layer3";
+    f.classIndex = o.classIndex;
+    const std::optional<Attribution> whole = fp32.explain(input, f);
+    ASSERT_TRUE(whole);
+    EXPECT_NE(whole->map.data, e->attribution.map.data);
+    const std::optional<Faithfulness> curves =
+        fp32.faithfulness(input, e->attribution.map, o.classIndex, 32);
+    ASSERT_TRUE(curves);
+    EXPECT_EQ(e->faithfulness.deletion, curves->deletion);
 }
 
 // With channels switched off, the panel explains the network without them: the old map goes at

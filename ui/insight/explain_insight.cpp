@@ -9,6 +9,10 @@
 
 namespace r18::ui {
 
+bool hasLayer(AttributionMethod method) {
+    return method == AttributionMethod::GradCam || method == AttributionMethod::ScoreCam;
+}
+
 QImage cropImage(const Tensor& input, const PreprocessOptions& preprocess) {
     if (input.dims.size() != 4 || input.dims[1] != 3) return {};
     const int h = static_cast<int>(input.dims[2]);
@@ -32,16 +36,27 @@ QImage cropImage(const Tensor& input, const PreprocessOptions& preprocess) {
 ExplainRunner::ExplainRunner() = default;
 ExplainRunner::~ExplainRunner() = default;
 
-std::optional<Explanation> ExplainRunner::run(const std::shared_ptr<const Model>& model,
-                                              int threads, const Tensor& input,
+std::optional<Explanation> ExplainRunner::run(const EngineInfo& engine, const Tensor& input,
                                               const ExplainSettings& settings,
                                               const ProgressFn& progress,
                                               const std::vector<ChannelAblation>& ablations) {
-    if (!m_explainer || model != m_model || threads != m_threads) {
+    const std::shared_ptr<const Model>& model = engine.model;
+    if (!m_explainer || model != m_model || engine.threads != m_threads) {
         m_explainer.reset();
-        m_explainer = std::make_unique<Explainer>(model, threads);
+        m_scoreCamEngine.forget();
+        m_explainer = std::make_unique<Explainer>(model, engine.threads);
         m_model = model;
-        m_threads = threads;
+        m_threads = engine.threads;
+    }
+    EngineOptions scoreCamOptions;
+    if (settings.method == AttributionMethod::ScoreCam &&
+        m_scoreCamEngine.changed(engine, kScoreCamBatch, &scoreCamOptions)) {
+        try {
+            m_explainer->setScoreCamEngine(scoreCamOptions);
+        } catch (...) {
+            m_scoreCamEngine.forget();
+            throw;
+        }
     }
     AttributionOptions options;
     options.method = settings.method;
@@ -109,7 +124,7 @@ ExplainSettings ExplainInsight::resolvedSettings() const {
     ExplainSettings s = m_settings;
     const ResultPtr r = session()->result();
     if (s.classIndex == kTopClass && r && !r->top.empty()) s.classIndex = r->top.front().index;
-    if (s.method != AttributionMethod::GradCam) s.layer = "layer4";
+    if (!hasLayer(s.method)) s.layer = "layer4";
     return s;
 }
 
@@ -135,7 +150,7 @@ std::vector<ExplanationPtr> ExplainInsight::shownExplanations() const {
     for (const AttributionMethod method : allMethods()) {
         ExplainSettings s = resolvedSettings();
         s.method = method;
-        if (method != AttributionMethod::GradCam) s.layer = "layer4";
+        if (!hasLayer(method)) s.layer = "layer4";
         if (const ExplanationPtr e = m_maps.find(on, s)) shown.push_back(e);
     }
     return shown;
@@ -161,11 +176,9 @@ void ExplainInsight::update() {
     }
     const EngineInfo& engine = session()->engine();
     submit<Explanation>(
-        [runner = m_runner, model = engine.model, threads = engine.threads,
-         input = session()->result()->input, key, on,
+        [runner = m_runner, engine, input = session()->result()->input, key, on,
          ablations = session()->ablations()](const ProgressFn& progress) {
-            std::optional<Explanation> e =
-                runner->run(model, threads, *input, key, progress, ablations);
+            std::optional<Explanation> e = runner->run(engine, *input, key, progress, ablations);
             if (e) {
                 e->sourceId = on.sourceId;
                 e->engineId = on.engineId;

@@ -2,8 +2,8 @@
 // gradient, guided backprop, integrated gradients, SmoothGrad) with their deletion and insertion
 // curves, on a thread of their own. While wanted (the panel is open), the map the settings ask
 // for is computed for every still image or frozen frame shown, in fp32 from the tensor its
-// result ran on; a newer request stops an older one. The maps of every method computed for the
-// image, engine and class on screen are kept, to compare them.
+// result ran on (Score-CAM at the engine's precision); a newer request stops an older one. The maps
+// of every method computed for the image, engine and class on screen are kept, to compare them.
 #pragma once
 
 #include <QImage>
@@ -56,11 +56,17 @@ struct Explanation {
 };
 using ExplanationPtr = std::shared_ptr<const Explanation>;
 
+// Grad-CAM and Score-CAM are computed at a chosen stage or block; the others at layer4 or the
+// input.
+bool hasLayer(AttributionMethod method);
+
 // The input tensor [1,3,S,S] back in 8-bit RGB, as the network sees it.
 QImage cropImage(const Tensor& input, const PreprocessOptions& preprocess);
 
-// Job-thread state for attributions: an Explainer for the current model, rebuilt when the
-// model or thread count changes. Use from one thread only.
+// Job-thread state for attributions: an Explainer for the engine's model and threads, rebuilt
+// when they change. The gradient methods run in fp32; Score-CAM runs at the engine's precision
+// (int8 calibrated on the engine's calibration images, as the window's engine is), so int8 and
+// bf16 have a map of their own. The curves are measured in fp32. Use from one thread only.
 class ExplainRunner {
 public:
     ExplainRunner();
@@ -68,15 +74,15 @@ public:
     // The map and its deletion/insertion curves for `input`; nullopt if `progress` stopped it.
     // Progress runs 0…1000: the map first, then the curves; both with `ablations`' channels
     // switched off. Throws Error.
-    std::optional<Explanation> run(const std::shared_ptr<const Model>& model, int threads,
-                                   const Tensor& input, const ExplainSettings& settings,
-                                   const ProgressFn& progress,
+    std::optional<Explanation> run(const EngineInfo& engine, const Tensor& input,
+                                   const ExplainSettings& settings, const ProgressFn& progress,
                                    const std::vector<ChannelAblation>& ablations = {});
 
 private:
     std::shared_ptr<const Model> m_model;
     int m_threads = 0;
     std::unique_ptr<Explainer> m_explainer;
+    SameEngine m_scoreCamEngine;  // what the Explainer's Score-CAM was compiled for
 };
 
 class ExplainInsight : public Insight {

@@ -26,6 +26,7 @@ QString methodTitle(AttributionMethod method) {
         case AttributionMethod::GuidedBackprop: return QObject::tr("Guided backprop");
         case AttributionMethod::IntegratedGradients: return QObject::tr("Integrated gradients");
         case AttributionMethod::SmoothGrad: return QObject::tr("SmoothGrad");
+        case AttributionMethod::ScoreCam: return QObject::tr("Score-CAM");
     }
     return {};
 }
@@ -48,6 +49,11 @@ QString methodTip(AttributionMethod method) {
                 "image: 32 backward passes");
         case AttributionMethod::SmoothGrad:
             return QObject::tr("Mean gradient over 25 noisy copies (σ 15 %, seed 0)");
+        case AttributionMethod::ScoreCam:
+            return QObject::tr(
+                "Each channel of the chosen stage masks the image; weighted by the class's "
+                "probability on it. Forward passes only, so at the precision chosen (int8, bf16 "
+                "too)");
     }
     return {};
 }
@@ -70,7 +76,7 @@ ExplainPanel::ExplainPanel(Session* session, QObject* parent)
     m_layer = new QComboBox;
     m_layer->addItems({"layer1", "layer2", "layer3", "layer4"});
     m_layer->setCurrentIndex(3);
-    m_layer->setToolTip(tr("The stage Grad-CAM reads"));
+    m_layer->setToolTip(tr("The stage Grad-CAM and Score-CAM read"));
     m_display = new QComboBox;
     m_display->addItems({tr("Heat map"), tr("Signed RGB")});
     m_display->setToolTip(
@@ -211,7 +217,7 @@ void ExplainPanel::pushSettings() {
     s.method = static_cast<AttributionMethod>(m_method->currentData().toInt());
     s.layer = m_layer->currentText().toStdString();
     s.classIndex = m_classIndex;
-    m_layer->setVisible(s.method == AttributionMethod::GradCam);
+    m_layer->setVisible(hasLayer(s.method));
     m_display->setEnabled(inInputSpace(s.method));
     m_insight->setSettings(s);
     refresh();
@@ -263,6 +269,10 @@ void ExplainPanel::refresh() {
                                    m_session->engine().model->labels().name(a.classIndex)))
                     .arg(a.ms + e->faithfulness.ms, 0, 'f', 0)
                     .arg(a.logit, 0, 'f', 2);
+            if (a.method == AttributionMethod::ScoreCam)
+                text += tr(" · at %1 · %2 · %n masked image(s)", nullptr, a.maskedPasses)
+                            .arg(QString::fromLatin1(precisionName(m_session->engine().precision)))
+                            .arg(QString::fromStdString(a.layer));
             if (a.method == AttributionMethod::IntegratedGradients)
                 text += tr(" · completeness gap %1 (Σ IG %2, f(x) − f(0) %3)")
                             .arg(a.completenessGap, 0, 'g', 3)
