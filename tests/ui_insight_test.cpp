@@ -12,6 +12,7 @@
 
 #include <algorithm>
 
+#include "core/engine/calibration.h"
 #include "core/engine/engine.h"
 #include "core/engine/gradcam.h"
 #include "core/media/image_io.h"
@@ -23,7 +24,9 @@
 #include "ui/actions/exports.h"
 #include "ui/panels/diagram_panel.h"
 #include "ui/panels/input_panel.h"
+#include "ui/panels/layer_panel.h"
 #include "ui/views/architecture_view.h"
+#include "ui/views/colormap.h"
 #include "ui/views/feature_map_view.h"
 #include "ui/views/input_view.h"
 #include "ui/views/predictions_view.h"
@@ -157,6 +160,77 @@ TEST(Figures, PicturesShowEachNodesMostActiveChannel) {
     }
     w->diagramPanel()->figureBox()->setCurrentIndex(0);
     EXPECT_TRUE(w->architectureView()->pictureOf("layer2.0.conv1").isNull());
+}
+
+// Error vs fp32: at int8 every box is coloured by max |q − f| / max |f| of its output, and the
+// selected node's figures name that error and the cosine; both equal core's compareTaps of the
+// window's int8 engine (calibrated on the same image) and an fp32 pipeline, with the channels
+// switched off on both. At fp32 the legend says what to do instead.
+TEST(Figures, ErrorVsFp32ColoursTheDiagramAtInt8) {
+    auto w = window();
+    const std::string dog = test::fixtureImage("dog").path;
+    w->openFile(QString::fromStdString(dog));
+    ASSERT_TRUE(showResult(*w, [](const InferenceResult&) { return true; }));
+    EXPECT_TRUE(w->session()->result()->vsFp32.empty());  // fp32: nothing to compare
+    w->diagramPanel()->figureBox()->setCurrentIndex(5);   // Error vs fp32
+    EXPECT_TRUE(w->diagramPanel()->legendText().contains(QStringLiteral("Ctrl+3")));
+    test::typeShortcut(*w, QKeySequence(Qt::CTRL | Qt::Key_3));  // int8
+    ASSERT_TRUE(showResult(*w, [&](const InferenceResult& r) {
+        return r.engineId == w->session()->engine().engineId && !r.vsFp32.empty();
+    }));
+    ASSERT_EQ(w->session()->engine().precision, Precision::Int8);
+    ASSERT_TRUE(w->session()->setSwitchedOff(QStringLiteral("layer2.0"), {1, 2, 3}));
+    ASSERT_TRUE(showResult(*w, [&](const InferenceResult& r) {
+        return !r.vsFp32.empty() && !r.needs.ablations.empty();
+    }));
+    const ResultPtr r = w->session()->result();
+
+    const auto model = w->session()->engine().model;
+    const int threads = w->session()->engine().threads;
+    const Tensor input = model->prepare(readImage(dog));
+    ASSERT_EQ(w->session()->engine().calibration.size(), 1u);
+    Pipeline fp32(model, EngineOptions().withThreads(threads));
+    Pipeline int8(model, EngineOptions()
+                             .with(Precision::Int8)
+                             .withThreads(threads)
+                             .withCalibration(std::make_shared<const Calibration>(
+                                 calibrate(model->spec(), model->weights(), {input}, threads))));
+    RunRequest request;
+    request.taps = model->spec().tapNames();
+    request.ablations = w->session()->ablations();
+    const Classification f = fp32.run(input, request);
+    const Classification q = int8.run(input, request);
+    ASSERT_EQ(r->vsFp32.size(), request.taps.size());
+    for (const std::string& name : request.taps) {
+        const TapDifference expected = compareTaps(f.taps.at(name), q.taps.at(name));
+        ASSERT_TRUE(r->vsFp32.count(name)) << name;
+        EXPECT_EQ(r->vsFp32.at(name).relativeError, expected.relativeError) << name;
+        EXPECT_EQ(r->vsFp32.at(name).cosine, expected.cosine) << name;
+    }
+    // The boxes: the largest error the brightest colour of the scale, the smallest the darkest.
+    std::string worst = request.taps.front();
+    std::string best = worst;
+    for (const std::string& name : request.taps) {
+        if (r->vsFp32.at(name).relativeError > r->vsFp32.at(worst).relativeError) worst = name;
+        if (r->vsFp32.at(name).relativeError < r->vsFp32.at(best).relativeError) best = name;
+    }
+    ArchitectureView* view = w->architectureView();
+    EXPECT_EQ(view->boxColor(QString::fromStdString(worst)),
+              QColor(colormapTable(Colormap::Viridis)[255]))
+        << worst;
+    EXPECT_EQ(view->boxColor(QString::fromStdString(best)),
+              QColor(colormapTable(Colormap::Viridis)[0]))
+        << best;
+    EXPECT_TRUE(w->diagramPanel()->legendText().contains(QStringLiteral("error vs fp32")));
+    // The selected node (layer1.0) names its error and cosine.
+    const TapDifference& selected = r->vsFp32.at("layer1.0");
+    const QString text = w->layerPanel()->figuresText();
+    EXPECT_TRUE(text.contains(
+        QStringLiteral("vs fp32: error %1%").arg(100.0 * selected.relativeError, 0, 'g', 3)))
+        << text.toStdString();
+    EXPECT_TRUE(text.contains(QStringLiteral("cosine %1").arg(selected.cosine, 0, 'f', 5)))
+        << text.toStdString();
+    w->diagramPanel()->figureBox()->setCurrentIndex(0);
 }
 
 TEST(Exports, PngsHaveTheirSizeAndAreNotBlankAndPredictionsExport) {

@@ -10,6 +10,7 @@
 #include <deque>
 
 #include <QAbstractButton>
+#include <QComboBox>
 #include <QElapsedTimer>
 #include <QSignalSpy>
 
@@ -21,6 +22,7 @@
 #include "tests/qt_test_util.h"
 #include "tests/test_util.h"
 #include "ui/actions/recorder.h"
+#include "ui/panels/diagram_panel.h"
 #include "ui/panels/layer_panel.h"
 #include "ui/panels/status_panel.h"
 #include "ui/session/inference_worker.h"
@@ -321,6 +323,49 @@ TEST(Live, DeadChannelsAreThoseZeroOnEveryRecentFrame) {
         << text.toStdString() << " expected dead " << dead;
     EXPECT_EQ(w->layerPanel()->histogram()->histogram().counts,
               computeTapStats(last).histogram.counts);
+}
+
+// At int8, live frames are compared with fp32 only while the diagram is coloured by that error
+// (it costs an fp32 pass per frame); then every frame carries every node's error and cosine.
+TEST(Live, Int8FramesAreComparedWithFp32WhileTheDiagramShowsIt) {
+    auto w = test::openWindow(fixture("weights/resnet18_seeded.pth"), QStringLiteral("layer3.1"),
+                              QSize(1200, 800));
+    w->diagramPanel()->figureBox()->setCurrentIndex(0);
+    w->openFile(QString::fromStdString(test::fixtureImage("dog").path));
+    ASSERT_TRUE(test::waitShown(*w, [](const InferenceResult&) { return true; }));
+    test::typeShortcut(*w, QKeySequence(Qt::CTRL | Qt::Key_3));  // int8, calibrated on the dog
+    ASSERT_TRUE(test::waitShown(*w, [&](const InferenceResult& r) {
+        return r.engineId == w->session()->engine().engineId &&
+               w->session()->engine().precision == Precision::Int8;
+    }));
+    const size_t taps = w->session()->engine().model->spec().tapNames().size();
+    int plain = 0;
+    int compared = 0;
+    int other = 0;
+    QObject::connect(w->session(), &Session::resultShown, [&](const ResultPtr& r) {
+        if (!r || !r->source->live) return;
+        if (r->vsFp32.empty())
+            ++plain;
+        else if (r->vsFp32.size() == taps && r->vsFp32.at("layer3.1").relativeError > 0.0 &&
+                 r->vsFp32.at("layer3.1").cosine < 1.0)
+            ++compared;
+        else
+            ++other;
+    });
+    const std::string clip = test::makeVideo({"dog", "eagle", "kite"}, 4, 8.0);
+    QSignalSpy stopped(w->session(), &Session::liveStopped);
+    w->session()->startLive(fileOptions(clip));
+    ASSERT_TRUE(test::waitForCount(stopped, 1, 60000));
+    EXPECT_GT(plain, 5);
+    EXPECT_EQ(compared + other, 0);
+    plain = 0;
+    w->diagramPanel()->figureBox()->setCurrentIndex(5);  // Error vs fp32
+    w->session()->startLive(fileOptions(clip));
+    ASSERT_TRUE(test::waitForCount(stopped, 2, 60000));
+    EXPECT_GT(compared, 5);
+    EXPECT_EQ(plain + other, 0);
+    EXPECT_TRUE(w->layerPanel()->figuresText().contains(QStringLiteral("vs fp32: error")));
+    w->diagramPanel()->figureBox()->setCurrentIndex(0);
 }
 
 }  // namespace

@@ -29,11 +29,12 @@ DiagramPanel::DiagramPanel(Session* session, const QString& preferredNode, QObje
     small.setPointSizeF(small.pointSizeF() * 0.9);
     m_legend->setFont(small);
     m_figure = new QComboBox;
-    m_figure->addItems(
-        {tr("Stages"), tr("Time"), tr("Zero activations"), tr("Mean activation"), tr("Pictures")});
+    m_figure->addItems({tr("Stages"), tr("Time"), tr("Zero activations"), tr("Mean activation"),
+                        tr("Pictures"), tr("Error vs fp32")});
     m_figure->setToolTip(
         tr("Colour the diagram by stage or by a figure of this image, or show in every box its "
-           "most active channel and its value histogram (Pictures)"));
+           "most active channel and its value histogram (Pictures), or colour it by how far "
+           "int8 or bf16 is from fp32 at each node (Error vs fp32)"));
 
     auto* box = new QWidget;
     auto* layout = new QVBoxLayout(box);
@@ -44,7 +45,11 @@ DiagramPanel::DiagramPanel(Session* session, const QString& preferredNode, QObje
     m_panel = titledPanel(tr("ResNet18"), box, &m_title, m_figure);
 
     connect(m_figure, &QComboBox::currentIndexChanged, this, [this] {
-        m_session->setNodeFiguresWanted(m_figure->currentIndex() >= 2);
+        using F = ArchitectureView::Figure;
+        const auto figure = static_cast<F>(m_figure->currentIndex());
+        m_session->setNodeFiguresWanted(figure == F::Zeros || figure == F::Mean ||
+                                        figure == F::Pictures);
+        m_session->setErrorFiguresWanted(figure == F::Error);
         refresh();
     });
     connect(m_view, &ArchitectureView::nodeSelected, m_session, &Session::selectNode);
@@ -110,7 +115,29 @@ void DiagramPanel::refresh() {
     } else {
         m_view->setNodeTimes({});
     }
-    m_legend->setText(m_view->setFigures(figure, values));
+    if (figure == ArchitectureView::Figure::Error && r && m_spec) {
+        values.assign(m_spec->nodes.size(), NAN);
+        for (size_t i = 0; i < m_spec->nodes.size(); ++i) {
+            const int fused = m_spec->nodes[i].fusedInto;
+            const std::string& name =
+                m_spec->nodes[fused >= 0 ? static_cast<size_t>(fused) : i].name;
+            if (const auto it = r->vsFp32.find(name); it != r->vsFp32.end())
+                values[i] = it->second.relativeError;
+        }
+    }
+    const QString legend = m_view->setFigures(figure, values);
+    if (figure == ArchitectureView::Figure::Error && (!r || r->vsFp32.empty()))
+        m_legend->setText(
+            m_session->engine().precision == Precision::Fp32
+                ? tr("<b>error vs fp32</b><br>The network runs fp32: choose int8 (Ctrl+3) "
+                     "or bf16 (Ctrl+2) in the Engine menu to see where they differ.")
+                : tr("<b>error vs fp32</b><br>Computing…"));
+    else
+        m_legend->setText(legend);
+}
+
+QString DiagramPanel::legendText() const {
+    return m_legend->text();
 }
 
 void DiagramPanel::readSettings(const QSettings& s) {

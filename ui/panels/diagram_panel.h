@@ -1,7 +1,8 @@
 // DiagramPanel: the network as the classic ResNet diagram (ArchitectureView), with each node's
 // time for the image on screen, optionally coloured by a figure (time, zero activations, mean
-// activation) with its legend. Clicking a node selects it in the Session; the diagram is
-// rebuilt whenever the model's network description changes.
+// activation, int8 or bf16 error against fp32) with its legend, or with a picture in each box.
+// Clicking a node selects it in the Session; the diagram is rebuilt whenever the model's network
+// description changes.
 #pragma once
 
 #include <QObject>
@@ -30,6 +31,7 @@ public:
     QWidget* panel() const { return m_panel; }
     ArchitectureView* view() const { return m_view; }
     QComboBox* figureBox() const { return m_figure; }
+    QString legendText() const;
 
     void readSettings(const QSettings& settings);
     void writeSettings(QSettings& settings) const;

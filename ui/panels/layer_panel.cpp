@@ -179,13 +179,19 @@ void LayerPanel::refresh() {
     const QString deadText =
         live ? tr("dead %1 (zero on all of the last %2 frames)").arg(dead).arg(m_active.size())
              : tr("dead %1 (zero everywhere)").arg(dead);
-    m_figures->setText(tr("min %1 · mean %2 · std %3 · max %4 · zeros %5% · %6")
-                           .arg(stats.min, 0, 'g', 3)
-                           .arg(stats.mean, 0, 'g', 3)
-                           .arg(stats.std, 0, 'g', 3)
-                           .arg(stats.max, 0, 'g', 3)
-                           .arg(100.0 * stats.zeroFraction, 0, 'f', 1)
-                           .arg(deadText));
+    QString text = tr("min %1 · mean %2 · std %3 · max %4 · zeros %5% · %6")
+                       .arg(stats.min, 0, 'g', 3)
+                       .arg(stats.mean, 0, 'g', 3)
+                       .arg(stats.std, 0, 'g', 3)
+                       .arg(stats.max, 0, 'g', 3)
+                       .arg(100.0 * stats.zeroFraction, 0, 'f', 1)
+                       .arg(deadText);
+    // At int8 or bf16, how far this node is from fp32 for the same input.
+    if (const auto it = r->vsFp32.find(name); it != r->vsFp32.end())
+        text += tr("\nvs fp32: error %1% (max |q − f| / max |f|) · cosine %2")
+                    .arg(100.0 * it->second.relativeError, 0, 'g', 3)
+                    .arg(it->second.cosine, 0, 'f', 5);
+    m_figures->setText(text);
     showChannel(m_features->selectedChannel());
 }
 

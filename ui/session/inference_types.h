@@ -74,6 +74,9 @@ struct ViewNeeds {
     std::vector<std::string> taps;  // node outputs
     HeatmapSettings heatmap;
     bool nodeFigures = false;  // mean and zero fraction of every node (the diagram's figures)
+    // int8 and bf16: every node against the same input at fp32 (relative error, cosine); the
+    // worker runs the fp32 engine the window would run as well. Ignored at fp32.
+    bool vsFp32 = false;
     std::vector<ChannelAblation> ablations;  // channels switched off, one entry per node
 };
 
@@ -115,6 +118,9 @@ struct InferenceResult : Classification {
     std::map<std::string, TapStats> tapStats;  // of each tap, computed once here
     std::optional<Heatmap> heatmap;            // when asked for
     std::vector<NodeFigures> nodeFigures;      // per NetworkSpec node, when asked for
+    // ViewNeeds::vsFp32 at int8 or bf16: per tap name, how this engine's output differs from
+    // fp32's for the same input and channels switched off (core's compareTaps).
+    std::map<std::string, TapDifference> vsFp32;
 };
 using ResultPtr = std::shared_ptr<const InferenceResult>;
 

@@ -137,6 +137,7 @@ bool InferenceWorker::compile(uint64_t engineId, std::shared_ptr<const Model> mo
             m_input.reset();  // the next image is prepared with this model's preprocessing
         }
         m_pipeline = std::move(pipeline);
+        m_fp32.reset();  // the fp32 reference of this model and threads, built when asked for
         m_info.engineId = engineId;
         m_info.model = std::move(model);
         m_info.precision = precision;
@@ -192,6 +193,7 @@ void InferenceWorker::setLabels(quint64 engineId, const QString& path) {
     try {
         const std::shared_ptr<const Model> model = m_info.model->withLabels(path.toStdString());
         m_pipeline = std::make_unique<Pipeline>(model, m_pipeline->options());
+        m_fp32.reset();
         m_info.engineId = engineId;
         m_info.model = model;
     } catch (...) {
@@ -274,9 +276,25 @@ void InferenceWorker::processPending() {
         if (needs.heatmap.enabled)
             for (const std::string& t : m_gradCam->neededTaps(needs.heatmap.target))
                 run.taps.push_back(t);
-        if (needs.nodeFigures)
+        const bool vsFp32 = needs.vsFp32 && m_info.precision != Precision::Fp32;
+        if (needs.nodeFigures || vsFp32)
             for (const std::string& t : spec.tapNames()) run.taps.push_back(t);
         Classification c = m_pipeline->run(*m_input, run);
+        if (vsFp32 && !newerUserRequestPending()) {
+            if (!m_fp32) {
+                EngineOptions o = m_pipeline->options();
+                o.precision = Precision::Fp32;
+                o.calibration.reset();
+                m_fp32 = std::make_unique<Pipeline>(m_info.model, o);
+            }
+            RunRequest reference;
+            reference.taps = spec.tapNames();
+            reference.ablations = needs.ablations;
+            const Classification f = m_fp32->run(*m_input, reference);
+            for (const auto& [name, tap] : f.taps)
+                if (const auto it = c.taps.find(name); it != c.taps.end())
+                    result->vsFp32[name] = compareTaps(tap, it->second);
+        }
         result->top = std::move(c.top);
         if (needs.heatmap.enabled && !newerUserRequestPending()) {
             const int64_t cls = needs.heatmap.classIndex == kTopClass ? result->top.front().index

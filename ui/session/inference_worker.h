@@ -93,6 +93,7 @@ private:
 
     // Worker-thread state.
     std::unique_ptr<Pipeline> m_pipeline;
+    std::unique_ptr<Pipeline> m_fp32;    // int8, bf16: fp32 with m_pipeline's options, for vsFp32
     std::unique_ptr<GradCam> m_gradCam;  // reads the model's weights; reset before they change
     EngineInfo m_info;
     uint64_t m_sourceId = 0;                // of the prepared image below

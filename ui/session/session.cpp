@@ -232,6 +232,11 @@ void Session::setFrozen(bool frozen) {
     // longer match it and are dropped.
     m_source = frozen ? shownSource() : nullptr;
     updateLiveNeeds();
+    // A frozen frame is compared with fp32 as a still image is (live frames are only while the
+    // diagram shows it): run once more for that.
+    if (frozen && m_source && m_engine.precision != Precision::Fp32 && m_result &&
+        m_result->vsFp32.empty())
+        request();
     emit frozenChanged(frozen);
 }
 
@@ -245,6 +250,9 @@ ViewNeeds Session::needs(bool live) const {
     if (!m_node.isEmpty() && !cached) n.taps.push_back(m_node.toStdString());
     n.heatmap = m_heatmap;
     n.nodeFigures = m_nodeFigures;
+    // Against fp32: for every still image and frozen frame (one fp32 pass more), and for each
+    // live frame while the diagram is coloured by it.
+    n.vsFp32 = !live || m_errorFigures;
     n.ablations = m_ablations;
     return n;
 }
@@ -317,6 +325,12 @@ void Session::setNodeFiguresWanted(bool wanted) {
     if (wanted == m_nodeFigures) return;
     m_nodeFigures = wanted;
     if (wanted && (!m_result || m_result->nodeFigures.empty())) request();
+    updateLiveNeeds();
+}
+
+void Session::setErrorFiguresWanted(bool wanted) {
+    if (wanted == m_errorFigures) return;
+    m_errorFigures = wanted;
     updateLiveNeeds();
 }
 

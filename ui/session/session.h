@@ -81,6 +81,8 @@ public:
     void setHeatmap(const HeatmapSettings& settings);
     const HeatmapSettings& heatmap() const { return m_heatmap; }
     void setNodeFiguresWanted(bool wanted);
+    // Live frames are compared with fp32 too (InferenceResult::vsFp32; stills always are).
+    void setErrorFiguresWanted(bool wanted);
 
     // ---- channels switched off ----
     // Switches `channels` of `node` off, replacing that node's set (empty: back on), and
@@ -184,6 +186,7 @@ private:
     QString m_node;
     HeatmapSettings m_heatmap;
     bool m_nodeFigures = false;
+    bool m_errorFigures = false;
     std::vector<ChannelAblation> m_ablations;  // sorted by node; results with others are stale
     uint64_t m_ablationsId = 0;                // 0 while none; a fresh id for every change
 

@@ -483,11 +483,13 @@ QString ArchitectureView::setFigures(Figure figure, const std::vector<double>& v
         switch (figure) {
             case Figure::Time: return QObject::tr("%1 ms").arg(v, 0, 'f', v < 10 ? 2 : 1);
             case Figure::Zeros: return QObject::tr("%1%").arg(100.0 * v, 0, 'f', 1);
+            case Figure::Error: return QObject::tr("%1%").arg(100.0 * v, 0, 'g', 2);
             default: return QString::number(v, 'g', 3);
         }
     };
     const QString name = figure == Figure::Time    ? tr("time per inference")
                          : figure == Figure::Zeros ? tr("zero activations")
+                         : figure == Figure::Error ? tr("error vs fp32")
                                                    : tr("mean activation");
     for (size_t i = 0; i < m_items.size(); ++i) {
         if (!m_items[i]) continue;

@@ -43,7 +43,8 @@ public:
     int switchedOffCount(const QString& node) const;
 
     // Colouring of the boxes: by stage, or by a per-node figure on a viridis scale.
-    enum class Figure { Stage, Time, Zeros, Mean, Pictures };
+    // Error: max |q − f| / max |f| of the node's output at int8 or bf16 against fp32.
+    enum class Figure { Stage, Time, Zeros, Mean, Pictures, Error };
     // `values` per spec node; NaN leaves a box uncoloured. Returns the legend as rich text.
     QString setFigures(Figure figure, const std::vector<double>& values);
     Figure figure() const { return m_figure; }
