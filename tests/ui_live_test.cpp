@@ -365,7 +365,25 @@ TEST(Live, Int8FramesAreComparedWithFp32WhileTheDiagramShowsIt) {
     EXPECT_GT(compared, 5);
     EXPECT_EQ(plain + other, 0);
     EXPECT_TRUE(w->layerPanel()->figuresText().contains(QStringLiteral("vs fp32: error")));
+
+    // A frozen frame is compared as a still image is, whatever the diagram shows.
     w->diagramPanel()->figureBox()->setCurrentIndex(0);
+    compared = 0;
+    CaptureThread::Options o = fileOptions(clip);
+    o.loop = true;
+    w->session()->startLive(o);
+    ASSERT_TRUE(QTest::qWaitFor([&] { return plain >= 3; }, 30000));
+    test::typeShortcut(*w, QKeySequence(Qt::Key_F));
+    ASSERT_TRUE(w->session()->isFrozen());
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] { return w->layerPanel()->figuresText().contains(QStringLiteral("vs fp32: error")); },
+        10000))
+        << w->layerPanel()->figuresText().toStdString();
+    const ResultPtr frozen = w->session()->result();
+    EXPECT_EQ(frozen->vsFp32.size(), taps);
+    EXPECT_TRUE(w->layerPanel()->figuresText().contains(
+        QStringLiteral("cosine %1").arg(frozen->vsFp32.at("layer3.1").cosine, 0, 'f', 5)));
+    w->session()->stopLive();
 }
 
 }  // namespace

@@ -270,9 +270,11 @@ void ExplainPanel::refresh() {
                     .arg(a.ms + e->faithfulness.ms, 0, 'f', 0)
                     .arg(a.logit, 0, 'f', 2);
             if (a.method == AttributionMethod::ScoreCam)
-                text += tr(" · at %1 · %2 · %n masked image(s)", nullptr, a.maskedPasses)
+                text += (a.maskedPasses == 1 ? tr(" · at %1 · %2 · %3 masked image")
+                                             : tr(" · at %1 · %2 · %3 masked images"))
                             .arg(QString::fromLatin1(precisionName(m_session->engine().precision)))
-                            .arg(QString::fromStdString(a.layer));
+                            .arg(QString::fromStdString(a.layer))
+                            .arg(a.maskedPasses);
             if (a.method == AttributionMethod::IntegratedGradients)
                 text += tr(" · completeness gap %1 (Σ IG %2, f(x) − f(0) %3)")
                             .arg(a.completenessGap, 0, 'g', 3)

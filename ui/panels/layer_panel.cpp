@@ -131,7 +131,10 @@ void LayerPanel::refresh() {
         }
         return;
     }
-    if (r == m_shown && node == m_features->node()) return;
+    if (r == m_shown && node == m_features->node()) {
+        showFigures();  // a later result of this image may have compared it with fp32
+        return;
+    }
     m_shown = r;
     const std::string name = node.toStdString();
     const Tensor& tap = r->taps.at(name);
@@ -186,13 +189,29 @@ void LayerPanel::refresh() {
                        .arg(stats.max, 0, 'g', 3)
                        .arg(100.0 * stats.zeroFraction, 0, 'f', 1)
                        .arg(deadText);
-    // At int8 or bf16, how far this node is from fp32 for the same input.
-    if (const auto it = r->vsFp32.find(name); it != r->vsFp32.end())
-        text += tr("\nvs fp32: error %1% (max |q − f| / max |f|) · cosine %2")
-                    .arg(100.0 * it->second.relativeError, 0, 'g', 3)
-                    .arg(it->second.cosine, 0, 'f', 5);
-    m_figures->setText(text);
+    m_figuresText = text;
+    showFigures();
     showChannel(m_features->selectedChannel());
+}
+
+void LayerPanel::showFigures() {
+    QString text = m_figuresText;
+    // At int8 or bf16, how far this node is from fp32 for the same input: from the tap's own
+    // result, or a later one of the same image, engine and channels (a frozen frame is compared
+    // after it was shown).
+    const std::string name = m_features->node().toStdString();
+    for (const ResultPtr& x : {m_session->result(), m_shown}) {
+        if (!x || !m_shown || x->source->sourceId != m_shown->source->sourceId ||
+            x->engineId != m_shown->engineId || x->needs.ablations != m_shown->needs.ablations)
+            continue;
+        if (const auto it = x->vsFp32.find(name); it != x->vsFp32.end()) {
+            text += tr("\nvs fp32: error %1% (max |q − f| / max |f|) · cosine %2")
+                        .arg(100.0 * it->second.relativeError, 0, 'g', 3)
+                        .arg(it->second.cosine, 0, 'f', 5);
+            break;
+        }
+    }
+    m_figures->setText(text);
 }
 
 QString LayerPanel::figuresText() const {

@@ -76,6 +76,7 @@ signals:
 
 private:
     void refresh();
+    void showFigures();  // m_figuresText, and the node's error against fp32 where computed
     void showChannel(int channel);
 
     Session* m_session;
@@ -86,6 +87,7 @@ private:
     QLabel* m_title = nullptr;
     QLabel* m_topChannels = nullptr;
     QLabel* m_figures = nullptr;  // min, mean, std, max, zeros, dead channels
+    QString m_figuresText;        // the figures of m_shown's tap, without the error vs fp32
     HistogramView* m_histogram = nullptr;
     // Dead channels on a live source: per shown frame of the selected node, which channels were
     // non-zero anywhere; a channel zero in all of the last kDeadFrames is dead.
