@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <memory>
+#include <thread>
 
 #include "core/engine/calibration.h"
 #include "core/engine/engine.h"
@@ -119,6 +120,31 @@ TEST(Engine, TapsDoNotChangeTheResult) {
     EXPECT_EQ(engine.run(x, {"maxpool"}).taps.at("maxpool").data, tapped.taps.at("maxpool").data);
     EXPECT_EQ(engine.run(x, {"input"}).taps.at("input").data, x.data);
     EXPECT_EQ(engine.run(x, {"fc"}).taps.at("fc").data, plain.logits.data);
+}
+
+// oneDNN's library-managed scratchpad of the Winograd and GEMM convolutions is one buffer per
+// thread, counted per thread. An engine compiled on one thread and destroyed on another (an
+// insight's runner: compiled on its job thread, dropped with its window on the GUI thread) must
+// leave both threads' engines working; it used to free this thread's buffer under this thread's
+// own engine (a crash in a Winograd kernel on AVX-512).
+TEST(Engine, AnEngineMadeOnAnotherThreadCanBeDestroyedHere) {
+    const Loaded& l = loaded("resnet18_seeded.pth");
+    const Tensor x = refInput("eagle");
+    Engine here(l.spec, l.weights, EngineOptions().withThreads(1));
+    const RunResult before = here.run(x, {"layer2.1", "layer4.1"});
+    for (int k = 0; k < 3; ++k) {
+        std::unique_ptr<Engine> there;
+        std::thread job([&] {
+            there = std::make_unique<Engine>(l.spec, l.weights, EngineOptions().withThreads(1));
+            there->run(x);
+        });
+        job.join();
+        EXPECT_EQ(there->run(x).logits.data, before.logits.data);  // and run here
+        there.reset();                                             // destroyed here
+        const RunResult again = here.run(x, {"layer2.1", "layer4.1"});
+        EXPECT_EQ(again.logits.data, before.logits.data) << "round " << k;
+        EXPECT_EQ(again.taps.at("layer2.1").data, before.taps.at("layer2.1").data);
+    }
 }
 
 TEST(Engine, BadTapNamesAreExplained) {

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "core/engine/engine.h"
+#include "core/engine/scratchpad.h"
 #include "core/error.h"
 
 namespace r18 {
@@ -65,6 +66,7 @@ struct Backprop::Impl {
     ConvAlgorithm algorithm = ConvAlgorithm::Auto;
     dnnl::engine eng{dnnl::engine::kind::cpu, 0};
     dnnl::stream strm{eng};
+    Scratchpad scratch{eng};  // for the convolutions and fc (core/engine/scratchpad.h)
     tag blocked = tag::nChw16c;
     // per conv/fc (and whether transposed): folded, in its primitive's layout
     std::map<std::pair<int, bool>, dnnl::memory> backwardWeights;
@@ -203,6 +205,12 @@ struct Backprop::Impl::Builder {
     void step(dnnl::primitive prim, std::unordered_map<int, dnnl::memory> args) {
         p.steps.push_back({std::move(prim), std::move(args)});
     }
+    // A primitive made with Scratchpad::userMode(): with the engine's scratchpad.
+    void step(dnnl::primitive prim, std::unordered_map<int, dnnl::memory> args,
+              const dnnl::memory::desc& scratchpad) {
+        d.scratch.attach(scratchpad, args);
+        step(std::move(prim), std::move(args));
+    }
     void reorder(const dnnl::memory& from, const dnnl::memory& to) {
         step(dnnl::reorder(from, to), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
     }
@@ -335,7 +343,7 @@ void Backprop::Impl::Builder::conv(int i, const dnnl::memory& g) {
         const dnnl::memory::dims flippedPad{n.kernel - 1 - n.pad, n.kernel - 1 - n.pad};
         const dnnl::memory::desc weiAny({n.inShape[0], n.outShape[0], n.kernel, n.kernel}, dt::f32,
                                         tag::any);
-        dnnl::primitive_attr attr;
+        dnnl::primitive_attr attr = Scratchpad::userMode();
         if (accumulate) {
             dnnl::post_ops ops;
             ops.append_sum(1.0F);
@@ -359,7 +367,8 @@ void Backprop::Impl::Builder::conv(int i, const dnnl::memory& g) {
         step(dnnl::convolution_forward(*pd),
              {{DNNL_ARG_SRC, g},
               {DNNL_ARG_WEIGHTS, d.weightsFor(i, pd->weights_desc(), true)},
-              {DNNL_ARG_DST, target}});
+              {DNNL_ARG_DST, target}},
+             pd->scratchpad_desc());
         return;
     }
 
@@ -373,14 +382,15 @@ void Backprop::Impl::Builder::conv(int i, const dnnl::memory& g) {
         d.eng);
     const dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, srcAny,
                                                      weiAny, dstAny, stride, pad, pad);
-    dnnl::convolution_backward_data::primitive_desc pd(desc, d.eng, hint);
+    const dnnl::primitive_attr attr = Scratchpad::userMode();
+    dnnl::convolution_backward_data::primitive_desc pd(desc, attr, d.eng, hint);
     if (n.inShape[0] < 16) {  // the stem: GEMM's if oneDNN offers it, else its first choice
         // (iterated in place: a copied primitive_desc no longer iterates in oneDNN 2.6)
         bool gemm = false;
         do {
             gemm = std::string(pd.impl_info_str()).find("gemm") != std::string::npos;
         } while (!gemm && pd.next_impl());
-        if (!gemm) pd = dnnl::convolution_backward_data::primitive_desc(desc, d.eng, hint);
+        if (!gemm) pd = dnnl::convolution_backward_data::primitive_desc(desc, attr, d.eng, hint);
     }
     dnnl::memory diffDst = g;
     if (pd.diff_dst_desc() != gd) {
@@ -391,7 +401,8 @@ void Backprop::Impl::Builder::conv(int i, const dnnl::memory& g) {
         step(dnnl::convolution_backward_data(pd),
              {{DNNL_ARG_DIFF_DST, diffDst},
               {DNNL_ARG_WEIGHTS, d.weightsFor(i, pd.weights_desc(), false)},
-              {DNNL_ARG_DIFF_SRC, into}});
+              {DNNL_ARG_DIFF_SRC, into}},
+             pd.scratchpad_desc());
     });
 }
 
@@ -449,13 +460,14 @@ void Backprop::Impl::Builder::fc(int i, const dnnl::memory& g) {
     const dnnl::memory::desc weiAny({n.outShape[0], n.inShape[0]}, dt::f32, tag::any);
     const dnnl::inner_product_forward::primitive_desc hint(
         {dnnl::prop_kind::forward_training, srcMd, weiAny, g.get_desc()}, d.eng);
-    const dnnl::inner_product_backward_data::primitive_desc pd({srcMd, weiAny, g.get_desc()}, d.eng,
-                                                               hint);
+    const dnnl::inner_product_backward_data::primitive_desc pd({srcMd, weiAny, g.get_desc()},
+                                                               Scratchpad::userMode(), d.eng, hint);
     contribute(src, pd.diff_src_desc(), [&](const dnnl::memory& into) {
         step(dnnl::inner_product_backward_data(pd),
              {{DNNL_ARG_DIFF_DST, g},
               {DNNL_ARG_WEIGHTS, d.weightsFor(i, pd.weights_desc(), false)},
-              {DNNL_ARG_DIFF_SRC, into}});
+              {DNNL_ARG_DIFF_SRC, into}},
+             pd.scratchpad_desc());
     });
 }
 

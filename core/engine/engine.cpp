@@ -1,4 +1,5 @@
 #include "core/engine/engine.h"
+#include "core/engine/scratchpad.h"
 #include "core/engine/threads.h"
 
 #include <omp.h>
@@ -178,6 +179,7 @@ struct Engine::Impl {
     EngineOptions opt;
     dnnl::engine eng{dnnl::engine::kind::cpu, 0};
     dnnl::stream strm{eng};
+    Scratchpad scratch{eng};        // for the convolutions and fc (core/engine/scratchpad.h)
     std::vector<Storage> storage;   // per node
     dnnl::memory userInput;         // plain NCHW f32, handle set per run
     dnnl::memory logits;            // plain NC f32, handle set per run
@@ -321,6 +323,7 @@ void Engine::Impl::addConv(int index, const WeightSet& w) {
     }
     if (relu) ops.append_eltwise(1.0F, dnnl::algorithm::eltwise_relu, 0.0F, 0.0F);
     attr.set_post_ops(ops);
+    attr = Scratchpad::userMode(attr);
 
     auto primitiveDesc = [&](dnnl::algorithm algorithm) {
         const dnnl::convolution_forward::desc desc(
@@ -362,13 +365,15 @@ void Engine::Impl::addConv(int index, const WeightSet& w) {
         pd.dst_desc(), eng,
         add >= 0 ? out[static_cast<size_t>(skip)].get_data_handle() : DNNL_MEMORY_ALLOCATE);
     if (add >= 0 && at(skip).type == dst.type) dstMem = out[static_cast<size_t>(skip)];
-    steps.push_back({produced,
-                     index,
-                     dnnl::convolution_forward(pd),
-                     {{DNNL_ARG_SRC, srcMem},
-                      {DNNL_ARG_WEIGHTS, wMem},
-                      {DNNL_ARG_BIAS, bMem},
-                      {DNNL_ARG_DST, dstMem}}});
+    Step conv{produced,
+              index,
+              dnnl::convolution_forward(pd),
+              {{DNNL_ARG_SRC, srcMem},
+               {DNNL_ARG_WEIGHTS, wMem},
+               {DNNL_ARG_BIAS, bMem},
+               {DNNL_ARG_DST, dstMem}}};
+    scratch.attach(pd.scratchpad_desc(), conv.args);
+    steps.push_back(std::move(conv));
     out[static_cast<size_t>(produced)] = dstMem;
 }
 
@@ -412,18 +417,20 @@ void Engine::Impl::addFc(int index, const WeightSet& w) {
     dnnl::inner_product_forward::desc desc(
         dnnl::prop_kind::forward_inference, src.get_desc(), {wDims, weightType, tag::any},
         {{classes}, dt::f32, tag::x}, {{opt.batch, classes}, dt::f32, tag::nc});
-    dnnl::inner_product_forward::primitive_desc pd(desc, eng);
+    dnnl::inner_product_forward::primitive_desc pd(desc, Scratchpad::userMode(), eng);
     ++impls["fc"][pd.impl_info_str()];
     dnnl::memory wMem = upload(w.get("fc.weight")->data, wDims, tag::oihw, pd.weights_desc());
     dnnl::memory bMem = upload(w.get("fc.bias")->data, {classes}, tag::x, pd.bias_desc());
     logits = dnnl::memory(pd.dst_desc(), eng, DNNL_MEMORY_NONE);
-    steps.push_back({index,
-                     index,
-                     dnnl::inner_product_forward(pd),
-                     {{DNNL_ARG_SRC, src},
-                      {DNNL_ARG_WEIGHTS, wMem},
-                      {DNNL_ARG_BIAS, bMem},
-                      {DNNL_ARG_DST, logits}}});
+    Step fc{index,
+            index,
+            dnnl::inner_product_forward(pd),
+            {{DNNL_ARG_SRC, src},
+             {DNNL_ARG_WEIGHTS, wMem},
+             {DNNL_ARG_BIAS, bMem},
+             {DNNL_ARG_DST, logits}}};
+    scratch.attach(pd.scratchpad_desc(), fc.args);
+    steps.push_back(std::move(fc));
     out[static_cast<size_t>(index)] = logits;
 }
 
