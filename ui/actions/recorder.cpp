@@ -8,7 +8,14 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
 
 #include "core/error.h"
 #include "core/media/video_writer.h"
@@ -20,8 +27,87 @@ namespace {
 
 constexpr int kMaxWidth = 1280;
 constexpr int kStrip = 28;
+constexpr size_t kQueued = 8;  // frames waiting for the encoder before one is left out
 
 }  // namespace
+
+// The encoder's thread: writes what it is handed, in order; a frame arriving while kQueued wait
+// stands in as a repeat of the previous one. finish() drains the queue and closes the file.
+class Encoder {
+public:
+    explicit Encoder(std::unique_ptr<VideoFileWriter> writer)
+        : m_writer(std::move(writer)), m_thread([this] { loop(); }) {}
+    ~Encoder() {
+        stopThread();  // the writer deletes its temporary file unless finish() renamed it
+    }
+
+    // `bgr` written `times` times (times ≥ 1).
+    void push(cv::Mat bgr, int times) {
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            if (m_queue.size() >= kQueued && !m_queue.empty())
+                m_queue.back().second += times;  // too far behind: the last one stands longer
+            else
+                m_queue.emplace_back(std::move(bgr), times);
+        }
+        m_wake.notify_one();
+    }
+    int frames() const { return m_frames.load(); }
+    // The encoder's error, once it had one ("" while all is well).
+    std::string error() const {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        return m_error;
+    }
+    // Writes what is queued, closes the file and renames it into place. Throws Error.
+    void finish() {
+        stopThread();
+        const std::string why = error();
+        if (!why.empty()) throw VideoError(why);
+        m_writer->finish();
+    }
+    VideoFormat format() const { return m_writer->format(); }
+
+private:
+    void loop() {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        for (;;) {
+            m_wake.wait(lock, [this] { return m_stop || !m_queue.empty(); });
+            if (m_queue.empty()) return;  // stopping, and everything is written
+            auto [bgr, times] = std::move(m_queue.front());
+            m_queue.pop_front();
+            if (!m_error.empty()) continue;  // the file is lost: drain without writing
+            lock.unlock();
+            std::string failure;
+            try {
+                for (int n = 0; n < times; ++n) {
+                    m_writer->write(bgr);
+                    ++m_frames;
+                }
+            } catch (const std::exception& e) {
+                failure = e.what();
+            }
+            lock.lock();
+            if (!failure.empty()) m_error = failure;
+        }
+    }
+    void stopThread() {
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_stop = true;
+        }
+        m_wake.notify_one();
+        if (m_thread.joinable()) m_thread.join();
+    }
+
+    std::unique_ptr<VideoFileWriter> m_writer;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::deque<std::pair<cv::Mat, int>> m_queue;
+    bool m_stop = false;
+    std::string m_error;
+    std::atomic<int> m_frames{0};
+    std::thread m_thread;  // last: starts once the rest exists
+};
 
 Recorder::Recorder(Session* session, InputView* input, QObject* parent)
     : QObject(parent), m_session(session), m_input(input) {
@@ -58,7 +144,7 @@ QString Recorder::bestExtension() {
 }
 
 int Recorder::frames() const {
-    return m_writer ? m_writer->frames() : 0;
+    return m_encoder ? m_encoder->frames() : 0;
 }
 
 bool Recorder::start(const QString& path, QString* error) {
@@ -132,23 +218,27 @@ void Recorder::onResult() {
     cv::Mat bgr;
     cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
     try {
-        if (!m_writer) {
-            m_writer = std::make_unique<VideoFileWriter>(m_path.toStdString(),
-                                                         videoFormatForPath(m_path.toStdString()),
-                                                         kFps, cv::Size(bgr.cols, bgr.rows));
+        if (!m_encoder) {
+            m_encoder = std::make_unique<Encoder>(std::make_unique<VideoFileWriter>(
+                m_path.toStdString(), videoFormatForPath(m_path.toStdString()), kFps,
+                cv::Size(bgr.cols, bgr.rows)));
+            m_scheduled = 0;
             m_clock.start();  // the file's time starts with its first frame
         }
-        // Real time: the frame stands until the next one arrives.
-        const int due =
-            std::max(1, static_cast<int>(std::lround(m_clock.elapsed() * kFps / 1000.0)));
-        for (int n = std::max(1, due - m_writer->frames()); n > 0; --n) m_writer->write(bgr);
     } catch (const Error& e) {
-        fail(QString::fromStdString(e.what()));
+        return fail(QString::fromStdString(e.what()));
     }
+    const std::string error = m_encoder->error();
+    if (!error.empty()) return fail(QString::fromStdString(error));
+    // Real time: the frame stands until the next one arrives.
+    const int due = std::max(1, static_cast<int>(std::lround(m_clock.elapsed() * kFps / 1000.0)));
+    const int times = std::max(1, due - m_scheduled);
+    m_scheduled += times;
+    m_encoder->push(std::move(bgr), times);
 }
 
 void Recorder::fail(const QString& why) {
-    m_writer.reset();  // the temporary file goes with it
+    m_encoder.reset();  // the temporary file goes with it
     m_recording = false;
     m_blink->stop();
     m_indicator->hide();
@@ -162,15 +252,14 @@ QString Recorder::stop() {
     m_blink->stop();
     m_indicator->hide();
     QString saved;
-    if (m_writer && m_writer->frames() > 0) {
+    if (m_encoder && m_scheduled > 0) {
         try {
-            const int n = m_writer->frames();
-            m_writer->finish();
+            m_encoder->finish();  // the queued frames, then the rename
             saved = m_path;
             emit message(tr("Video saved: %1 (%2 frames, %3)")
                              .arg(m_path)
-                             .arg(n)
-                             .arg(QString::fromLatin1(videoFormatName(m_writer->format()))));
+                             .arg(m_encoder->frames())
+                             .arg(QString::fromLatin1(videoFormatName(m_encoder->format()))));
         } catch (const Error& e) {
             emit message(
                 tr("The video could not be saved: %1").arg(QString::fromStdString(e.what())));
@@ -178,7 +267,7 @@ QString Recorder::stop() {
     } else {
         emit message(tr("Nothing was recorded: no live frame was shown."));
     }
-    m_writer.reset();
+    m_encoder.reset();
     emit recordingChanged(false);
     return saved;
 }

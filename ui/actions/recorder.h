@@ -5,6 +5,10 @@
 // MJPG AVI (core/media/video_writer.h). The file is written under a temporary name and renamed
 // when the recording stops (by the user, or because the live source stopped), so a half-written
 // file never stands under the chosen name. A red "● REC m:ss" label says it is recording.
+// The window composes each frame (a few milliseconds); a thread of the recorder's own encodes
+// them, so the window never waits for the encoder. If the encoder falls behind by more than a
+// few frames, a frame is left out and the previous one stands in for it: the file keeps the
+// window's pace.
 #pragma once
 
 #include <QElapsedTimer>
@@ -17,14 +21,11 @@
 class QLabel;
 class QTimer;
 
-namespace r18 {
-class VideoFileWriter;
-}
-
 namespace r18::ui {
 
 class InputView;
 class Session;
+class Encoder;
 
 class Recorder : public QObject {
     Q_OBJECT
@@ -41,7 +42,7 @@ public:
     // Stops and keeps the file; returns its path ("" if nothing was recorded).
     QString stop();
     bool recording() const { return m_recording; }
-    int frames() const;  // frames written so far
+    int frames() const;  // frames in the file so far (encoded)
     QLabel* indicator() const { return m_indicator; }
     // The frame as it is written: what the window shows, with the top-5 strip.
     QImage composeFrame() const;
@@ -59,7 +60,8 @@ private:
 
     Session* m_session;
     InputView* m_input;
-    std::unique_ptr<VideoFileWriter> m_writer;
+    std::unique_ptr<Encoder> m_encoder;  // from the first frame on
+    int m_scheduled = 0;                 // frames handed to the encoder, repeats included
     QString m_path;
     bool m_recording = false;
     QElapsedTimer m_clock;
