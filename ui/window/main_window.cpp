@@ -350,8 +350,11 @@ void MainWindow::toggleRecording() {
     }
     if (!m_session->isLive())
         return m_status->flash(tr("Start a camera or video first (Space): recording writes it."));
-    QString folder = QStandardPaths::writableLocation(QStandardPaths::MoviesLocation);
-    if (folder.isEmpty()) folder = QDir::homePath();
+    // The folder last recorded to, else Videos, else home: one that exists.
+    QString folder = QSettings().value("files/recordingFolder").toString();
+    if (folder.isEmpty() || !QDir(folder).exists())
+        folder = QStandardPaths::writableLocation(QStandardPaths::MoviesLocation);
+    if (folder.isEmpty() || !QDir(folder).exists()) folder = QDir::homePath();
     const QString suggested =
         QDir(folder).filePath(QStringLiteral("resnet18-explorer-%1%2")
                                   .arg(QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss"),
@@ -360,6 +363,7 @@ void MainWindow::toggleRecording() {
         this, tr("Record the Live View — this build writes %1").arg(Recorder::bestFormatName()),
         suggested, tr("Video (*%1)").arg(Recorder::bestExtension()));
     if (path.isEmpty()) return;
+    QSettings().setValue("files/recordingFolder", QFileInfo(path).absolutePath());
     QString error;
     if (!m_recorder->start(path, &error)) showError(tr("Could not record"), error);
 }
