@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "core/engine/calibration.h"
+#include "core/engine/engine.h"
 #include "ui/actions/actions.h"
 #include "ui/session/session.h"
 #include "ui/window/main_window.h"
@@ -22,6 +24,20 @@ namespace r18::test {
 // signals from other threads directly, so they can arrive before wait() starts.
 inline bool waitForCount(QSignalSpy& spy, int count, int ms = 30000) {
     return QTest::qWaitFor([&] { return spy.count() >= count; }, ms);
+}
+
+// The window's engine compiled again from core, independently of the window's code: its model,
+// precision and threads, int8 calibrated on the images the window's engine was calibrated on.
+inline EngineOptions windowEngineOptions(const ui::EngineInfo& engine, int batch = 1) {
+    EngineOptions o = EngineOptions().with(engine.precision).withThreads(engine.threads);
+    o.withBatch(batch);
+    if (engine.precision == Precision::Int8) {
+        std::vector<Tensor> inputs;
+        for (const auto& t : engine.calibration) inputs.push_back(*t);
+        o.withCalibration(std::make_shared<const Calibration>(
+            calibrate(engine.model->spec(), engine.model->weights(), inputs, engine.threads)));
+    }
+    return o;
 }
 
 // A shown, active Explorer window running `weights`, once its model is ready.

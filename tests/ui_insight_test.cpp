@@ -189,12 +189,9 @@ TEST(Figures, ErrorVsFp32ColoursTheDiagramAtInt8) {
     const int threads = w->session()->engine().threads;
     const Tensor input = model->prepare(readImage(dog));
     ASSERT_EQ(w->session()->engine().calibration.size(), 1u);
+    ASSERT_EQ(w->session()->engine().calibration.front()->data, input.data);
     Pipeline fp32(model, EngineOptions().withThreads(threads));
-    Pipeline int8(model, EngineOptions()
-                             .with(Precision::Int8)
-                             .withThreads(threads)
-                             .withCalibration(std::make_shared<const Calibration>(
-                                 calibrate(model->spec(), model->weights(), {input}, threads))));
+    Pipeline int8(model, test::windowEngineOptions(w->session()->engine()));
     RunRequest request;
     request.taps = model->spec().tapNames();
     request.ablations = w->session()->ablations();
