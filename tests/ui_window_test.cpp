@@ -18,6 +18,7 @@
 #include <fstream>
 
 #include <QComboBox>
+#include <QDockWidget>
 #include <QLabel>
 #include <QMessageBox>
 #include <QStatusBar>
@@ -580,6 +581,24 @@ TEST(Window, FitsA1024By640Screen) {
         EXPECT_TRUE(item->isVisible()) << a->text().toStdString() << " went to the overflow";
         EXPECT_LE(item->geometry().right(), toolbar->width()) << a->text().toStdString();
     }
+}
+
+// In a window too narrow to dock them, the insight panels float over its right side, below the
+// toolbar: Start, Freeze and Mirror stay uncovered.
+TEST(Window, InANarrowWindowPanelsFloatBelowTheToolbar) {
+    auto w = makeWindow();
+    w->resize(1024, 640);
+    QTest::qWait(100);
+    test::typeShortcut(*w, QKeySequence(Qt::Key_E));
+    QDockWidget* dock = w->explainDock();
+    ASSERT_TRUE(QTest::qWaitFor([&] { return dock->isVisible(); }, 3000));
+    EXPECT_TRUE(dock->isFloating());
+    auto* toolbar = w->findChild<QToolBar*>("mainToolBar");
+    ASSERT_NE(toolbar, nullptr);
+    const QRect bar(toolbar->mapToGlobal(QPoint(0, 0)), toolbar->size());
+    EXPECT_GE(dock->frameGeometry().top(), bar.bottom()) << "the panel covers the toolbar";
+    EXPECT_LE(dock->frameGeometry().right(), w->frameGeometry().right() + 1);
+    test::typeShortcut(*w, QKeySequence(Qt::Key_E));
 }
 
 // Save dialogs start where exports went last, else in Pictures — not in the system folder the

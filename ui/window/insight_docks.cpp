@@ -71,10 +71,15 @@ void InsightDocks::show(QDockWidget* dock, bool on) {
     const int wanted = std::clamp(m_window->width() / 4, 340, 480);
     if (!dock->isFloating() && m_window->width() < kDockedMinWidth) {
         // Docked, the panel would push the window wider than a small laptop's screen: it floats
-        // over the window's right side instead (and can be docked by dragging its title).
+        // over the window's right side instead (and can be docked by dragging its title), below
+        // the menu and the toolbar so that Start, Freeze and Mirror stay in reach.
         dock->setFloating(true);
         const QRect frame = m_window->geometry();
-        dock->setGeometry(frame.right() - wanted, frame.top() + 40, wanted, frame.height() - 60);
+        const QWidget* central = m_window->centralWidget();
+        const int top = central ? central->mapToGlobal(QPoint(0, 0)).y() + 4 : frame.top() + 64;
+        const int bottom =
+            central ? central->mapToGlobal(QPoint(0, central->height())).y() : frame.bottom() - 20;
+        dock->setGeometry(frame.right() - wanted, top, wanted, std::max(240, bottom - top));
     }
     dock->show();
     dock->raise();  // in front of the others when they share a tab bar
