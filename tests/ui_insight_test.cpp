@@ -11,6 +11,7 @@
 #include <QTableView>
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/engine/calibration.h"
 #include "core/engine/engine.h"
@@ -204,21 +205,21 @@ TEST(Figures, ErrorVsFp32ColoursTheDiagramAtInt8) {
         EXPECT_EQ(r->vsFp32.at(name).relativeError, expected.relativeError) << name;
         EXPECT_EQ(r->vsFp32.at(name).cosine, expected.cosine) << name;
     }
-    // The boxes: the largest error the brightest colour of the scale, the smallest the darkest.
-    std::string worst = request.taps.front();
-    std::string best = worst;
-    for (const std::string& name : request.taps) {
-        if (r->vsFp32.at(name).relativeError > r->vsFp32.at(worst).relativeError) worst = name;
-        if (r->vsFp32.at(name).relativeError < r->vsFp32.at(best).relativeError) best = name;
-    }
+    // The boxes: one fixed log scale from 0.1 % (and below) to 30 % (and above), so that
+    // precisions, images and frames compare by colour.
     ArchitectureView* view = w->architectureView();
-    EXPECT_EQ(view->boxColor(QString::fromStdString(worst)),
-              QColor(colormapTable(Colormap::Viridis)[255]))
-        << worst;
-    EXPECT_EQ(view->boxColor(QString::fromStdString(best)),
-              QColor(colormapTable(Colormap::Viridis)[0]))
-        << best;
+    const auto expectedColour = [](double error) {
+        const double t =
+            std::clamp(std::log10(std::max(error, 0.001) / 0.001) / std::log10(300.0), 0.0, 1.0);
+        return QColor(colormapTable(Colormap::Viridis)[static_cast<size_t>(std::lround(t * 255))]);
+    };
+    for (const std::string& name : request.taps)
+        EXPECT_EQ(view->boxColor(QString::fromStdString(name)),
+                  expectedColour(r->vsFp32.at(name).relativeError))
+            << name;
+    EXPECT_EQ(view->boxColor(QStringLiteral("input")), expectedColour(0.0));  // no error at all
     EXPECT_TRUE(w->diagramPanel()->legendText().contains(QStringLiteral("error vs fp32")));
+    EXPECT_TRUE(w->diagramPanel()->legendText().contains(QStringLiteral("log scale")));
     // The selected node (layer1.0) names its error and cosine.
     const TapDifference& selected = r->vsFp32.at("layer1.0");
     const QString text = w->layerPanel()->figuresText();

@@ -1,6 +1,7 @@
 #include "ui/actions/recorder.h"
 
 #include <QFileInfo>
+#include <QFontMetrics>
 #include <QLabel>
 #include <QPainter>
 #include <QTimer>
@@ -195,12 +196,18 @@ QImage Recorder::composeFrame() const {
                        .arg(i + 1)
                        .arg(QString::fromStdString(r->top[i].label))
                        .arg(100.0 * r->top[i].probability, 0, 'f', 1);
-    QFont f = p.font();
-    f.setPixelSize(14);
-    p.setFont(f);
     const QRect strip(6, h - kStrip, w - 12, kStrip);
+    const QString text = top.join(QStringLiteral("   "));
+    // All five on the strip: a smaller font where the frame is narrow, then "…" at the end.
+    QFont f = p.font();
+    for (int px = 14; px >= 9; --px) {
+        f.setPixelSize(px);
+        if (QFontMetrics(f).horizontalAdvance(text) <= strip.width()) break;
+    }
+    p.setFont(f);
     p.setPen(Qt::white);
-    p.drawText(strip, Qt::AlignLeft | Qt::AlignVCenter, top.join(QStringLiteral("   ")));
+    p.drawText(strip, Qt::AlignLeft | Qt::AlignVCenter,
+               QFontMetrics(f).elidedText(text, Qt::ElideRight, strip.width()));
     const QString off = m_session->ablationsText();
     if (!off.isEmpty()) {
         p.setPen(QColor(255, 90, 90));

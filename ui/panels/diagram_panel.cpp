@@ -1,10 +1,12 @@
 #include "ui/panels/diagram_panel.h"
 
 #include <QComboBox>
+#include <QFontMetrics>
 #include <QLabel>
 #include <QSettings>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 #include "ui/panels/panel.h"
@@ -28,6 +30,10 @@ DiagramPanel::DiagramPanel(Session* session, const QString& preferredNode, QObje
     QFont small = m_legend->font();
     small.setPointSizeF(small.pointSizeF() * 0.9);
     m_legend->setFont(small);
+    // Three lines whatever it says, so that the diagram above keeps its size (and a click aimed
+    // at a box right after a change of colouring lands on it).
+    m_legend->setMinimumHeight(3 * QFontMetrics(small).lineSpacing() + 4);
+    m_legend->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     m_figure = new QComboBox;
     m_figure->addItems({tr("Stages"), tr("Time"), tr("Zero activations"), tr("Mean activation"),
                         tr("Pictures"), tr("Error vs fp32")});
@@ -76,6 +82,15 @@ void DiagramPanel::onEngine(const EngineInfo& engine) {
     m_session->selectNode(m_view->selected());
     m_title->setText(spec ? QString::fromStdString(spec->archName()) : QString());
     refresh();
+}
+
+bool DiagramPanel::calibratedOnThisImage(const InferenceResult& r) const {
+    const EngineInfo& engine = m_session->engine();
+    if (engine.precision != Precision::Int8 || !r.input) return true;
+    return std::any_of(engine.calibration.begin(), engine.calibration.end(),
+                       [&r](const std::shared_ptr<const Tensor>& t) {
+                           return t == r.input || t->data == r.input->data;
+                       });
 }
 
 void DiagramPanel::refresh() {
@@ -132,6 +147,11 @@ void DiagramPanel::refresh() {
                 ? tr("<b>error vs fp32</b><br>The network runs fp32: choose int8 (Ctrl+3) "
                      "or bf16 (Ctrl+2) in the Engine menu to see where they differ.")
                 : tr("<b>error vs fp32</b><br>Computing…"));
+    else if (figure == ArchitectureView::Figure::Error && !r->source->live &&
+             !calibratedOnThisImage(*r))
+        m_legend->setText(legend + tr("<br>int8 was calibrated on other images than this one: "
+                                      "Ctrl+1, then Ctrl+3 calibrates it on the images opened "
+                                      "since."));
     else
         m_legend->setText(legend);
 }

@@ -39,6 +39,8 @@ public:
 private:
     void onEngine(const EngineInfo& engine);
     void refresh();
+    // False when the engine runs int8 calibrated on other images than r's.
+    bool calibratedOnThisImage(const InferenceResult& r) const;
 
     Session* m_session;
     QWidget* m_panel = nullptr;

@@ -269,6 +269,9 @@ void ExplainPanel::refresh() {
                                    m_session->engine().model->labels().name(a.classIndex)))
                     .arg(a.ms + e->faithfulness.ms, 0, 'f', 0)
                     .arg(a.logit, 0, 'f', 2);
+            if (a.method != AttributionMethod::ScoreCam)  // computed in fp32, whatever runs
+                text += a.layer.empty() ? tr(" · fp32")
+                                        : tr(" · fp32 · %1").arg(QString::fromStdString(a.layer));
             if (a.method == AttributionMethod::ScoreCam)
                 text += (a.maskedPasses == 1 ? tr(" · at %1 · %2 · %3 masked image")
                                              : tr(" · at %1 · %2 · %3 masked images"))

@@ -3,6 +3,7 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QPainter>
 #include <QStatusBar>
 #include <QTimer>
 #include <QToolButton>
@@ -41,6 +42,22 @@ QString baseName(const QString& path) {
     return name.isEmpty() ? path : name;
 }
 
+// A label of the status bar that, when the window is too narrow for it, ends in "…" rather than
+// in the middle of a word or number ("1 of 12" for "1 of 128").
+class ElidedLabel : public QLabel {
+public:
+    using QLabel::QLabel;
+
+protected:
+    void paintEvent(QPaintEvent*) override {
+        QPainter p(this);
+        const QRect r = contentsRect();
+        p.setPen(palette().color(foregroundRole()));
+        p.drawText(r, static_cast<int>(alignment()),
+                   fontMetrics().elidedText(text(), Qt::ElideRight, r.width()));
+    }
+};
+
 }  // namespace
 
 StatusPanel::StatusPanel(Session* session, QStatusBar* bar, QObject* parent)
@@ -48,10 +65,10 @@ StatusPanel::StatusPanel(Session* session, QStatusBar* bar, QObject* parent)
     m_activity = new QLabel;
     m_activity->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_engine = new QLabel;
-    m_model = new QLabel;
+    m_model = new ElidedLabel;
     m_model->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_model->setMinimumWidth(120);
-    m_ablations = new QLabel;
+    m_ablations = new ElidedLabel;
     m_ablations->setStyleSheet(QStringLiteral("color: #d71e1e; font-weight: bold;"));
     m_ablations->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_ablations->setMinimumWidth(120);
@@ -217,8 +234,9 @@ void StatusPanel::refresh() {
     const QString off = m_session->ablationsText();
     m_ablations->setText(off.isEmpty() ? QString() : tr("Switched off — %1").arg(off));
     m_ablations->setToolTip(
-        tr("Every node after these channels is computed without them: top-5, heat map, feature "
-           "maps.\nChannels → Switch Every Channel Back On (Shift+R)."));
+        tr("%1\nEvery node after these channels is computed without them: top-5, heat map, "
+           "feature maps.\nChannels → Switch Every Channel Back On (Shift+R).")
+            .arg(m_ablations->text()));
     m_ablations->setVisible(!off.isEmpty());
 
     const EngineInfo& e = m_session->engine();

@@ -478,6 +478,22 @@ QString ArchitectureView::setFigures(Figure figure, const std::vector<double>& v
             lo = std::min(lo, v);
             hi = std::max(hi, v);
         }
+    // The error against fp32 is drawn on one fixed logarithmic scale, so that int8 and bf16,
+    // two images or two frames can be compared by colour.
+    constexpr double kErrorLo = 0.001;
+    constexpr double kErrorHi = 0.3;
+    const bool fixedLog = figure == Figure::Error;
+    if (fixedLog) {
+        lo = kErrorLo;
+        hi = kErrorHi;
+    }
+    const auto position = [&](double v) {
+        if (fixedLog)
+            return std::clamp(
+                std::log10(std::max(v, kErrorLo) / kErrorLo) / std::log10(kErrorHi / kErrorLo), 0.0,
+                1.0);
+        return hi > lo ? (v - lo) / (hi - lo) : 0.5;
+    };
     const auto& table = colormapTable(Colormap::Viridis);
     auto format = [figure](double v) {
         switch (figure) {
@@ -498,15 +514,19 @@ QString ArchitectureView::setFigures(Figure figure, const std::vector<double>& v
             m_items[i]->setFigure(QColor(), QString());
             continue;
         }
-        const double t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
+        const double t = position(v);
         m_items[i]->setFigure(QColor(table[static_cast<size_t>(std::lround(t * 255))]),
                               name + ": " + format(v));
     }
-    if (figure == Figure::Stage || !std::isfinite(lo)) return legendHtml();
+    if (figure == Figure::Stage || !std::isfinite(lo) || (fixedLog && values.empty()))
+        return legendHtml();
     QString bar;
     for (int k = 0; k < 12; ++k)
         bar += QStringLiteral("<span style='color:%1'>&#9608;</span>")
                    .arg(QColor(table[static_cast<size_t>(k * 255 / 11)]).name());
+    if (fixedLog)
+        return tr("<b>%1</b> (max |q − f| / max |f|, log scale)<br>≤ %2&nbsp;%3&nbsp;≥ %4")
+            .arg(name, format(lo), bar, format(hi));
     return QStringLiteral("<b>%1</b><br>%2&nbsp;%3&nbsp;%4").arg(name, format(lo), bar, format(hi));
 }
 
