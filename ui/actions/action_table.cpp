@@ -130,12 +130,11 @@ void viewActions(std::vector<ActionSpec>& table, const ActionTargets& t) {
                         [t] { return t.layers->blend(); }, [t](bool on) { t.layers->setBlend(on); })
                         .key(Qt::Key_B));
     table.push_back(separator(view));
-    table.push_back(
-        toggle("view.explain", view, QObject::tr("Where It Looked — &Methods"), t.explainShown,
-               t.showExplain)
-            .key(Qt::Key_E)
-            .explained(QObject::tr(
-                "CAM, Grad-CAM, gradients, integrated gradients, SmoothGrad, faithfulness")));
+    table.push_back(toggle("view.explain", view, QObject::tr("Where It Looked — &Methods"),
+                           t.explainShown, t.showExplain)
+                        .key(Qt::Key_E)
+                        .explained(QObject::tr("CAM, Grad-CAM, gradients, integrated gradients, "
+                                               "SmoothGrad, Score-CAM, faithfulness")));
     table.push_back(toggle("view.atlas", view, QObject::tr("What This Channel &Detects"),
                            t.atlasShown, t.showAtlas)
                         .key(Qt::Key_A)

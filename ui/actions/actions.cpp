@@ -187,24 +187,46 @@ void Actions::fillToolbar(QToolBar* toolbar,
 }
 
 QString Actions::shortcutHelpHtml() const {
-    QString html = QStringLiteral("<table cellspacing='0' cellpadding='3'>");
+    // One block per menu, the blocks in two columns of about equal height: in one column the
+    // list is taller than a laptop's screen.
+    struct Block {
+        QString rows;
+        int count = 0;
+    };
+    std::vector<Block> blocks;
     QString lastMenu;
+    int total = 0;
     for (const ActionSpec& spec : m_table) {
         if (spec.id == QLatin1String("-") || spec.shortcut.isEmpty()) continue;
         const QString menu = QString(spec.menu.section('/', 0, 0)).remove('&');
-        if (menu != lastMenu) {
-            html += QStringLiteral("<tr><td colspan='2'><b>%1</b></td></tr>").arg(menu);
+        if (menu != lastMenu || blocks.empty()) {
+            blocks.push_back(
+                {QStringLiteral("<tr><td colspan='2'><b>%1</b></td></tr>").arg(menu), 1});
             lastMenu = menu;
+            ++total;
         }
         const QString what = spec.help.isEmpty() ? plain(spec.text) : spec.help;
         QString keys = spec.shortcut.toString(QKeySequence::NativeText).toHtmlEscaped();
         if (!spec.alternate.isEmpty())
             keys += QStringLiteral(", ") +
                     spec.alternate.toString(QKeySequence::NativeText).toHtmlEscaped();
-        html += QStringLiteral("<tr><td><code>%1</code></td><td>%2</td></tr>")
-                    .arg(keys, what.toHtmlEscaped());
+        blocks.back().rows += QStringLiteral("<tr><td><code>%1</code></td><td>%2</td></tr>")
+                                  .arg(keys, what.toHtmlEscaped());
+        ++blocks.back().count;
+        ++total;
     }
-    return html + QStringLiteral("</table>");
+    QString columns[2];
+    int left = 0;
+    for (const Block& b : blocks) {
+        const bool first = left < (total + 1) / 2;
+        columns[first ? 0 : 1] += b.rows;
+        if (first) left += b.count;
+    }
+    const QString table = QStringLiteral("<table cellspacing='0' cellpadding='3'>%1</table>");
+    return QStringLiteral(
+               "<table cellspacing='0' cellpadding='0'><tr><td valign='top'>%1</td>"
+               "<td width='24'></td><td valign='top'>%2</td></tr></table>")
+        .arg(table.arg(columns[0]), table.arg(columns[1]));
 }
 
 }  // namespace r18::ui

@@ -30,6 +30,8 @@ void WindowDialogs::showShortcuts(const QString& shortcutsHtml) {
         m_helpBox = new QMessageBox(QMessageBox::Information, tr("Keyboard shortcuts"), {},
                                     QMessageBox::Close, m_window);
         m_helpBox->setAttribute(Qt::WA_DeleteOnClose);
+        // Wide enough for the two columns of keys, so that it stays lower than the screen.
+        m_helpBox->setStyleSheet(QStringLiteral("QLabel#qt_msgbox_label { min-width: 860px; }"));
     }
     m_helpBox->setText(shortcutsHtml + viewKeysHtml());
     m_helpBox->open();
