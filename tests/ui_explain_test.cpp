@@ -68,6 +68,18 @@ void chooseMethod(MainWindow& w, AttributionMethod method) {
     box->setCurrentIndex(box->findData(static_cast<int>(method)));
 }
 
+// A window showing `image` with the methods panel open (E) on its gradient map; null if the map
+// did not come.
+std::unique_ptr<MainWindow> gradientOf(const std::string& image) {
+    auto w = window();
+    w->openFile(QString::fromStdString(image));
+    if (!test::waitShown(*w, [](const InferenceResult& r) { return r.input != nullptr; }))
+        return nullptr;
+    test::typeShortcut(*w, QKeySequence(Qt::Key_E));
+    chooseMethod(*w, AttributionMethod::Gradient);
+    return waitExplained(*w) ? std::move(w) : nullptr;
+}
+
 // The input the window ran on equals the model's preprocessing of the file, and the map shown
 // equals core's for that input, method and class.
 void expectCoreMap(MainWindow& w, const std::string& path, Explainer& core,
@@ -208,13 +220,9 @@ TEST(ExplainPanel, ScoreCamRunsAtTheWindowsPrecision) {
 // With channels switched off, the panel explains the network without them: the old map goes at
 // once, the new one equals core's with the same channels off, curves included.
 TEST(ExplainPanel, WithChannelsOffItExplainsThatNetwork) {
-    auto w = window();
     const std::string dog = test::fixtureImage("dog").path;
-    w->openFile(QString::fromStdString(dog));
-    ASSERT_TRUE(test::waitShown(*w, [](const InferenceResult& r) { return r.input != nullptr; }));
-    test::typeShortcut(*w, QKeySequence(Qt::Key_E));
-    chooseMethod(*w, AttributionMethod::Gradient);
-    ASSERT_TRUE(waitExplained(*w));
+    auto w = gradientOf(dog);
+    ASSERT_TRUE(w);
     const Tensor whole = w->explainPanel()->shown()->attribution.map;
 
     std::vector<int> half(128);
@@ -228,13 +236,9 @@ TEST(ExplainPanel, WithChannelsOffItExplainsThatNetwork) {
 }
 
 TEST(ExplainPanel, AnyClassBySearchingTheLabels) {
-    auto w = window();
     const std::string dog = test::fixtureImage("dog").path;
-    w->openFile(QString::fromStdString(dog));
-    ASSERT_TRUE(test::waitShown(*w, [](const InferenceResult& r) { return r.input != nullptr; }));
-    test::typeShortcut(*w, QKeySequence(Qt::Key_E));
-    chooseMethod(*w, AttributionMethod::Gradient);
-    ASSERT_TRUE(waitExplained(*w));
+    auto w = gradientOf(dog);
+    ASSERT_TRUE(w);
     const Labels& labels = w->session()->engine().model->labels();
     const int64_t top1 = w->session()->result()->top.front().index;
     // A class outside the top-5, typed by name: the completer offers it, Return picks it.

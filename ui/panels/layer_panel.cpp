@@ -238,12 +238,17 @@ QString channelsText(const std::vector<int>& channels) {
 
 }  // namespace
 
-QString LayerPanel::togglePicked() {
+QString LayerPanel::whyNotSwitchable(const std::vector<int>& picked) const {
     if (!canSwitchChannels() || !m_features->pendingMessage().isEmpty())
         return tr("Select a layer and wait for its feature maps first.");
-    const QString node = m_features->node();
-    const std::vector<int> picked = m_features->pickedChannels();
     if (picked.empty()) return tr("Click a channel first (Ctrl+click or Shift+click for several).");
+    return {};
+}
+
+QString LayerPanel::togglePicked() {
+    const std::vector<int> picked = m_features->pickedChannels();
+    if (const QString why = whyNotSwitchable(picked); !why.isEmpty()) return why;
+    const QString node = m_features->node();
     std::vector<int> off = m_session->switchedOff(node);
     const bool allOff = std::all_of(picked.begin(), picked.end(), [&off](int c) {
         return std::binary_search(off.begin(), off.end(), c);
@@ -264,11 +269,9 @@ QString LayerPanel::togglePicked() {
 }
 
 QString LayerPanel::keepOnlyPicked() {
-    if (!canSwitchChannels() || !m_features->pendingMessage().isEmpty())
-        return tr("Select a layer and wait for its feature maps first.");
-    const QString node = m_features->node();
     const std::vector<int> picked = m_features->pickedChannels();
-    if (picked.empty()) return tr("Click a channel first (Ctrl+click or Shift+click for several).");
+    if (const QString why = whyNotSwitchable(picked); !why.isEmpty()) return why;
+    const QString node = m_features->node();
     std::vector<int> off;
     for (int c = 0; c < m_features->channelCount(); ++c)
         if (!std::binary_search(picked.begin(), picked.end(), c)) off.push_back(c);

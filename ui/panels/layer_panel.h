@@ -76,6 +76,8 @@ signals:
 
 private:
     void refresh();
+    // Why the picked channels cannot be switched now ("" if they can).
+    QString whyNotSwitchable(const std::vector<int>& picked) const;
     void showFigures();  // m_figuresText, and the node's error against fp32 where computed
     void showChannel(int channel);
 
